@@ -1,0 +1,52 @@
+# Gatebook: `make run` serves the app on SQLite, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+
+.PHONY: run test install translations messages clean
+
+run: $(VENV)/.runtime translations
+	$(FLASK) db upgrade
+	$(FLASK) add-location "Cổng chính" --if-none --base-url http://$(HOST):$(PORT)
+	@echo "Check-in URLs (open one on a phone, or print it as a QR poster):"
+	@$(FLASK) locations --base-url http://$(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 wsgi:app
+
+test: $(VENV)/.test translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.runtime translations
+
+# The virtualenv is rebuilt only when the requirements change.
+$(VENV)/.python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatebook needs Python 3.11 or newer (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(VENV)/.runtime: requirements.txt $(VENV)/.python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.test: requirements-test.txt requirements.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@touch $@
+
+# Message catalogues are compiled by the build, never committed as binaries.
+translations: $(MO)
+
+%.mo: %.po $(VENV)/.runtime
+	$(BIN)/pybabel compile -i $< -o $@
+
+# After changing UI text: extract it and merge it into the catalogues, then translate vi.
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -w 100 --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) $(MO)

@@ -1,0 +1,126 @@
+"""Checking visitors in and out, and recognising a second submit of the same check-in."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import clock
+from .declaration import is_flagged
+from .extensions import db
+from .models import Companion, Location, Visit
+from .visitor_cookies import hash_secret
+
+
+@dataclass
+class VisitorDetails:
+    """A validated check-in, already normalised (phone in national form, text NFC)."""
+
+    full_name: str
+    phone: str
+    birth_year: int
+    gender: str
+    nationality: str
+    province: str
+    declaration: dict
+    id_number: str | None = None
+    ward: str = ""
+    street: str = ""
+    purpose: str = ""
+    companions: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class CheckInResult:
+    """The visit the visitor should see, and whether this request created it."""
+
+    visit: Visit
+    created: bool
+
+
+def _duplicate_window() -> timedelta:
+    return timedelta(minutes=current_app.config["DUPLICATE_WINDOW_MINUTES"])
+
+
+def check_in(location: Location, details: VisitorDetails, secret: str,
+             recent_visit_ids: list[int], source: str = "self") -> CheckInResult:
+    """Record a visit with its companions in one transaction, unless it is a repeat.
+
+    A repeat is the same form submitted again (same secret), or the same person checking in at
+    the same entry point from the same phone within the duplicate window.
+    """
+    secret_hash = hash_secret(secret)
+    existing = db.session.scalar(select(Visit).where(Visit.secret_hash == secret_hash))
+    if existing is None:
+        existing = _same_person_recently(location, details, recent_visit_ids)
+    if existing is not None:
+        return CheckInResult(existing, created=False)
+
+    visit = Visit(
+        location=location, checked_in_at=clock.utcnow(), secret_hash=secret_hash,
+        full_name=details.full_name, phone=details.phone, birth_year=details.birth_year,
+        gender=details.gender, id_number=details.id_number, nationality=details.nationality,
+        province=details.province, ward=details.ward, street=details.street,
+        purpose=details.purpose, declaration=details.declaration,
+        flagged=is_flagged(details.declaration), source=source,
+        companions=[Companion(full_name=name, birth_year=year, position=i)
+                    for i, (name, year) in enumerate(details.companions)],
+    )
+    db.session.add(visit)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form arrived twice at once (PostgreSQL lets both start): keep the first.
+        db.session.rollback()
+        return CheckInResult(
+            db.session.scalars(select(Visit).where(Visit.secret_hash == secret_hash)).one(),
+            created=False)
+    return CheckInResult(visit, created=True)
+
+
+def _recent_open_visits(location: Location, recent_visit_ids: list[int]) -> list[Visit]:
+    """This phone's open visits at this entry point within the duplicate window, newest first."""
+    if not recent_visit_ids:
+        return []
+    return list(db.session.scalars(
+        select(Visit).where(
+            Visit.id.in_(recent_visit_ids), Visit.location_id == location.id,
+            Visit.checked_in_at >= clock.utcnow() - _duplicate_window(),
+            Visit.checked_out_at.is_(None),
+        ).order_by(Visit.checked_in_at.desc())
+    ))
+
+
+def _same_person_recently(location: Location, details: VisitorDetails,
+                          recent_visit_ids: list[int]) -> Visit | None:
+    name = details.full_name.casefold()
+    return next((v for v in _recent_open_visits(location, recent_visit_ids)
+                 if v.phone == details.phone and v.full_name.casefold() == name), None)
+
+
+def recent_open_visit(location: Location, recent_visit_ids: list[int]) -> Visit | None:
+    """This phone's latest open visit at this entry point, if made within the window."""
+    visits = _recent_open_visits(location, recent_visit_ids)
+    return visits[0] if visits else None
+
+
+def holds_secret(visit: Visit, secret: str | None) -> bool:
+    """True if `secret` is the visit's per-visit secret (the phone that checked in)."""
+    return bool(secret and visit.secret_hash
+                and hmac.compare_digest(hash_secret(secret), visit.secret_hash))
+
+
+def check_out(visit: Visit, by: str) -> datetime:
+    """Close the visit now, once: checking out again keeps the first time."""
+    db.session.execute(
+        update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
+        .values(checked_out_at=clock.utcnow(), checkout_by=by)
+    )
+    db.session.commit()
+    db.session.refresh(visit)
+    return visit.checked_out_at

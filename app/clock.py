@@ -1,0 +1,26 @@
+"""The one place the application reads the time, so tests can control it."""
+
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def local_zone() -> tzinfo:
+    """The organisation's configured time zone."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def to_local(moment: datetime) -> datetime:
+    """A stored UTC time in the organisation's time zone."""
+    return moment.astimezone(local_zone())
+
+
+def local_today_year() -> int:
+    """The current calendar year where the organisation is."""
+    return to_local(utcnow()).year

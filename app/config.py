@@ -1,0 +1,93 @@
+"""Configuration: defaults here, then instance/config.py, then GATEBOOK_* environment variables."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+SUPPORTED_LANGUAGES = ("vi", "en")
+
+
+class Defaults:
+    """Settings an organisation may override; every name can be set as GATEBOOK_<NAME>."""
+
+    ORG_NAME = "Gatebook"
+    # Base URL that visitors' phones can reach, used in QR codes (e.g. https://vao.example.vn).
+    PUBLIC_URL = ""
+    # Empty means a SQLite file in the instance folder.
+    DATABASE_URL = ""
+    TIMEZONE = "Asia/Ho_Chi_Minh"
+    RETENTION_DAYS = 21
+    DEFAULT_LANGUAGE = "vi"
+    # An organisation may require the ID number (CCCD/CMND/passport) on the public form.
+    REQUIRE_ID_NUMBER = False
+    # A second submit or re-scan from the same phone within this window shows the existing visit.
+    DUPLICATE_WINDOW_MINUTES = 5
+    # How long "remember me on this phone" keeps the visitor's details.
+    PROFILE_COOKIE_DAYS = 180
+    # How long SQLite waits for the write lock before giving up.
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # A form left open this long on a phone gets a fresh token on submit (input kept).
+    WTF_CSRF_TIME_LIMIT = 3600
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+
+class ConfigError(RuntimeError):
+    """A setting has a value the application cannot work with."""
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill app.config from defaults, instance/config.py, the environment and test_config."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("GATEBOOK")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"] or (
+        "sqlite:///" + os.path.join(app.instance_path, "gatebook.sqlite")
+    )
+    _check(app.config)
+
+
+def ensure_secret_key(instance_path: str) -> str:
+    """Return the secret key from instance/config.py, writing a new random one there if absent."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "config.py")
+    # Several workers may start at once: the lock makes exactly one of them write the key.
+    with open(path, "a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        found: dict = {}
+        exec(compile(fh.read(), path, "exec"), found)  # the file is the admin's own config
+        if found.get("SECRET_KEY"):
+            return found["SECRET_KEY"]
+        key = secrets.token_hex(32)
+        fh.write(f"\n# Written on first start. Keep it secret; changing it signs everyone out.\n"
+                 f"SECRET_KEY = {key!r}\n")
+    os.chmod(path, 0o600)
+    return key
+
+
+def _check(config: dict) -> None:
+    """Fail at start-up with a clear message rather than at the first request."""
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from exc
+    if config["DEFAULT_LANGUAGE"] not in SUPPORTED_LANGUAGES:
+        raise ConfigError(f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    for name in ("RETENTION_DAYS", "DUPLICATE_WINDOW_MINUTES", "PROFILE_COOKIE_DAYS"):
+        value = config[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if config["PUBLIC_URL"] and not config["PUBLIC_URL"].startswith(("http://", "https://")):
+        raise ConfigError("PUBLIC_URL must start with http:// or https://")

@@ -1,0 +1,42 @@
+"""Database engine set-up: SQLite pragmas and write transactions that lock up front."""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from .extensions import db
+
+# Requests with these methods only read; every other transaction may write.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    """Attach the SQLite connection settings to the app's engine (nothing to do elsewhere)."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        # SQLAlchemy emits BEGIN itself (below), so pysqlite must not.
+        dbapi_connection.isolation_level = None
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL",
+                       f"busy_timeout={int(busy_timeout_ms)}"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        # A deferred transaction that reads first and writes later cannot wait for the lock
+        # (SQLite answers "database is locked" at once); IMMEDIATE takes it at BEGIN, where
+        # busy_timeout makes concurrent check-ins queue instead of failing.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def _may_write() -> bool:
+    """Read-only requests read; everything else (form posts, CLI, jobs) may write."""
+    return not (has_request_context() and request.method in READ_ONLY_METHODS)

@@ -1,0 +1,215 @@
+"""The public check-in form, built from the declaration data in app.declaration."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
+
+from . import clock
+from .checkin import VisitorDetails
+from .declaration import DEFAULT_NATIONALITY, EXPOSURES, GENDERS, PROVINCES, SYMPTOMS, TRAVEL
+from .normalise import clean_text, has_control_characters, normalise_id_number, normalise_phone
+
+YES, NO = "yes", "no"
+YES_NO = [SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))]
+MAX_COMPANIONS = 10
+# The identity fields: the only ones "remember me on this phone" keeps.
+IDENTITY_FIELDS = ("full_name", "phone", "birth_year", "gender", "id_number", "nationality",
+                   "province", "ward", "street")
+
+
+def plain_text(form: Form, field: StringField) -> None:
+    """Refuse control characters (nobody types them; they break exports and screens)."""
+    if field.data and has_control_characters(field.data):
+        raise ValidationError(_("Please remove the special characters from this field."))
+
+
+def valid_phone(form: Form, field: StringField) -> None:
+    """A Vietnamese mobile number, with or without +84 and spaces."""
+    if field.data and normalise_phone(field.data) is None:
+        raise ValidationError(
+            _("Enter a mobile number of 10 digits starting with 0 (or +84), e.g. 0912 345 678."))
+
+
+def valid_birth_year(form: Form, field: StringField) -> None:
+    """A year between 1900 and this year."""
+    if not field.data:
+        return
+    this_year = clock.local_today_year()
+    if not (field.data.isascii() and field.data.isdigit()
+            and 1900 <= int(field.data) <= this_year):
+        raise ValidationError(
+            _("Enter a year of birth between 1900 and %(year)d.", year=this_year))
+
+
+def valid_id_number(form: Form, field: StringField) -> None:
+    """CCCD 12 digits, CMND 9 digits, or a passport number."""
+    if field.data and normalise_id_number(field.data) is None:
+        raise ValidationError(_("A CCCD has 12 digits, a CMND 9 digits; a passport number has "
+                                "6 to 20 letters and digits."))
+
+
+def required(message: str) -> InputRequired:
+    """InputRequired with a message in the visitor's language."""
+    return InputRequired(message=message)
+
+
+def text(label: str, max_length: int, *validators, **kwargs) -> StringField:
+    """A trimmed, NFC-normalised text field with a length limit."""
+    return StringField(label, [*validators, Length(
+        max=max_length, message=_l("Use at most %(max)d characters."))],
+        filters=[clean_text], **kwargs)
+
+
+class CompanionForm(Form):
+    """A person checked in with the visitor: name and year of birth."""
+
+    full_name = text(_l("Full name"), 100, plain_text)
+    birth_year = text(_l("Year of birth"), 4, valid_birth_year)
+
+    @property
+    def is_blank(self) -> bool:
+        """An untouched row: ignored, not an error."""
+        return not self.full_name.data and not self.birth_year.data
+
+    def validate(self, extra_validators=None) -> bool:
+        """A companion row in use needs both a name and a year of birth."""
+        if self.is_blank:
+            return True
+        ok = super().validate(extra_validators)
+        if not self.full_name.data:
+            self.full_name.errors.append(_("Enter the companion's name."))
+            ok = False
+        if not self.birth_year.data:
+            self.birth_year.errors.append(_("Enter the companion's year of birth."))
+            ok = False
+        return ok
+
+
+class CheckInForm(FlaskForm):
+    """Identity, this visit, the health declaration, and the two commitments."""
+
+    full_name = text(_l("Full name"), 100, required(_l("Enter your full name.")), plain_text)
+    phone = text(_l("Phone number"), 30, required(_l("Enter your phone number.")), valid_phone)
+    birth_year = text(_l("Year of birth"), 4, required(_l("Enter your year of birth.")),
+                      valid_birth_year)
+    gender = RadioField(_l("Gender"), choices=[SelectChoice(*g) for g in GENDERS], validate_choice=False, validators=[
+        required(_l("Choose your gender.")),
+        AnyOf([key for key, _label in GENDERS], message=_l("Choose one of the options."))])
+    id_number = text(_l("ID number (CCCD / CMND / passport)"), 30, valid_id_number)
+    nationality = text(_l("Nationality"), 60, required(_l("Enter your nationality.")),
+                       plain_text, default=DEFAULT_NATIONALITY)
+    province = SelectField(
+        _l("Province / city"), choices=[SelectChoice("", _l("— choose —"))] + [SelectChoice(p) for p in PROVINCES],
+        validate_choice=False, validators=[
+            required(_l("Choose your province or city.")),
+            AnyOf(PROVINCES, message=_l("Choose a province or city from the list."))])
+    ward = text(_l("Ward / commune"), 100, plain_text)
+    street = text(_l("House number, street"), 200, plain_text)
+    purpose = text(_l("Purpose / whom you are meeting"), 200, plain_text)
+
+    companions = FieldList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
+
+    none_of_these = BooleanField(_l("None of these: I have no symptoms, no contacts and no travel "
+                                    "to report (answers No to every question)"))
+    travel_places = text(_l("Which places?"), 200, plain_text)
+
+    remember = BooleanField(_l("Remember my details on this phone"))
+    confirm_true = BooleanField(
+        _l("I confirm that the information above is true. A false declaration is an offence."),
+        [required(_l("Please confirm that the information is true."))])
+    consent = BooleanField(validators=[required(_l("Please give your consent to check in."))])
+    # The per-visit secret: generated with the blank form, held by the phone after check-in.
+    submission = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.consent.label.text = _(
+            "I agree that %(org)s keeps these data for contact tracing and hands them to the "
+            "health authority on request, for %(days)d days.",
+            org=current_app.config["ORG_NAME"], days=current_app.config["RETENTION_DAYS"])
+
+    def declaration_fields(self) -> list[RadioField]:
+        """Every yes/no question of the declaration, in the order asked."""
+        return [self[f"symptom_{q.key}"] for q in SYMPTOMS] + \
+               [self[f"exposure_{q.key}"] for q in EXPOSURES] + [self["travel"]]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field rules, then the declaration: every question answered, or "none of these"."""
+        ok = super().validate(extra_validators)
+        if current_app.config["REQUIRE_ID_NUMBER"] and not self.id_number.data:
+            self.id_number.errors.append(_("Enter your ID number."))
+            ok = False
+        questions = self.declaration_fields()
+        for field in questions:
+            if field.data not in (None, "", YES, NO):
+                field.errors.append(_("Choose Yes or No."))
+                ok = False
+        if self.none_of_these.data:
+            if any(field.data == YES for field in questions):
+                self.none_of_these.errors.append(
+                    _("You ticked \"none of these\" but answered Yes to a question. "
+                      "Untick it or change the answer."))
+                ok = False
+        else:
+            for field in questions:
+                if field.data not in (YES, NO):
+                    field.errors.append(_("Please answer Yes or No."))
+                    ok = False
+        if self.answer(self.travel) and not self.travel_places.data:
+            self.travel_places.errors.append(_("Tell us which places you have been to."))
+            ok = False
+        return ok
+
+    def answer(self, field: RadioField) -> bool:
+        """A question's answer; unanswered counts as No only when "none of these" is ticked."""
+        return field.data == YES
+
+    def declaration(self) -> dict:
+        """The answers as stored with the visit."""
+        return {
+            "symptoms": {q.key: self.answer(self[f"symptom_{q.key}"]) for q in SYMPTOMS},
+            "exposure": {q.key: self.answer(self[f"exposure_{q.key}"]) for q in EXPOSURES},
+            "travel": {"answer": self.answer(self.travel),
+                       "places": self.travel_places.data if self.answer(self.travel) else ""},
+        }
+
+    def filled_companions(self) -> list[tuple[str, int]]:
+        """(name, year of birth) for each companion row in use."""
+        return [(row.full_name.data, int(row.birth_year.data))
+                for row in self.companions if not row.is_blank]
+
+    def details(self) -> VisitorDetails:
+        """The validated answers in their stored form."""
+        return VisitorDetails(
+            full_name=self.full_name.data, phone=normalise_phone(self.phone.data),
+            birth_year=int(self.birth_year.data), gender=self.gender.data,
+            id_number=normalise_id_number(self.id_number.data) if self.id_number.data else None,
+            nationality=self.nationality.data, province=self.province.data,
+            ward=self.ward.data or "", street=self.street.data or "",
+            purpose=self.purpose.data or "", declaration=self.declaration(),
+            companions=self.filled_companions(),
+        )
+
+    def identity(self) -> dict:
+        """The identity fields as typed, for the "remember me" cookie."""
+        identity = {name: self[name].data or "" for name in IDENTITY_FIELDS}
+        identity["phone"] = normalise_phone(self.phone.data) or identity["phone"]
+        return identity
+
+
+def _yes_no(label: str) -> RadioField:
+    return RadioField(label, choices=YES_NO, validate_choice=False)
+
+
+for _question in SYMPTOMS:
+    setattr(CheckInForm, f"symptom_{_question.key}", _yes_no(_question.label))
+for _question in EXPOSURES:
+    setattr(CheckInForm, f"exposure_{_question.key}", _yes_no(_question.label))
+CheckInForm.travel = _yes_no(TRAVEL.label)

@@ -1,0 +1,42 @@
+"""Turn what people type into one stored form: NFC text, national phone numbers, ID numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Vietnamese mobile numbers: 03x, 05x, 07x, 08x, 09x + 8 digits. Landlines start with 02.
+_MOBILE = re.compile(r"0[35789][0-9]{8}")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(value: str | None) -> str | None:
+    """NFC-normalise and trim text, so 'Nguyễn' typed on any keyboard is stored one way."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def has_control_characters(value: str) -> bool:
+    """True if the text holds characters nobody types into a form (NUL, escape, ...)."""
+    return bool(_CONTROL.search(value))
+
+
+def normalise_phone(raw: str) -> str | None:
+    """Return a mobile number as 0 + 9 digits, or None if it is not a Vietnamese mobile number.
+
+    Accepts '0912345678', '+84912345678', '+84 912 345 678', '0912.345.678', '(+84) 912-345-678'.
+    """
+    compact = _PHONE_SEPARATORS.sub("", raw or "")
+    if compact.startswith("+84"):
+        compact = "0" + compact[3:]
+    return compact if _MOBILE.fullmatch(compact) else None
+
+
+def normalise_id_number(raw: str) -> str | None:
+    """Return a CCCD (12 digits), CMND (9 digits) or passport number, or None if malformed."""
+    compact = re.sub(r"\s", "", raw or "").upper()
+    if re.fullmatch(r"[0-9]+", compact):
+        return compact if len(compact) in (9, 12) else None
+    return compact if re.fullmatch(r"[A-Z0-9]{6,20}", compact) else None

@@ -1,0 +1,156 @@
+"""The visitor's pages: check-in form, confirmation, check-out. No login."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
+                   request, url_for)
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from ..checkin import check_in, check_out, holds_secret, recent_open_visit
+from ..config import SUPPORTED_LANGUAGES
+from ..declaration import EXPOSURES, EXPOSURES_PROMPT, SYMPTOMS, SYMPTOMS_PROMPT
+from ..extensions import csrf, db
+from ..forms import MAX_COMPANIONS, CheckInForm
+from ..models import Location, Visit
+from ..redirects import local_path
+from ..visitor_cookies import (forget_profile, read_profile, read_visit_secrets, remember_profile,
+                               remember_visit)
+
+bp = Blueprint("public", __name__)
+
+LANGUAGE_COOKIE = "lang"
+_SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+class CheckOutForm(FlaskForm):
+    """The check-out button: the phone may show the done page for hours before it is pressed."""
+
+    class Meta:
+        csrf_time_limit = None
+
+
+def _location(token: str, active_only: bool = True) -> Location:
+    location = db.session.scalar(select(Location).where(Location.token == token))
+    if location is None or (active_only and not location.active):
+        abort(404)
+    return location
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@bp.get("/")
+def index():
+    """Where someone lands without a QR code: tell them to scan one."""
+    return render_template("public/index.html")
+
+
+@bp.route("/c/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token, to keep the visitor's input when it has expired
+def checkin(token: str):
+    """The check-in form: shown prefilled for a remembered visitor; a valid post records a visit."""
+    location = _location(token)
+    visit_secrets = read_visit_secrets(request)
+    if request.method == "GET" and "new" not in request.args:
+        recent = recent_open_visit(location, list(visit_secrets))
+        if recent is not None:  # a re-scan moments after checking in
+            return redirect(url_for(".done", token=token, visit_id=recent.id))
+
+    profile = read_profile(request)
+    form = CheckInForm(data=profile if request.method == "GET" else None)
+    stale_form = False
+    if request.method == "GET":
+        form.remember.data = bool(profile)
+    if not _SECRET_FORMAT.fullmatch(form.submission.data or ""):
+        form.submission.data = _new_secret()
+
+    if request.method == "POST":
+        if "add_companion" in request.form:  # works without JavaScript: one more row, no errors
+            if len(form.companions) < MAX_COMPANIONS:
+                form.companions.append_entry()
+        elif form.validate():
+            return _record(location, form, visit_secrets, profile)
+        else:
+            stale_form = bool(form.csrf_token.errors)
+    return render_template(
+        "public/checkin.html", form=form, location=location, profile=profile,
+        stale_form=stale_form, max_companions=MAX_COMPANIONS, symptoms=SYMPTOMS,
+        symptoms_prompt=SYMPTOMS_PROMPT, exposures=EXPOSURES, exposures_prompt=EXPOSURES_PROMPT)
+
+
+def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str],
+            profile: dict):
+    secret = form.submission.data
+    result = check_in(location, form.details(), secret, list(visit_secrets))
+    response = redirect(url_for(".done", token=location.token, visit_id=result.visit.id))
+    if holds_secret(result.visit, secret):
+        remember_visit(request, response, result.visit.id, secret)
+    if form.remember.data:
+        remember_profile(response, form.identity())
+    elif profile:
+        forget_profile(response)
+    return response
+
+
+def _own_visit(location: Location, visit_id: int) -> Visit:
+    """The visit, if this phone made it; anyone else gets a page saying so."""
+    visit = db.session.get(Visit, visit_id)
+    secret = read_visit_secrets(request).get(visit_id)
+    if visit is None or visit.location_id != location.id or not holds_secret(visit, secret):
+        abort(make_response(render_template("public/not_your_visit.html"), 403))
+    return visit
+
+
+@bp.get("/c/<token>/v/<int:visit_id>")
+def done(token: str, visit_id: int):
+    """The confirmation: name, entry point, time, and the check-out button."""
+    location = _location(token, active_only=False)
+    visit = _own_visit(location, visit_id)
+    return render_template("public/done.html", visit=visit, location=location,
+                           form=CheckOutForm())
+
+
+@bp.post("/c/<token>/v/<int:visit_id>/checkout")
+@csrf.exempt  # checked below, so a page left open all day gets a second tap, not an error page
+def checkout(token: str, visit_id: int):
+    """Check the visit out (once; again changes nothing) and show the confirmation."""
+    location = _location(token, active_only=False)
+    visit = _own_visit(location, visit_id)
+    form = CheckOutForm()
+    if not form.validate_on_submit():
+        return render_template("public/done.html", visit=visit, location=location, form=form,
+                               tap_again=True)
+    check_out(visit, by="visitor")
+    return redirect(url_for(".done", token=token, visit_id=visit.id))
+
+
+@bp.post("/c/<token>/forget")
+@csrf.exempt  # it only deletes a cookie on the phone that sends it; nothing stored changes
+def forget(token: str):
+    """Remove the remembered details from this phone and show an empty form."""
+    response = redirect(url_for(".checkin", token=token, new=1))
+    forget_profile(response)
+    return response
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Switch the interface language and go back to the page the visitor was on."""
+    if code not in SUPPORTED_LANGUAGES:
+        abort(404)
+    response = redirect(local_path(request.args.get("next"), url_for(".index")))
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def select_locale() -> str:
+    """The visitor's chosen language, else the organisation's default (Vietnamese)."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in SUPPORTED_LANGUAGES else current_app.config["DEFAULT_LANGUAGE"]
+

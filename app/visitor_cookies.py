@@ -1,0 +1,77 @@
+"""What the visitor's own phone keeps: their details (if they ask) and their visits' secrets."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from flask import Request, Response, current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+PROFILE_COOKIE = "gb_profile"
+VISITS_COOKIE = "gb_visits"
+# Enough for a family sharing one phone; the oldest secrets drop off first.
+MAX_REMEMBERED_VISITS = 10
+VISITS_MAX_AGE = timedelta(days=2)
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"gatebook-{purpose}")
+
+
+def _read(request: Request, name: str, max_age: timedelta):
+    raw = request.cookies.get(name)
+    if not raw:
+        return None
+    try:
+        return _serializer(name).loads(raw, max_age=int(max_age.total_seconds()))
+    except BadSignature:  # tampered, expired, or signed with an old key: start afresh
+        return None
+
+
+def _write(response: Response, name: str, value, max_age: timedelta) -> None:
+    response.set_cookie(
+        name, _serializer(name).dumps(value), max_age=int(max_age.total_seconds()),
+        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+
+
+def _profile_max_age() -> timedelta:
+    return timedelta(days=current_app.config["PROFILE_COOKIE_DAYS"])
+
+
+def read_profile(request: Request) -> dict:
+    """The identity fields this phone remembers, or {} if it remembers nothing."""
+    profile = _read(request, PROFILE_COOKIE, _profile_max_age())
+    return profile if isinstance(profile, dict) else {}
+
+
+def remember_profile(response: Response, identity: dict) -> None:
+    """Keep the identity fields on this phone (the visitor ticked "remember me")."""
+    _write(response, PROFILE_COOKIE, identity, _profile_max_age())
+
+
+def forget_profile(response: Response) -> None:
+    """Remove the remembered details from this phone."""
+    response.delete_cookie(PROFILE_COOKIE, httponly=True, samesite="Lax")
+
+
+def hash_secret(secret: str) -> str:
+    """How a per-visit secret is stored: only its hash ever reaches the database."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def read_visit_secrets(request: Request) -> dict[int, str]:
+    """{visit id: secret} for the visits made from this phone recently."""
+    pairs = _read(request, VISITS_COOKIE, VISITS_MAX_AGE)
+    if not isinstance(pairs, list):
+        return {}
+    return {int(vid): str(secret) for vid, secret in pairs
+            if isinstance(vid, int) and isinstance(secret, str)}
+
+
+def remember_visit(request: Request, response: Response, visit_id: int, secret: str) -> None:
+    """Let this phone check the visit out later."""
+    secrets = read_visit_secrets(request)
+    secrets.pop(visit_id, None)
+    pairs = [*secrets.items(), (visit_id, secret)][-MAX_REMEMBERED_VISITS:]
+    _write(response, VISITS_COOKIE, pairs, VISITS_MAX_AGE)

@@ -1,0 +1,183 @@
+"""Fixtures: a fresh database per test (SQLite, or PostgreSQL when GATEBOOK_TEST_DATABASE_URL is
+set), the Flask test client, the CLI runner, a controllable clock and a visitor's phone."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app, declaration
+from app.extensions import db
+from app.models import Location, Visit
+from tests.html_form import form_values
+
+TEST_DATABASE_URL = os.environ.get("GATEBOOK_TEST_DATABASE_URL", "")
+PG_SCHEMA = "gatebook_test"
+
+
+def pytest_report_header(config) -> str:
+    return f"gatebook database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite'}"
+
+
+def pytest_sessionstart(session) -> None:
+    root = Path(__file__).resolve().parent.parent / "app" / "translations"
+    missing = [po for po in root.glob("*/LC_MESSAGES/messages.po") if not po.with_suffix(".mo").exists()]
+    if missing:
+        pytest.exit("message catalogues are not compiled: run `make test` (or `make translations`)",
+                    returncode=2)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_config(monkeypatch):
+    """The developer's own GATEBOOK_* settings must not leak into tests."""
+    for name in list(os.environ):
+        if name.startswith("GATEBOOK_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """A URL to an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    engine = create_engine(TEST_DATABASE_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    engine.dispose()
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    return f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={PG_SCHEMA}')}"
+
+
+@pytest.fixture
+def make_app(tmp_path, database_url):
+    """Build an app on the test database; extra settings override the test defaults."""
+    apps = []
+
+    def factory(**settings):
+        config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+                  "ORG_NAME": "Phường Tràng Tiền", **settings}
+        app = create_app(config, instance_path=str(tmp_path / "instance"))
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """An app whose database has the current schema and one entry point."""
+    app = make_app()
+    with app.app_context():
+        db.create_all()
+        db.session.add(Location(name="Cổng chính", token="gate-token-0001"))
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    """Freeze the application's clock at 2021-07-14 08:30 in Hanoi (01:30 UTC)."""
+    fake = FakeClock(datetime(2021, 7, 14, 1, 30, tzinfo=UTC))
+    monkeypatch.setattr("app.clock.utcnow", fake)
+    return fake
+
+
+def all_no() -> dict[str, str]:
+    """Every declaration question answered No."""
+    answers = {f"symptom_{q.key}": "no" for q in declaration.SYMPTOMS}
+    answers |= {f"exposure_{q.key}": "no" for q in declaration.EXPOSURES}
+    answers["travel"] = "no"
+    return answers
+
+
+VALID_VISITOR = {
+    "full_name": "Nguyễn Văn An", "phone": "0912345678", "birth_year": "1985",
+    "gender": "male", "id_number": "001085012345", "nationality": "Việt Nam",
+    "province": "Hà Nội", "ward": "Phường Hoàn Kiếm", "street": "12 Hàng Bài",
+    "purpose": "Nộp hồ sơ ở bộ phận một cửa", "confirm_true": "y", "consent": "y",
+    **all_no(),
+}
+
+
+class Phone:
+    """A visitor's phone: a browser with its own cookies, at one entry point."""
+
+    def __init__(self, client, token: str = "gate-token-0001") -> None:
+        self.client = client
+        self.token = token
+
+    @property
+    def form_url(self) -> str:
+        return f"/c/{self.token}"
+
+    def open_form(self, **query):
+        return self.client.get(self.form_url, query_string=query)
+
+    def hidden_fields(self) -> dict[str, str]:
+        """The CSRF token and per-visit secret of a freshly opened form."""
+        page = self.open_form(new=1).get_data(as_text=True)
+        values = form_values(page, self.form_url)
+        return {name: values[name] for name in ("csrf_token", "submission")}
+
+    def submit(self, data: dict, hidden: dict | None = None):
+        """Post the form as a browser would: keys with value None are left out."""
+        payload = {**(hidden if hidden is not None else self.hidden_fields()), **data}
+        return self.client.post(self.form_url,
+                                data={k: v for k, v in payload.items() if v is not None})
+
+    def check_in(self, **changes):
+        """Fill the form with a valid declaration, apply `changes`, and send it."""
+        return self.submit({**VALID_VISITOR, **changes})
+
+
+@pytest.fixture
+def phone(client) -> Phone:
+    return Phone(client)
+
+
+def visits(app) -> list[Visit]:
+    """Every stored visit, oldest first."""
+    with app.app_context():
+        found = db.session.scalars(db.select(Visit).order_by(Visit.id)).all()
+        for visit in found:
+            _ = visit.companions, visit.location  # load before the session closes
+        return found
+
+
+def error_text(html: str, field_id: str) -> str:
+    """The error message shown beside a field (empty if none)."""
+    match = re.search(rf'id="{re.escape(field_id)}-error"[^>]*>(.*?)</p>', html, re.S)
+    return match.group(1).strip() if match else ""

@@ -1,0 +1,306 @@
+"""The visitor's path: the form, validation, the stored visit, the done page."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from app.extensions import db
+from app.models import Location
+from tests.conftest import VALID_VISITOR, Phone, error_text, visits
+from tests.html_form import form_values, read_form
+
+
+def test_form_is_vietnamese_with_a_label_for_every_input(phone):
+    page = phone.open_form()
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<html lang="vi">' in html
+    for text in ("Khai báo y tế", "Họ và tên", "Số điện thoại", "Năm sinh", "Cổng chính",
+                 "Trong vòng 14 ngày qua", "Sốt", "Mất vị giác hoặc khứu giác",
+                 "trong 21 ngày", "Phường Tràng Tiền"):
+        assert text in html
+    form = read_form(html, phone.form_url)
+    assert form.control_ids, "the form has inputs"
+    unlabelled = [cid for cid in form.control_ids if cid not in form.labels_for]
+    assert unlabelled == []
+    # Nothing is pre-answered and nothing is pre-consented.
+    values = form_values(html, phone.form_url)
+    assert not any(k.startswith(("symptom_", "exposure_")) for k in values)
+    assert "consent" not in values and "confirm_true" not in values and "remember" not in values
+
+
+def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
+    response = phone.check_in(**{"companions-0-full_name": "Nguyễn Thị Bình",
+                                 "companions-0-birth_year": "2015"})
+    [visit] = visits(app)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/c/{phone.token}/v/{visit.id}"
+    assert visit.full_name == "Nguyễn Văn An"
+    assert visit.phone == "0912345678"
+    assert visit.birth_year == 1985
+    assert visit.gender == "male"
+    assert visit.id_number == "001085012345"
+    assert visit.nationality == "Việt Nam"
+    assert (visit.province, visit.ward, visit.street) == ("Hà Nội", "Phường Hoàn Kiếm",
+                                                          "12 Hàng Bài")
+    assert visit.purpose == "Nộp hồ sơ ở bộ phận một cửa"
+    assert visit.location.name == "Cổng chính"
+    assert visit.checked_in_at == clock.now and visit.checked_out_at is None
+    assert visit.source == "self" and visit.flagged is False
+    assert visit.declaration["symptoms"] == {q: False for q in visit.declaration["symptoms"]}
+    assert [(c.full_name, c.birth_year) for c in visit.companions] == [("Nguyễn Thị Bình", 2015)]
+
+    done = phone.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Khai báo thành công" in done
+    assert "Nguyễn Văn An" in done and "Cổng chính" in done and "Nguyễn Thị Bình" in done
+    assert "08:30 14/07/2021" in done  # 01:30 UTC shown in Hanoi time
+    assert "Ra về" in done
+
+
+NEXT_YEAR = "next-year"
+
+
+@pytest.mark.parametrize(("changes", "field_id", "message"), [
+    ({"full_name": ""}, "full_name", "Nhập họ và tên."),
+    ({"full_name": "A" * 300}, "full_name", "Tối đa 100 ký tự."),
+    ({"phone": "123"}, "phone", "Nhập số di động 10 chữ số"),
+    ({"phone": "0912345678x"}, "phone", "Nhập số di động 10 chữ số"),
+    ({"phone": "024 3825 1234"}, "phone", "Nhập số di động 10 chữ số"),  # a Hanoi landline
+    ({"phone": "0241234567"}, "phone", "Nhập số di động 10 chữ số"),
+    ({"phone": ""}, "phone", "Nhập số điện thoại."),
+    ({"birth_year": "1800"}, "birth_year", "Nhập năm sinh từ 1900 đến"),
+    ({"birth_year": NEXT_YEAR}, "birth_year", "Nhập năm sinh từ 1900 đến"),
+    ({"birth_year": "abc"}, "birth_year", "Nhập năm sinh từ 1900 đến"),
+    ({"consent": None}, "consent", "Vui lòng đồng ý"),
+    ({"confirm_true": None}, "confirm_true", "Vui lòng cam kết"),
+    ({"symptom_fever": None}, "symptom_fever", "Vui lòng trả lời Có hoặc Không."),
+    ({"exposure_case_contact": None}, "exposure_case_contact", "Vui lòng trả lời Có hoặc Không."),
+    ({"travel": None}, "travel", "Vui lòng trả lời Có hoặc Không."),
+    ({"symptom_cough": "maybe"}, "symptom_cough", "Chọn Có hoặc Không."),
+    ({"gender": "robot"}, "gender", "Chọn một trong các lựa chọn."),
+    ({"gender": None}, "gender", "Chọn giới tính."),
+    ({"province": "Atlantis"}, "province", "Chọn tỉnh/thành phố trong danh sách."),
+    ({"id_number": "12345"}, "id_number", "Số CCCD gồm 12 chữ số"),
+    ({"companions-0-birth_year": "2015"}, "companions-0-full_name", "Nhập họ tên người đi cùng."),
+    ({"companions-0-full_name": "Bé Na"}, "companions-0-birth_year", "Nhập năm sinh người đi cùng."),
+    ({"travel": "yes"}, "travel_places", "Cho biết anh/chị đã đến những nơi nào."),
+    ({"full_name": "An\x00"}, "full_name", "ký tự đặc biệt"),
+])
+def test_invalid_input_is_refused_beside_the_field(app, phone, changes, field_id, message):
+    if changes.get("birth_year") == NEXT_YEAR:
+        from datetime import datetime
+        changes = {"birth_year": str(datetime.now().year + 1)}
+    response = phone.check_in(**changes)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in error_text(html, field_id)
+    assert "Một số thông tin cần sửa" in html
+    assert visits(app) == []
+    # What the visitor typed is still there.
+    kept = form_values(html, phone.form_url)
+    for name in ("phone", "street", "purpose"):
+        if name not in changes:
+            assert kept[name] == VALID_VISITOR[name]
+
+
+def test_international_phone_format_is_stored_normalised(app, phone):
+    assert phone.check_in(phone="+84 912 345 678").status_code == 302
+    assert visits(app)[0].phone == "0912345678"
+
+
+def test_markup_in_a_name_is_stored_as_typed_and_shown_escaped(app, phone):
+    name = "<script>alert(1)</script>"
+    done_url = phone.check_in(full_name=name).headers["Location"]
+    assert visits(app)[0].full_name == name
+    html = phone.client.get(done_url).get_data(as_text=True)
+    assert name not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_decomposed_text_is_stored_composed(app, phone):
+    typed = unicodedata.normalize("NFD", "  Nguyễn Thị Ánh  ")
+    street = unicodedata.normalize("NFD", "Phố Huế")
+    assert typed != unicodedata.normalize("NFC", typed)
+    phone.check_in(full_name=typed, street=street)
+    visit = visits(app)[0]
+    assert visit.full_name == "Nguyễn Thị Ánh"
+    assert unicodedata.is_normalized("NFC", visit.full_name)
+    assert visit.street == unicodedata.normalize("NFC", "Phố Huế")
+
+
+def _questions():
+    from app import declaration
+    return ([f"symptom_{q.key}" for q in declaration.SYMPTOMS]
+            + [f"exposure_{q.key}" for q in declaration.EXPOSURES] + ["travel"])
+
+
+@pytest.mark.parametrize("question", _questions())
+def test_any_yes_answer_flags_the_visit(app, phone, question):
+    changes = {question: "yes"}
+    if question == "travel":
+        changes["travel_places"] = "TP. Hồ Chí Minh"
+    phone.check_in(**changes)
+    [visit] = visits(app)
+    assert visit.flagged is True
+    html = phone.client.get(f"/c/{phone.token}/v/{visit.id}").get_data(as_text=True)
+    assert "Vui lòng báo cho nhân viên" in html
+
+
+def test_all_no_is_not_flagged_and_travel_places_are_kept_only_for_yes(app, phone):
+    phone.check_in(travel_places="Đà Nẵng")
+    [visit] = visits(app)
+    assert visit.flagged is False
+    assert visit.declaration["travel"] == {"answer": False, "places": ""}
+
+
+def test_none_of_these_answers_no_to_every_unanswered_question(app, phone):
+    unanswered = {name: None for name in _questions()}
+    assert phone.check_in(**unanswered, none_of_these="y").status_code == 302
+    [visit] = visits(app)
+    assert visit.flagged is False
+    assert not any(visit.declaration["symptoms"].values())
+
+
+def test_none_of_these_with_a_yes_answer_is_a_contradiction(app, phone):
+    html = phone.check_in(none_of_these="y", symptom_fever="yes").get_data(as_text=True)
+    assert "Không có điều nào" in error_text(html, "none_of_these")
+    assert visits(app) == []
+
+
+def test_add_companion_button_adds_a_row_without_errors(app, phone):
+    html = phone.check_in(add_companion="1").get_data(as_text=True)
+    assert 'name="companions-1-full_name"' in html
+    assert "Một số thông tin cần sửa" not in html
+    assert visits(app) == []
+
+
+def test_the_same_form_sent_twice_creates_one_visit(app, phone):
+    hidden = phone.hidden_fields()
+    first = phone.submit(VALID_VISITOR, hidden)
+    second = phone.submit(VALID_VISITOR, hidden)
+    assert len(visits(app)) == 1
+    assert first.headers["Location"] == second.headers["Location"]
+
+
+def test_the_same_form_sent_from_a_second_tab_is_recognised(app, phone):
+    """A fresh form (new secret) for the same person minutes later shows the existing visit."""
+    first = phone.check_in()
+    second = phone.check_in()
+    assert len(visits(app)) == 1
+    assert first.headers["Location"] == second.headers["Location"]
+    # A different person on the same phone is a new visit.
+    phone.check_in(full_name="Trần Thị Mai", phone="0987654321")
+    assert len(visits(app)) == 2
+
+
+def test_rescan_within_five_minutes_shows_the_existing_visit(app, phone, clock):
+    done_url = phone.check_in().headers["Location"]
+    clock.advance(minutes=4)
+    rescan = phone.open_form()
+    assert rescan.status_code == 302 and rescan.headers["Location"] == done_url
+    assert phone.open_form(new=1).status_code == 200  # "check in another person"
+    clock.advance(minutes=2)
+    assert phone.open_form().status_code == 200
+    phone.check_in()
+    assert len(visits(app)) == 2
+
+
+def test_another_phone_rescanning_gets_the_form(app, phone):
+    phone.check_in()
+    other = Phone(app.test_client())
+    assert other.open_form().status_code == 200
+    other.check_in()
+    assert len(visits(app)) == 2
+
+
+def test_check_out_twice_records_one_time(app, phone, clock):
+    done_url = phone.check_in().headers["Location"]
+    page = phone.client.get(done_url).get_data(as_text=True)
+    token = form_values(page, "/checkout")["csrf_token"]
+    clock.advance(hours=2)
+    first = phone.client.post(done_url + "/checkout", data={"csrf_token": token})
+    assert first.status_code == 302 and first.headers["Location"] == done_url
+    clock.advance(minutes=30)
+    phone.client.post(done_url + "/checkout", data={"csrf_token": token})
+    [visit] = visits(app)
+    assert visit.checked_out_at == visit.checked_in_at.replace(hour=3, minute=30)
+    assert visit.checkout_by == "visitor"
+    html = phone.client.get(done_url).get_data(as_text=True)
+    assert "Đã ra về" in html and "10:30 14/07/2021" in html
+    assert "/checkout" not in html
+
+
+def test_check_out_with_an_old_page_asks_for_a_second_tap(app, phone):
+    done_url = phone.check_in().headers["Location"]
+    response = phone.client.post(done_url + "/checkout", data={"csrf_token": "stale"})
+    assert response.status_code == 200
+    assert "bấm nút thêm một lần nữa" in response.get_data(as_text=True)
+    assert visits(app)[0].checked_out_at is None
+
+
+def test_only_the_phone_that_checked_in_sees_or_closes_the_visit(app, phone):
+    done_url = phone.check_in().headers["Location"]
+    stranger = app.test_client()
+    page = stranger.get(done_url)
+    assert page.status_code == 403
+    assert "Nguyễn Văn An" not in page.get_data(as_text=True)
+    assert "chỉ xem được trên điện thoại" in page.get_data(as_text=True)
+    assert stranger.post(done_url + "/checkout").status_code == 403
+    assert visits(app)[0].checked_out_at is None
+
+
+@pytest.mark.parametrize("path", ["/c/no-such-token", "/c/no-such-token/v/1"])
+def test_unknown_token_gets_the_friendly_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Mã QR hoặc trang này không dùng được" in response.get_data(as_text=True)
+
+
+def test_deactivated_entry_point_gets_the_friendly_404(app, phone):
+    with app.app_context():
+        db.session.execute(db.update(Location).values(active=False))
+        db.session.commit()
+    response = phone.open_form()
+    assert response.status_code == 404
+    assert "Mã QR hoặc trang này không dùng được" in response.get_data(as_text=True)
+    assert phone.client.post(phone.form_url, data=VALID_VISITOR).status_code == 404
+
+
+@pytest.mark.parametrize("csrf_token", [None, "not-a-token"])
+def test_missing_or_bad_csrf_token_keeps_the_input(app, phone, csrf_token):
+    hidden = phone.hidden_fields()
+    hidden["csrf_token"] = csrf_token
+    response = phone.submit(VALID_VISITOR, hidden)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Trang đã mở quá lâu" in html
+    assert form_values(html, phone.form_url)["full_name"] == "Nguyễn Văn An"
+    assert visits(app) == []
+    # Sending the re-rendered form again works.
+    resend = form_values(html, phone.form_url)
+    assert phone.submit({**VALID_VISITOR, **resend}, {}).status_code == 302
+    assert len(visits(app)) == 1
+
+
+def test_expired_csrf_token_keeps_the_input(app, phone, monkeypatch):
+    import itsdangerous.timed
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 7200)
+    hidden = phone.hidden_fields()  # a form opened two hours ago
+    monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
+    html = phone.submit(VALID_VISITOR, hidden).get_data(as_text=True)
+    assert "Trang đã mở quá lâu" in html
+    assert form_values(html, phone.form_url)["phone"] == "0912345678"
+    assert visits(app) == []
+
+
+def test_pages_are_not_cached_and_load_nothing_from_outside(phone):
+    response = phone.open_form()
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    html = response.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html
+    with phone.client.get("/static/htmx-2.0.11.min.js") as script:
+        assert script.status_code == 200
