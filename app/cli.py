@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app, url_for
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -33,6 +36,7 @@ base_url_option = click.option(
 
 
 @click.command("add-location")
+@with_appcontext
 @click.argument("name")
 @click.option("--if-none", is_flag=True, help="Only create it when there is no entry point yet.")
 @base_url_option
@@ -50,6 +54,7 @@ def add_location_command(name: str, if_none: bool, base_url: str | None) -> None
 
 
 @click.command("locations")
+@with_appcontext
 @base_url_option
 def locations_command(base_url: str | None) -> None:
     """List entry points with their check-in URLs."""
@@ -65,6 +70,7 @@ def locations_command(base_url: str | None) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice(User.ROLES), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -77,7 +83,7 @@ def create_user_command(username: str, role: str, password_stdin: bool) -> None:
     if db.session.scalar(select(User).where(func.lower(User.username) == username.lower())):
         raise click.ClickException(f"a user named {username!r} already exists")
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < MIN_PASSWORD_LENGTH:

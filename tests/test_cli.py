@@ -1,0 +1,92 @@
+"""The command-line tasks, through Flask's CLI runner."""
+
+from __future__ import annotations
+
+from werkzeug.security import check_password_hash
+
+from app.extensions import db
+from app.models import Location, User
+
+
+def _locations(app):
+    with app.app_context():
+        return db.session.scalars(db.select(Location).order_by(Location.id)).all()
+
+
+def test_add_location_creates_it_and_prints_its_url(app, runner):
+    result = runner.invoke(args=["add-location", "  Bộ phận một cửa  "])
+    assert result.exit_code == 0, result.output
+    new = _locations(app)[-1]
+    assert new.name == "Bộ phận một cửa" and new.active
+    assert len(new.token) >= 22  # 128 random bits
+    assert result.output.strip() == f"Bộ phận một cửa: http://127.0.0.1:5000/c/{new.token}"
+
+
+def test_add_location_uses_the_public_url(make_app):
+    app = make_app(PUBLIC_URL="https://vao.example.vn/")
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["add-location", "Cổng sau"])
+    token = _locations(app)[0].token
+    assert f"Cổng sau: https://vao.example.vn/c/{token}" in result.output
+
+
+def test_add_location_if_none_only_creates_the_first(app, runner):
+    result = runner.invoke(args=["add-location", "Cổng chính", "--if-none"])
+    assert result.exit_code == 0 and result.output == ""
+    assert len(_locations(app)) == 1
+
+
+def test_add_location_refuses_an_empty_name(app, runner):
+    result = runner.invoke(args=["add-location", "   "])
+    assert result.exit_code != 0 and "1 to 100 characters" in result.output
+    assert len(_locations(app)) == 1
+
+
+def test_locations_lists_every_entry_point_with_its_url(app, runner):
+    runner.invoke(args=["add-location", "Cổng sau"])
+    with app.app_context():
+        db.session.execute(db.update(Location).where(Location.name == "Cổng sau")
+                           .values(active=False))
+        db.session.commit()
+    result = runner.invoke(args=["locations", "--base-url", "http://192.168.1.10:5000"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    tokens = [loc.token for loc in _locations(app)]
+    assert lines == [f"Cổng chính: http://192.168.1.10:5000/c/{tokens[0]}",
+                     f"Cổng sau (deactivated): http://192.168.1.10:5000/c/{tokens[1]}"]
+
+
+def test_create_user_reads_the_password_from_stdin(app, runner):
+    result = runner.invoke(args=["create-user", "thu", "--role", "receptionist",
+                                 "--password-stdin"], input="mật khẩu đủ dài\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "thu"))
+    assert user.role == "receptionist" and user.active
+    assert user.password_hash.startswith("scrypt:131072:8:1$")
+    assert check_password_hash(user.password_hash, "mật khẩu đủ dài")
+
+
+def test_create_user_prompts_for_the_password_twice(app, runner):
+    result = runner.invoke(args=["create-user", "lan", "--role", "admin"],
+                           input="a-long-password\na-long-password\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User.role).where(User.username == "lan")) == "admin"
+
+
+def test_create_user_refuses_bad_input(app, runner):
+    short = runner.invoke(args=["create-user", "a", "--role", "admin", "--password-stdin"],
+                          input="short\n")
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    role = runner.invoke(args=["create-user", "b", "--role", "boss", "--password-stdin"],
+                         input="long enough pw\n")
+    assert role.exit_code != 0 and "boss" in role.output
+    runner.invoke(args=["create-user", "c", "--role", "admin", "--password-stdin"],
+                  input="long enough pw\n")
+    twice = runner.invoke(args=["create-user", "C", "--role", "admin", "--password-stdin"],
+                          input="long enough pw\n")
+    assert twice.exit_code != 0 and "already exists" in twice.output
+    with app.app_context():
+        assert db.session.scalars(db.select(User.username)).all() == ["c"]

@@ -1,0 +1,64 @@
+"""Configuration: defaults, instance/config.py, GATEBOOK_* variables, the generated secret."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from app import create_app
+from app.config import ConfigError
+
+
+def test_defaults(tmp_path):
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["TIMEZONE"] == "Asia/Ho_Chi_Minh"
+    assert app.config["RETENTION_DAYS"] == 21
+    assert app.config["DEFAULT_LANGUAGE"] == "vi"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/gatebook.sqlite"
+
+
+def test_first_start_writes_a_secret_key_and_reuses_it(tmp_path):
+    first = create_app(instance_path=str(tmp_path))
+    key = first.config["SECRET_KEY"]
+    assert len(key) == 64
+    config_file = tmp_path / "config.py"
+    assert key in config_file.read_text()
+    assert stat.S_IMODE(os.stat(config_file).st_mode) == 0o600
+    assert create_app(instance_path=str(tmp_path)).config["SECRET_KEY"] == key
+
+
+def test_secret_key_is_added_to_an_existing_instance_config(tmp_path):
+    (tmp_path / "config.py").write_text('ORG_NAME = "UBND phường Hàng Bạc"\n', encoding="utf-8")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["ORG_NAME"] == "UBND phường Hàng Bạc"
+    text = (tmp_path / "config.py").read_text(encoding="utf-8")
+    assert text.startswith('ORG_NAME = "UBND phường Hàng Bạc"\n')
+    assert app.config["SECRET_KEY"] in text
+
+
+def test_environment_overrides_instance_config(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text('ORG_NAME = "A"\nRETENTION_DAYS = 30\n')
+    monkeypatch.setenv("GATEBOOK_ORG_NAME", "Công ty TNHH Bình Minh")
+    monkeypatch.setenv("GATEBOOK_RETENTION_DAYS", "28")
+    monkeypatch.setenv("GATEBOOK_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("GATEBOOK_DATABASE_URL", "sqlite:////tmp/elsewhere.sqlite")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["ORG_NAME"] == "Công ty TNHH Bình Minh"
+    assert app.config["RETENTION_DAYS"] == 28
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:////tmp/elsewhere.sqlite"
+    assert "SECRET_KEY" not in (tmp_path / "config.py").read_text()
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("TIMEZONE", "Mars/Olympus", "not a known time zone"),
+    ("DEFAULT_LANGUAGE", "fr", "DEFAULT_LANGUAGE must be one of vi, en"),
+    ("RETENTION_DAYS", 0, "RETENTION_DAYS must be a whole number"),
+    ("RETENTION_DAYS", "21", "RETENTION_DAYS must be a whole number"),
+    ("PUBLIC_URL", "vao.example.vn", "PUBLIC_URL must start with http"),
+])
+def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({name: value, "SECRET_KEY": "x"}, instance_path=str(tmp_path))

@@ -1,0 +1,109 @@
+"""The schema (migrations match the models), SQLite's settings, and concurrent check-ins."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from app.extensions import db
+from tests.conftest import TEST_DATABASE_URL, Phone, visits
+
+sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite connection settings")
+
+
+def _schema_diff(app) -> list:
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_from_an_empty_database_matches_the_models(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exception is None, result.output
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+    assert {"location", "visit", "companion", "user", "alembic_version"} <= tables
+    assert _schema_diff(app) == []
+    # Down to nothing and up again: every migration can be replayed.
+    assert runner.invoke(args=["db", "downgrade", "base"]).exception is None
+    with app.app_context():
+        assert "visit" not in inspect(db.engine).get_table_names()
+    assert runner.invoke(args=["db", "upgrade"]).exception is None
+    assert _schema_diff(app) == []
+
+
+def test_check_in_works_on_a_migrated_database(make_app):
+    app = make_app()
+    app.test_cli_runner().invoke(args=["db", "upgrade"])
+    app.test_cli_runner().invoke(args=["add-location", "Cổng chính"])
+    with app.app_context():
+        token = db.session.execute(text("SELECT token FROM location")).scalar_one()
+    assert Phone(app.test_client(), token).check_in().status_code == 302
+    assert len(visits(app)) == 1
+
+
+@sqlite_only
+def test_sqlite_connections_use_wal_foreign_keys_full_sync_and_a_busy_timeout(app):
+    with app.app_context(), db.engine.connect() as conn:
+        pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("synchronous") == 2  # FULL
+        assert pragma("busy_timeout") == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+@sqlite_only
+def test_a_check_in_waits_for_another_writer_instead_of_failing(app):
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    phone = Phone(app.test_client())
+    hidden = phone.hidden_fields()
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # someone else holds the write lock...
+    try:
+        assert phone.open_form(new=1).status_code == 200  # ...reading still works
+        threading.Timer(0.5, other.execute, ["COMMIT"]).start()  # ...and lets go soon
+        from tests.conftest import VALID_VISITOR
+        assert phone.submit(VALID_VISITOR, hidden).status_code == 302
+    finally:
+        other.close()
+    assert len(visits(app)) == 1
+
+
+def test_concurrent_check_ins_all_succeed(app):
+    def visitor(n: int) -> list[int]:
+        phone = Phone(app.test_client())
+        return [phone.check_in(full_name=f"Khách {n}-{i}", phone=f"09{n:02d}{i:06d}").status_code
+                for i in range(5)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = [s for result in pool.map(visitor, range(8)) for s in result]
+    assert statuses == [302] * 40
+    assert len(visits(app)) == 40
+
+
+def test_the_same_form_sent_twice_at_once_creates_one_visit(app):
+    phone = Phone(app.test_client())
+    hidden = phone.hidden_fields()
+    from tests.conftest import VALID_VISITOR
+    barrier = threading.Barrier(4)
+
+    def send(_):
+        client = app.test_client()
+        for cookie in ("session",):
+            client.set_cookie(cookie, phone.client.get_cookie(cookie).value)
+        barrier.wait()
+        return Phone(client).submit(VALID_VISITOR, hidden)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(send, range(4)))
+    assert {r.status_code for r in responses} == {302}
+    assert len({r.headers["Location"] for r in responses}) == 1
+    assert len(visits(app)) == 1
