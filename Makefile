@@ -12,7 +12,7 @@ MO     := $(PO:.po=.mo)
 
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
-	$(FLASK) add-location "Cổng chính" --if-none --base-url http://$(HOST):$(PORT)
+	@$(FLASK) add-location "Cổng chính" --if-none > /dev/null
 	@echo "Check-in URLs (open one on a phone, or print it as a QR poster):"
 	@$(FLASK) locations --base-url http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
