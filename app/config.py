@@ -36,7 +36,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     # A form left open this long on a phone gets a fresh token on submit (input kept).
     WTF_CSRF_TIME_LIMIT = 3600
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error in the log must not carry a visitor's name or phone.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
 
 class ConfigError(RuntimeError):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
 
 from .extensions import db
 
 
 def init_app(app: Flask) -> None:
     """Register the error pages."""
+
+    @app.errorhandler(CSRFError)
+    def form_expired(_error):
+        return render_template("errors/form_expired.html"), 400
 
     @app.errorhandler(403)
     def forbidden(_error):
