@@ -33,7 +33,8 @@ SYMPTOMS_PROMPT = _l("In the last 14 days, have you had any of the following?")
 # 2. Contacts in the last 14 days.
 EXPOSURES: tuple[Question, ...] = (
     Question("case_contact", _l("A person with confirmed or suspected COVID-19")),
-    Question("outbreak_area_contact", _l("A person from a country or area with a COVID-19 outbreak")),
+    Question("outbreak_area_contact",
+             _l("A person from a country or area with a COVID-19 outbreak")),
     Question("symptomatic_contact", _l("A person with fever, cough or shortness of breath")),
 )
 EXPOSURES_PROMPT = _l("In the last 14 days, have you been in contact with:")

@@ -6,10 +6,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField
-from wtforms import SelectField, StringField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
 
 from . import clock
 from .checkin import VisitorDetails
@@ -99,14 +107,16 @@ class CheckInForm(FlaskForm):
     phone = text(_l("Phone number"), 30, required(_l("Enter your phone number.")), valid_phone)
     birth_year = text(_l("Year of birth"), 4, required(_l("Enter your year of birth.")),
                       valid_birth_year)
-    gender = RadioField(_l("Gender"), choices=[SelectChoice(*g) for g in GENDERS], validate_choice=False, validators=[
+    gender = RadioField(_l("Gender"), choices=[SelectChoice(*g) for g in GENDERS],
+                        validate_choice=False, validators=[
         required(_l("Choose your gender.")),
         AnyOf([key for key, _label in GENDERS], message=_l("Choose one of the options."))])
     id_number = text(_l("ID number (CCCD / CMND / passport)"), 30, valid_id_number)
     nationality = text(_l("Nationality"), 60, required(_l("Enter your nationality.")),
                        plain_text, default=DEFAULT_NATIONALITY)
     province = SelectField(
-        _l("Province / city"), choices=[SelectChoice("", _l("— choose —"))] + [SelectChoice(p) for p in PROVINCES],
+        _l("Province / city"),
+        choices=[SelectChoice("", _l("— choose —"))] + [SelectChoice(p) for p in PROVINCES],
         validate_choice=False, validators=[
             required(_l("Choose your province or city.")),
             AnyOf(PROVINCES, message=_l("Choose a province or city from the list."))])

@@ -22,15 +22,18 @@ PG_SCHEMA = "gatebook_test"
 
 
 def pytest_report_header(config) -> str:
-    return f"gatebook database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite'}"
+    where = f"PostgreSQL {TEST_DATABASE_URL}" if TEST_DATABASE_URL else "SQLite"
+    return f"gatebook database: {where}"
 
 
 def pytest_sessionstart(session) -> None:
     root = Path(__file__).resolve().parent.parent / "app" / "translations"
-    missing = [po for po in root.glob("*/LC_MESSAGES/messages.po") if not po.with_suffix(".mo").exists()]
-    if missing:
-        pytest.exit("message catalogues are not compiled: run `make test` (or `make translations`)",
-                    returncode=2)
+    stale = [po for po in root.glob("*/LC_MESSAGES/messages.po")
+             if not po.with_suffix(".mo").exists()
+             or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+    if stale:
+        pytest.exit("message catalogues are not compiled or out of date: "
+                    "run `make test` (or `make translations`)", returncode=2)
 
 
 @pytest.fixture(autouse=True)

@@ -81,7 +81,8 @@ def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
     ({"province": "Atlantis"}, "province", "Chọn tỉnh/thành phố trong danh sách."),
     ({"id_number": "12345"}, "id_number", "Số CCCD gồm 12 chữ số"),
     ({"companions-0-birth_year": "2015"}, "companions-0-full_name", "Nhập họ tên người đi cùng."),
-    ({"companions-0-full_name": "Bé Na"}, "companions-0-birth_year", "Nhập năm sinh người đi cùng."),
+    ({"companions-0-full_name": "Bé Na"}, "companions-0-birth_year",
+     "Nhập năm sinh người đi cùng."),
     ({"travel": "yes"}, "travel_places", "Cho biết anh/chị đã đến những nơi nào."),
     ({"full_name": "An\x00"}, "full_name", "ký tự đặc biệt"),
 ])

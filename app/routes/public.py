@@ -5,8 +5,16 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -17,8 +25,13 @@ from ..extensions import csrf, db
 from ..forms import MAX_COMPANIONS, CheckInForm
 from ..models import Location, Visit
 from ..redirects import local_path
-from ..visitor_cookies import (forget_profile, read_profile, read_visit_secrets, remember_profile,
-                               remember_visit)
+from ..visitor_cookies import (
+    forget_profile,
+    read_profile,
+    read_visit_secrets,
+    remember_profile,
+    remember_visit,
+)
 
 bp = Blueprint("public", __name__)
 
