@@ -4,6 +4,8 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 BIN    := $(VENV)/bin
+# The address printed for links when GATEBOOK_PUBLIC_URL is not set.
+LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
@@ -14,7 +16,8 @@ run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	@$(FLASK) add-location "Cổng chính" --if-none > /dev/null
 	@echo "Check-in URLs (open one on a phone, or print it as a QR poster):"
-	@$(FLASK) locations --base-url http://$(HOST):$(PORT)
+	@$(FLASK) locations --default-base-url http://$(LINK_HOST):$(PORT)
+	@$(FLASK) setup-link --default-base-url http://$(LINK_HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 wsgi:app
 
@@ -26,6 +29,7 @@ install: $(VENV)/.runtime translations
 # The virtualenv is rebuilt only when the requirements change.
 $(VENV)/.python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatebook needs Python 3.11 or newer (set PYTHON=python3.x)")'
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "Python's venv module is missing: on Debian or Ubuntu, apt-get install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	@touch $@
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from . import clock
 from .declaration import is_flagged
 from .extensions import db
 from .models import Companion, Location, Visit
-from .visitor_cookies import hash_secret
+from .tokens import hash_token
 
 
 @dataclass
@@ -37,14 +38,26 @@ class VisitorDetails:
 
 @dataclass
 class CheckInResult:
-    """The visit the visitor should see, and whether this request created it."""
+    """The visit the visitor should see, whether this request created it, and the per-visit
+    secret the phone should keep for it (None when the phone holds it already)."""
 
     visit: Visit
     created: bool
+    secret: str | None = None
 
 
 def _duplicate_window() -> timedelta:
     return timedelta(minutes=current_app.config["DUPLICATE_WINDOW_MINUTES"])
+
+
+def details_of(visit: Visit) -> VisitorDetails:
+    """What was declared for a stored visit, in the form check_in() takes."""
+    return VisitorDetails(
+        full_name=visit.full_name, phone=visit.phone, birth_year=visit.birth_year,
+        gender=visit.gender, nationality=visit.nationality, province=visit.province,
+        declaration=visit.declaration, id_number=visit.id_number, ward=visit.ward,
+        street=visit.street, purpose=visit.purpose,
+        companions=[(c.full_name, c.birth_year) for c in visit.companions])
 
 
 def check_in(location: Location, details: VisitorDetails, secret: str,
@@ -52,17 +65,25 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     """Record a visit with its companions in one transaction, unless it is a repeat.
 
     A repeat is the same form submitted again (same secret), or the same person checking in at
-    the same entry point from the same phone within the duplicate window.
+    the same entry point from the same phone within the duplicate window, with the same
+    answers: it shows the visit already stored. With different answers it is a correction:
+    the new answers are recorded as a new visit and the earlier one is closed as "replaced",
+    so no answer ever given is lost.
     """
-    secret_hash = hash_secret(secret)
-    existing = db.session.scalar(select(Visit).where(Visit.secret_hash == secret_hash))
-    if existing is None:
-        existing = _same_person_recently(location, details, recent_visit_ids)
-    if existing is not None:
-        return CheckInResult(existing, created=False)
+    previous = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
+    if previous is None:
+        previous = _same_person_recently(location, details, recent_visit_ids)
+    if previous is not None:
+        if previous.location_id == location.id and details_of(previous) == details:
+            phone_keeps = secret if holds_secret(previous, secret) else None
+            return CheckInResult(previous, created=False, secret=phone_keeps)
+        if previous.is_open:
+            previous.checked_out_at, previous.checkout_by = clock.utcnow(), "replaced"
+        if holds_secret(previous, secret):  # the same form, edited: give the new visit its own
+            secret = secrets.token_urlsafe(32)
 
     visit = Visit(
-        location=location, checked_in_at=clock.utcnow(), secret_hash=secret_hash,
+        location=location, checked_in_at=clock.utcnow(), secret_hash=hash_token(secret),
         full_name=details.full_name, phone=details.phone, birth_year=details.birth_year,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
         province=details.province, ward=details.ward, street=details.street,
@@ -77,10 +98,11 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     except IntegrityError:
         # The same form arrived twice at once (PostgreSQL lets both start): keep the first.
         db.session.rollback()
-        return CheckInResult(
-            db.session.scalars(select(Visit).where(Visit.secret_hash == secret_hash)).one(),
-            created=False)
-    return CheckInResult(visit, created=True)
+        first = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
+        if first is None:  # some other constraint failed: not a double submit
+            raise
+        return CheckInResult(first, created=False, secret=secret)
+    return CheckInResult(visit, created=True, secret=secret)
 
 
 def _recent_open_visits(location: Location, recent_visit_ids: list[int]) -> list[Visit]:
@@ -112,7 +134,7 @@ def recent_open_visit(location: Location, recent_visit_ids: list[int]) -> Visit 
 def holds_secret(visit: Visit, secret: str | None) -> bool:
     """True if `secret` is the visit's per-visit secret (the phone that checked in)."""
     return bool(secret and visit.secret_hash
-                and hmac.compare_digest(hash_secret(secret), visit.secret_hash))
+                and hmac.compare_digest(hash_token(secret), visit.secret_hash))
 
 
 def check_out(visit: Visit, by: str) -> datetime:

@@ -1,6 +1,6 @@
 """The one place the application reads the time, so tests can control it."""
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -24,3 +24,16 @@ def to_local(moment: datetime) -> datetime:
 def local_today_year() -> int:
     """The current calendar year where the organisation is."""
     return to_local(utcnow()).year
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants where a local calendar day starts and the next one starts."""
+    zone = local_zone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def local_today() -> date:
+    """Today's date where the organisation is."""
+    return to_local(utcnow()).date()

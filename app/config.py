@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
@@ -32,7 +33,16 @@ class Defaults:
     # How long SQLite waits for the write lock before giving up.
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
-    SESSION_COOKIE_HTTPONLY = True
+    # Staff sign-in: after this many failures within the window (per account, and per client
+    # address), sign-in is refused for the lockout time.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    LOGIN_LOCKOUT_MINUTES = 15
+    # A staff sign-in lasts this long (a receptionist's working day).
+    STAFF_SESSION_HOURS = 12
+    # Behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0: none).
+    TRUSTED_PROXIES = 0
+
     SESSION_COOKIE_SAMESITE = "Lax"
     # A form left open this long on a phone gets a fresh token on submit (input kept).
     WTF_CSRF_TIME_LIMIT = 3600
@@ -57,6 +67,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "gatebook.sqlite")
     )
     _check(app.config)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["STAFF_SESSION_HOURS"])
 
 
 def ensure_secret_key(instance_path: str) -> str:
@@ -64,7 +75,9 @@ def ensure_secret_key(instance_path: str) -> str:
     os.makedirs(instance_path, exist_ok=True)
     path = os.path.join(instance_path, "config.py")
     # Several workers may start at once: the lock makes exactly one of them write the key.
-    with open(path, "a+", encoding="utf-8") as fh:
+    # Created readable by its owner only (the key signs every cookie).
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(descriptor, "a+", encoding="utf-8") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         fh.seek(0)
         found: dict = {}
@@ -74,7 +87,6 @@ def ensure_secret_key(instance_path: str) -> str:
         key = secrets.token_hex(32)
         fh.write(f"\n# Written on first start. Keep it secret; changing it signs everyone out.\n"
                  f"SECRET_KEY = {key!r}\n")
-    os.chmod(path, 0o600)
     return key
 
 
@@ -86,9 +98,13 @@ def _check(config: dict) -> None:
         raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from exc
     if config["DEFAULT_LANGUAGE"] not in SUPPORTED_LANGUAGES:
         raise ConfigError(f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-    for name in ("RETENTION_DAYS", "DUPLICATE_WINDOW_MINUTES", "PROFILE_COOKIE_DAYS"):
+    for name in ("RETENTION_DAYS", "DUPLICATE_WINDOW_MINUTES", "PROFILE_COOKIE_DAYS",
+                 "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_LOCKOUT_MINUTES",
+                 "STAFF_SESSION_HOURS"):
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if not isinstance(config["TRUSTED_PROXIES"], int) or config["TRUSTED_PROXIES"] < 0:
+        raise ConfigError("TRUSTED_PROXIES must be a whole number (0 when not behind a proxy)")
     if config["PUBLIC_URL"] and not config["PUBLIC_URL"].startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_URL must start with http:// or https://")

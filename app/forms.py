@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -63,11 +63,6 @@ def valid_id_number(form: Form, field: StringField) -> None:
                                 "6 to 20 letters and digits."))
 
 
-def required(message: str) -> InputRequired:
-    """InputRequired with a message in the visitor's language."""
-    return InputRequired(message=message)
-
-
 def text(label: str, max_length: int, *validators, **kwargs) -> StringField:
     """A trimmed, NFC-normalised text field with a length limit."""
     return StringField(label, [*validators, Length(
@@ -103,22 +98,22 @@ class CompanionForm(Form):
 class CheckInForm(FlaskForm):
     """Identity, this visit, the health declaration, and the two commitments."""
 
-    full_name = text(_l("Full name"), 100, required(_l("Enter your full name.")), plain_text)
-    phone = text(_l("Phone number"), 30, required(_l("Enter your phone number.")), valid_phone)
-    birth_year = text(_l("Year of birth"), 4, required(_l("Enter your year of birth.")),
+    full_name = text(_l("Full name"), 100, InputRequired(_l("Enter your full name.")), plain_text)
+    phone = text(_l("Phone number"), 30, InputRequired(_l("Enter your phone number.")), valid_phone)
+    birth_year = text(_l("Year of birth"), 4, InputRequired(_l("Enter your year of birth.")),
                       valid_birth_year)
     gender = RadioField(_l("Gender"), choices=[SelectChoice(*g) for g in GENDERS],
                         validate_choice=False, validators=[
-        required(_l("Choose your gender.")),
+        InputRequired(_l("Choose your gender.")),
         AnyOf([key for key, _label in GENDERS], message=_l("Choose one of the options."))])
     id_number = text(_l("ID number (CCCD / CMND / passport)"), 30, valid_id_number)
-    nationality = text(_l("Nationality"), 60, required(_l("Enter your nationality.")),
+    nationality = text(_l("Nationality"), 60, InputRequired(_l("Enter your nationality.")),
                        plain_text, default=DEFAULT_NATIONALITY)
     province = SelectField(
         _l("Province / city"),
         choices=[SelectChoice("", _l("— choose —"))] + [SelectChoice(p) for p in PROVINCES],
         validate_choice=False, validators=[
-            required(_l("Choose your province or city.")),
+            InputRequired(_l("Choose your province or city.")),
             AnyOf(PROVINCES, message=_l("Choose a province or city from the list."))])
     ward = text(_l("Ward / commune"), 100, plain_text)
     street = text(_l("House number, street"), 200, plain_text)
@@ -133,13 +128,14 @@ class CheckInForm(FlaskForm):
     remember = BooleanField(_l("Remember my details on this phone"))
     confirm_true = BooleanField(
         _l("I confirm that the information above is true. A false declaration is an offence."),
-        [required(_l("Please confirm that the information is true."))])
-    consent = BooleanField(validators=[required(_l("Please give your consent to check in."))])
+        [InputRequired(_l("Please confirm that the information is true."))])
+    consent = BooleanField(validators=[InputRequired(_l("Please give your consent to check in."))])
     # The per-visit secret: generated with the blank form, held by the phone after check-in.
     submission = HiddenField()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.companions_error: str | None = None
         self.consent.label.text = _(
             "I agree that %(org)s keeps these data for contact tracing and hands them to the "
             "health authority on request, for %(days)d days.",
@@ -161,24 +157,34 @@ class CheckInForm(FlaskForm):
             if field.data not in (None, "", YES, NO):
                 field.errors.append(_("Choose Yes or No."))
                 ok = False
-        if self.none_of_these.data:
-            if any(field.data == YES for field in questions):
-                self.none_of_these.errors.append(
-                    _("You ticked \"none of these\" but answered Yes to a question. "
-                      "Untick it or change the answer."))
+            elif not field.data and not self.none_of_these.data:
+                field.errors.append(_("Please answer Yes or No."))
                 ok = False
-        else:
-            for field in questions:
-                if field.data not in (YES, NO):
-                    field.errors.append(_("Please answer Yes or No."))
-                    ok = False
+        if self.none_of_these.data and any(field.data == YES for field in questions):
+            self.none_of_these.errors.append(
+                _("You ticked \"none of these\" but answered Yes to a question. "
+                  "Untick it or change the answer."))
+            ok = False
+        self.companions_error = None
+        if self._companion_rows_sent() > MAX_COMPANIONS:
+            self.companions_error = _("At most %(n)d people can be checked in with you.",
+                                      n=MAX_COMPANIONS)
+            ok = False
         if self.answer(self.travel) and not self.travel_places.data:
             self.travel_places.errors.append(_("Tell us which places you have been to."))
             ok = False
         return ok
 
-    def answer(self, field: RadioField) -> bool:
-        """A question's answer; unanswered counts as No only when "none of these" is ticked."""
+    def _companion_rows_sent(self) -> int:
+        # FieldList keeps the first MAX_COMPANIONS rows and drops the rest without a word.
+        rows = {key.split("-")[1] for key in request.form
+                if key.startswith("companions-") and key.count("-") >= 2}
+        return len(rows)
+
+    @staticmethod
+    def answer(field: RadioField) -> bool:
+        """True for Yes (validation has made sure each question is answered, or "none of
+        these" ticked, which answers No to the unanswered ones)."""
         return field.data == YES
 
     def declaration(self) -> dict:
@@ -212,6 +218,13 @@ class CheckInForm(FlaskForm):
         identity = {name: self[name].data or "" for name in IDENTITY_FIELDS}
         identity["phone"] = normalise_phone(self.phone.data) or identity["phone"]
         return identity
+
+
+class CheckOutForm(FlaskForm):
+    """The check-out button: the phone may show the done page for hours before it is pressed."""
+
+    class Meta:
+        csrf_time_limit = None
 
 
 def _yes_no(label: str) -> RadioField:

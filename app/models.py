@@ -6,6 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -107,7 +108,7 @@ class Companion(db.Model):
     visit: Mapped[Visit] = relationship(back_populates="companions")
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A staff account: an admin (the officer in charge) or a receptionist."""
 
     ROLES = ("admin", "receptionist")
@@ -118,3 +119,63 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())
+
+    # The sign-in this User object was loaded for (set by app.auth, never stored here).
+    login_token = None
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses deactivated accounts
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def get_id(self) -> str | None:
+        """Flask-Login keeps the sign-in's token in the session, not the user's id, so that
+        signing out (or a password reset) ends that session for good."""
+        return self.login_token
+
+
+class LoginSession(db.Model):
+    """A staff member's signed-in browser; deleting the row signs that browser out."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept a short while to slow down password guessing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    username_key: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(String(45))
+
+    __table_args__ = (
+        Index("ix_login_failure_username_key_at", "username_key", "at"),
+        Index("ix_login_failure_address_at", "address", "at"),
+    )
+
+
+class SetupToken(db.Model):
+    """The one-time link that creates the first admin (hash only)."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RetiredToken(db.Model):
+    """A check-in token replaced by a new one: its posters show "this QR code was replaced"."""
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id", ondelete="CASCADE"),
+                                             index=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    location: Mapped[Location] = relationship()

@@ -8,7 +8,9 @@ import unicodedata
 # Vietnamese mobile numbers: 03x, 05x, 07x, 08x, 09x + 8 digits. Landlines start with 02.
 _MOBILE = re.compile(r"0[35789][0-9]{8}")
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control, invisible-format (e.g. right-to-left override, zero-width space) and line/paragraph
+# separator characters: nobody types them into a one-line field, and they garble lists.
+_UNTYPABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def clean_text(value: str | None) -> str | None:
@@ -19,18 +21,22 @@ def clean_text(value: str | None) -> str | None:
 
 
 def has_control_characters(value: str) -> bool:
-    """True if the text holds characters nobody types into a form (NUL, escape, ...)."""
-    return bool(_CONTROL.search(value))
+    """True if the text holds characters nobody types into a one-line field (NUL, tab, line
+    breaks, zero-width or direction-changing characters...)."""
+    return any(unicodedata.category(char) in _UNTYPABLE_CATEGORIES for char in value)
 
 
 def normalise_phone(raw: str) -> str | None:
     """Return a mobile number as 0 + 9 digits, or None if it is not a Vietnamese mobile number.
 
-    Accepts '0912345678', '+84912345678', '+84 912 345 678', '0912.345.678', '(+84) 912-345-678'.
+    Accepts '0912345678', '+84912345678', '+84 912 345 678', '0912.345.678',
+    '(+84) 912-345-678', '84912345678' and '+84 (0) 912 345 678'.
     """
     compact = _PHONE_SEPARATORS.sub("", raw or "")
     if compact.startswith("+84"):
-        compact = "0" + compact[3:]
+        compact = "0" + compact[3:].removeprefix("0")
+    elif compact.startswith("84") and len(compact) in (11, 12):
+        compact = "0" + compact[2:].removeprefix("0")
     return compact if _MOBILE.fullmatch(compact) else None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from flask import Request, Response, current_app
@@ -53,11 +52,6 @@ def remember_profile(response: Response, identity: dict) -> None:
 def forget_profile(response: Response) -> None:
     """Remove the remembered details from this phone."""
     response.delete_cookie(PROFILE_COOKIE, httponly=True, samesite="Lax")
-
-
-def hash_secret(secret: str) -> str:
-    """How a per-visit secret is stored: only its hash ever reaches the database."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def read_visit_secrets(request: Request) -> dict[int, str]:

@@ -3,6 +3,7 @@ set), the Flask test client, the CLI runner, a controllable clock and a visitor'
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app, declaration
+from app.auth import hash_password
 from app.extensions import db
-from app.models import Location, Visit
+from app.models import Location, User, Visit
 from tests.html_form import form_values
 
 TEST_DATABASE_URL = os.environ.get("GATEBOOK_TEST_DATABASE_URL", "")
@@ -184,3 +186,70 @@ def error_text(html: str, field_id: str) -> str:
     """The error message shown beside a field (empty if none)."""
     match = re.search(rf'id="{re.escape(field_id)}-error"[^>]*>(.*?)</p>', html, re.S)
     return match.group(1).strip() if match else ""
+
+
+ADMIN_PASSWORD = "quản-trị-2021"
+RECEPTIONIST_PASSWORD = "lễ-tân-cổng-chính"
+
+
+@functools.cache
+def password_hash(password: str) -> str:
+    """The real (slow) hash, computed once per password for the whole run."""
+    return hash_password(password)
+
+
+@pytest.fixture
+def staff(app) -> dict[str, int]:
+    """An admin "lan" and a receptionist "thu"; {name: user id}."""
+    with app.app_context():
+        users = [User(username="lan", role="admin", password_hash=password_hash(ADMIN_PASSWORD)),
+                 User(username="thu", role="receptionist",
+                      password_hash=password_hash(RECEPTIONIST_PASSWORD))]
+        db.session.add_all(users)
+        db.session.commit()
+        return {user.username: user.id for user in users}
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries (in a form, or for htmx requests)."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+class StaffBrowser:
+    """A staff member's browser: sign in, sign out, post forms with their CSRF token."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str, next_url: str | None = None, **kwargs):
+        token = csrf_from(self.client.get("/login").get_data(as_text=True))
+        return self.client.post("/login", query_string={"next": next_url} if next_url else None,
+                                data={"username": username, "password": password,
+                                      "csrf_token": token}, **kwargs)
+
+    def login_admin(self):
+        response = self.login("lan", ADMIN_PASSWORD)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def login_receptionist(self):
+        response = self.login("thu", RECEPTIONIST_PASSWORD)
+        assert response.status_code == 302
+        return response
+
+    def post(self, url: str, data: dict | None = None, page: str = "/dashboard/", **kwargs):
+        """Post as the page's own form would, with the CSRF token from `page`."""
+        token = csrf_from(self.client.get(page).get_data(as_text=True))
+        return self.client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def browser_of(app):
+    """A new staff browser (its own cookies) each call."""
+    return lambda: StaffBrowser(app.test_client())

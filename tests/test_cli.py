@@ -26,7 +26,8 @@ def test_add_location_uses_the_public_url(make_app):
     app = make_app(PUBLIC_URL="https://vao.example.vn/")
     with app.app_context():
         db.create_all()
-    result = app.test_cli_runner().invoke(args=["add-location", "Cổng sau"])
+    result = app.test_cli_runner().invoke(
+        args=["add-location", "Cổng sau", "--default-base-url", "http://0.0.0.0:8000"])
     token = _locations(app)[0].token
     assert f"Cổng sau: https://vao.example.vn/c/{token}" in result.output
 
@@ -39,7 +40,7 @@ def test_add_location_if_none_only_creates_the_first(app, runner):
 
 def test_add_location_refuses_an_empty_name(app, runner):
     result = runner.invoke(args=["add-location", "   "])
-    assert result.exit_code != 0 and "1 to 100 characters" in result.output
+    assert result.exit_code != 0 and "Nhập tên điểm vào." in result.output
     assert len(_locations(app)) == 1
 
 
@@ -49,7 +50,7 @@ def test_locations_lists_every_entry_point_with_its_url(app, runner):
         db.session.execute(db.update(Location).where(Location.name == "Cổng sau")
                            .values(active=False))
         db.session.commit()
-    result = runner.invoke(args=["locations", "--base-url", "http://192.168.1.10:5000"])
+    result = runner.invoke(args=["locations", "--default-base-url", "http://192.168.1.10:5000"])
     assert result.exit_code == 0
     lines = result.stdout.strip().splitlines()
     tokens = [loc.token for loc in _locations(app)]
@@ -77,16 +78,18 @@ def test_create_user_prompts_for_the_password_twice(app, runner):
 
 
 def test_create_user_refuses_bad_input(app, runner):
-    short = runner.invoke(args=["create-user", "a", "--role", "admin", "--password-stdin"],
-                          input="short\n")
-    assert short.exit_code != 0 and "at least 10 characters" in short.output
-    role = runner.invoke(args=["create-user", "b", "--role", "boss", "--password-stdin"],
-                         input="long enough pw\n")
+    def create(name, role="admin", password="long enough pw"):
+        return runner.invoke(args=["create-user", name, "--role", role, "--password-stdin"],
+                             input=password + "\n")
+
+    short = create("an", password="short")
+    assert short.exit_code != 0 and "Mật khẩu phải có ít nhất 10 ký tự." in short.output
+    role = create("binh", role="boss")
     assert role.exit_code != 0 and "boss" in role.output
-    runner.invoke(args=["create-user", "c", "--role", "admin", "--password-stdin"],
-                  input="long enough pw\n")
-    twice = runner.invoke(args=["create-user", "C", "--role", "admin", "--password-stdin"],
-                          input="long enough pw\n")
-    assert twice.exit_code != 0 and "already exists" in twice.output
+    spaces = create("Nguyễn Văn An")
+    assert spaces.exit_code != 0 and "Tên đăng nhập gồm 2 đến 60" in spaces.output
+    assert create("chi").exit_code == 0
+    twice = create("CHI")
+    assert twice.exit_code != 0 and "Tên đăng nhập CHI đã có người dùng." in twice.output
     with app.app_context():
-        assert db.session.scalars(db.select(User.username)).all() == ["c"]
+        assert db.session.scalars(db.select(User.username)).all() == ["chi"]

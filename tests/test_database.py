@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from app.extensions import db
-from tests.conftest import TEST_DATABASE_URL, Phone, visits
+from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, visits
 
 sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite connection settings")
 
@@ -61,6 +61,29 @@ def test_sqlite_connections_use_wal_foreign_keys_full_sync_and_a_busy_timeout(ap
 
 
 @sqlite_only
+def test_posts_lock_for_writing_up_front_and_pages_only_read(app):
+    from sqlalchemy import event
+    begins = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        phone = Phone(app.test_client())
+        hidden = phone.hidden_fields()  # opening the form
+        assert begins and set(begins) == {"BEGIN"}
+        begins.clear()
+        phone.submit(VALID_VISITOR, hidden)
+        assert begins and set(begins) == {"BEGIN IMMEDIATE"}
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@sqlite_only
 def test_a_check_in_waits_for_another_writer_instead_of_failing(app):
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     phone = Phone(app.test_client())
@@ -70,7 +93,6 @@ def test_a_check_in_waits_for_another_writer_instead_of_failing(app):
     try:
         assert phone.open_form(new=1).status_code == 200  # ...reading still works
         threading.Timer(0.5, other.execute, ["COMMIT"]).start()  # ...and lets go soon
-        from tests.conftest import VALID_VISITOR
         assert phone.submit(VALID_VISITOR, hidden).status_code == 302
     finally:
         other.close()
@@ -92,13 +114,11 @@ def test_concurrent_check_ins_all_succeed(app):
 def test_the_same_form_sent_twice_at_once_creates_one_visit(app):
     phone = Phone(app.test_client())
     hidden = phone.hidden_fields()
-    from tests.conftest import VALID_VISITOR
     barrier = threading.Barrier(4)
 
     def send(_):
         client = app.test_client()
-        for cookie in ("session",):
-            client.set_cookie(cookie, phone.client.get_cookie(cookie).value)
+        client.set_cookie("session", phone.client.get_cookie("session").value)
         barrier.wait()
         return Phone(client).submit(VALID_VISITOR, hidden)
 

@@ -9,20 +9,20 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    has_request_context,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from ..checkin import check_in, check_out, holds_secret, recent_open_visit
 from ..config import SUPPORTED_LANGUAGES
 from ..declaration import EXPOSURES, EXPOSURES_PROMPT, SYMPTOMS, SYMPTOMS_PROMPT
 from ..extensions import csrf, db
-from ..forms import MAX_COMPANIONS, CheckInForm
+from ..forms import MAX_COMPANIONS, CheckInForm, CheckOutForm
+from ..locations import find_by_token
 from ..models import Location, Visit
 from ..redirects import local_path
 from ..visitor_cookies import (
@@ -39,16 +39,13 @@ LANGUAGE_COOKIE = "lang"
 _SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
-class CheckOutForm(FlaskForm):
-    """The check-out button: the phone may show the done page for hours before it is pressed."""
-
-    class Meta:
-        csrf_time_limit = None
-
-
-def _location(token: str, active_only: bool = True) -> Location:
-    location = db.session.scalar(select(Location).where(Location.token == token))
-    if location is None or (active_only and not location.active):
+def _active_location(token: str) -> Location:
+    """The entry point of a scanned QR code; a replaced, unknown or closed one gets a page
+    saying so."""
+    location, replaced = find_by_token(token)
+    if replaced:
+        abort(make_response(render_template("public/replaced.html"), 410))
+    if location is None or not location.active:
         abort(404)
     return location
 
@@ -67,12 +64,12 @@ def index():
 @csrf.exempt  # the form checks its own token, to keep the visitor's input when it has expired
 def checkin(token: str):
     """The check-in form: shown prefilled for a remembered visitor; a valid post records a visit."""
-    location = _location(token)
+    location = _active_location(token)
     visit_secrets = read_visit_secrets(request)
     if request.method == "GET" and "new" not in request.args:
         recent = recent_open_visit(location, list(visit_secrets))
         if recent is not None:  # a re-scan moments after checking in
-            return redirect(url_for(".done", token=token, visit_id=recent.id))
+            return redirect(url_for(".done", visit_id=recent.id))
 
     profile = read_profile(request)
     form = CheckInForm(data=profile if request.method == "GET" else None)
@@ -98,11 +95,10 @@ def checkin(token: str):
 
 def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str],
             profile: dict):
-    secret = form.submission.data
-    result = check_in(location, form.details(), secret, list(visit_secrets))
-    response = redirect(url_for(".done", token=location.token, visit_id=result.visit.id))
-    if holds_secret(result.visit, secret):
-        remember_visit(request, response, result.visit.id, secret)
+    result = check_in(location, form.details(), form.submission.data, list(visit_secrets))
+    response = redirect(url_for(".done", visit_id=result.visit.id))
+    if result.secret:
+        remember_visit(request, response, result.visit.id, result.secret)
     if form.remember.data:
         remember_profile(response, form.identity())
     elif profile:
@@ -110,36 +106,38 @@ def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str]
     return response
 
 
-def _own_visit(location: Location, visit_id: int) -> Visit:
+def _own_visit(visit_id: int) -> Visit:
     """The visit, if this phone made it; anyone else gets a page saying so."""
     visit = db.session.get(Visit, visit_id)
     secret = read_visit_secrets(request).get(visit_id)
-    if visit is None or visit.location_id != location.id or not holds_secret(visit, secret):
+    if visit is None or not holds_secret(visit, secret):
         abort(make_response(render_template("public/not_your_visit.html"), 403))
     return visit
 
 
-@bp.get("/c/<token>/v/<int:visit_id>")
-def done(token: str, visit_id: int):
-    """The confirmation: name, entry point, time, and the check-out button."""
-    location = _location(token, active_only=False)
-    visit = _own_visit(location, visit_id)
-    return render_template("public/done.html", visit=visit, location=location,
+@bp.get("/v/<id:visit_id>")
+def done(visit_id: int):
+    """The confirmation: name, entry point, time, and the check-out button.
+
+    It does not depend on the entry point's token, so it keeps working after the entry point
+    is closed or its QR code replaced.
+    """
+    visit = _own_visit(visit_id)
+    return render_template("public/done.html", visit=visit, location=visit.location,
                            form=CheckOutForm())
 
 
-@bp.post("/c/<token>/v/<int:visit_id>/checkout")
+@bp.post("/v/<id:visit_id>/checkout")
 @csrf.exempt  # checked below, so a page left open all day gets a second tap, not an error page
-def checkout(token: str, visit_id: int):
+def checkout(visit_id: int):
     """Check the visit out (once; again changes nothing) and show the confirmation."""
-    location = _location(token, active_only=False)
-    visit = _own_visit(location, visit_id)
+    visit = _own_visit(visit_id)
     form = CheckOutForm()
     if not form.validate_on_submit():
-        return render_template("public/done.html", visit=visit, location=location, form=form,
-                               tap_again=True)
+        return render_template("public/done.html", visit=visit, location=visit.location,
+                               form=form, tap_again=True)
     check_out(visit, by="visitor")
-    return redirect(url_for(".done", token=token, visit_id=visit.id))
+    return redirect(url_for(".done", visit_id=visit.id))
 
 
 @bp.post("/c/<token>/forget")
@@ -164,6 +162,6 @@ def set_language(code: str):
 
 def select_locale() -> str:
     """The visitor's chosen language, else the organisation's default (Vietnamese)."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    chosen = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
     return chosen if chosen in SUPPORTED_LANGUAGES else current_app.config["DEFAULT_LANGUAGE"]
 

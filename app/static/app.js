@@ -1,14 +1,25 @@
-// Small comforts on the check-in form; the form works the same without JavaScript.
+// Small comforts; every page works the same without JavaScript.
 document.addEventListener("DOMContentLoaded", () => {
+  // Check-in form: "None of these" answers No to every question; a Yes answer unticks it.
   const none = document.getElementById("none_of_these");
-  if (!none) return;
-  const answers = document.querySelectorAll(".declaration .yes-no input[type=radio]");
-  // "None of these" answers No to every question; a Yes answer unticks it.
-  none.addEventListener("change", () => {
-    if (!none.checked) return;
-    answers.forEach((input) => { if (input.value === "no") input.checked = true; });
+  if (none) {
+    const answers = document.querySelectorAll(".declaration .yes-no input[type=radio]");
+    none.addEventListener("change", () => {
+      if (!none.checked) return;
+      answers.forEach((input) => { if (input.value === "no") input.checked = true; });
+    });
+    answers.forEach((input) => input.addEventListener("change", () => {
+      if (input.value === "yes" && input.checked) none.checked = false;
+    }));
+  }
+  // Staff forms that change something hard to undo ask first.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
   });
-  answers.forEach((input) => input.addEventListener("change", () => {
-    if (input.value === "yes" && input.checked) none.checked = false;
-  }));
+  // The poster's print button.
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
+  });
 });

@@ -1,0 +1,176 @@
+"""Staff sign-in: passwords, throttling of failed attempts, server-side sessions, first-run link."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import clock
+from .extensions import db
+from .models import LoginFailure, LoginSession, SetupToken, User
+from .tokens import hash_token
+
+# OWASP's minimum for scrypt: N=2^17, r=8, p=1.
+PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    """A password hash at OWASP's minimum cost or above."""
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+
+
+@cache
+def _unknown_user_hash() -> str:
+    # Checked against when the user does not exist, so both answers take as long.
+    return hash_password(secrets.token_hex(16))
+
+
+def find_user(username: str) -> User | None:
+    """The account with this user name, ignoring case."""
+    return db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignInResult:
+    """The user on success; otherwise None and, when throttled, until when."""
+
+    user: User | None = None
+    locked_until: datetime | None = None
+
+
+def _username_key(username: str) -> str:
+    return username.strip().casefold()[:60]
+
+
+def locked_until(username: str, address: str) -> datetime | None:
+    """When sign-in for this account or from this address opens again, if it is refused now.
+
+    After MAX failures within WINDOW (for the account, or from the address), sign-in is refused
+    for LOCKOUT after the last of them.
+    """
+    config = current_app.config
+    limit = config["LOGIN_MAX_FAILURES"]
+    window = timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    lockout = timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    now = clock.utcnow()
+    until = None
+    for column, value in ((LoginFailure.username_key, _username_key(username)),
+                          (LoginFailure.address, address)):
+        times = db.session.scalars(
+            select(LoginFailure.at).where(column == value, LoginFailure.at > now - window - lockout)
+            .order_by(LoginFailure.at)).all()
+        for first, last in zip(times, times[limit - 1:], strict=False):
+            if last - first <= window and last + lockout > now:
+                until = max(until or last + lockout, last + lockout)
+    return until
+
+
+def _record_failure(username: str, address: str) -> None:
+    now = clock.utcnow()
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    db.session.add(LoginFailure(at=now, username_key=_username_key(username), address=address))
+    db.session.commit()
+
+
+def sign_in(username: str, password: str, address: str) -> SignInResult:
+    """Check a user name and password, unless this account or address is throttled."""
+    until = locked_until(username, address)
+    if until is not None:
+        return SignInResult(locked_until=until)
+    user = find_user(username)
+    if user is None:
+        check_password_hash(_unknown_user_hash(), password)
+    elif user.active and check_password_hash(user.password_hash, password):
+        return SignInResult(user=user)
+    _record_failure(username, address)
+    return SignInResult(locked_until=locked_until(username, address))
+
+
+# --- server-side sessions --------------------------------------------------------------------
+
+def start_session(user: User) -> str:
+    """Open a new sign-in for the user and return its token (kept in the session cookie)."""
+    token = secrets.token_urlsafe(32)
+    now = clock.utcnow()
+    db.session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+    db.session.add(LoginSession(
+        token_hash=hash_token(token), user=user, created_at=now,
+        expires_at=now + timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])))
+    db.session.commit()
+    user.login_token = token
+    return token
+
+
+def user_for_session(token: str) -> User | None:
+    """The active user signed in with this token, if the sign-in is still open."""
+    row = db.session.scalar(select(LoginSession).where(
+        LoginSession.token_hash == hash_token(token), LoginSession.expires_at > clock.utcnow()))
+    if row is None or not row.user.active:
+        return None
+    row.user.login_token = token
+    return row.user
+
+
+def end_session(token: str | None) -> None:
+    """Sign this browser out: its session cookie stops working, even if replayed."""
+    if token:
+        db.session.execute(
+            delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
+        db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the user out everywhere (deactivation, password reset)."""
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+# --- first run -------------------------------------------------------------------------------
+
+def has_admin() -> bool:
+    """True once an active admin account exists."""
+    return db.session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))) > 0
+
+
+def new_setup_token() -> str | None:
+    """A fresh one-time token for creating the first admin, or None if there is an admin.
+
+    Earlier tokens stop working: only the link printed last opens the page.
+    """
+    if has_admin():
+        return None
+    token = secrets.token_urlsafe(32)
+    db.session.execute(delete(SetupToken))
+    db.session.add(SetupToken(token_hash=hash_token(token), created_at=clock.utcnow()))
+    db.session.commit()
+    return token
+
+
+def setup_token_valid(token: str) -> bool:
+    """True while the token is the current one and no admin exists yet."""
+    return not has_admin() and db.session.get(SetupToken, hash_token(token)) is not None
+
+
+def create_first_admin(token: str, username: str, password: str) -> User | None:
+    """Use the setup token once: create the admin and retire every setup token."""
+    if has_admin():
+        return None
+    # Deleting the row is the use: of two requests racing with the same token, one deletes it.
+    used = db.session.execute(delete(SetupToken).where(SetupToken.token_hash == hash_token(token)))
+    if used.rowcount != 1:
+        db.session.rollback()
+        return None
+    user = User(username=username, role="admin", password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.commit()
+    return user

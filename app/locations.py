@@ -1,0 +1,92 @@
+"""Entry points: create, rename, open or close, rotate the token, and count today's visits."""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from . import clock
+from .extensions import db
+from .models import Location, RetiredToken, Visit, new_location_token
+
+MAX_NAME_LENGTH = 100
+
+
+class LocationError(ValueError):
+    """A change that cannot be made; the message is for the admin."""
+
+
+def clean_name(name: str) -> str:
+    """A trimmed entry-point name, or LocationError."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise LocationError(_l("Enter a name for the entry point."))
+    if len(name) > MAX_NAME_LENGTH:
+        raise LocationError(_l("Use at most %(max)d characters.", max=MAX_NAME_LENGTH))
+    return name
+
+
+def create_location(name: str) -> Location:
+    """A new, active entry point with a fresh token."""
+    location = Location(name=clean_name(name))
+    db.session.add(location)
+    db.session.commit()
+    return location
+
+
+def rename_location(location: Location, name: str) -> None:
+    """Give the entry point a new name (its QR code stays the same)."""
+    location.name = clean_name(name)
+    db.session.commit()
+
+
+def set_location_active(location: Location, active: bool) -> None:
+    """Open or close an entry point; a closed one's QR code shows the "not in use" page."""
+    location.active = active
+    db.session.commit()
+
+
+def rotate_token(location: Location) -> str:
+    """Give the entry point a new token; posters with the old one say they were replaced."""
+    db.session.add(RetiredToken(token=location.token, location_id=location.id,
+                                retired_at=clock.utcnow()))
+    location.token = new_location_token()
+    db.session.commit()
+    return location.token
+
+
+def find_by_token(token: str) -> tuple[Location | None, bool]:
+    """(the entry point with this token, or None; whether the token was replaced)."""
+    location = db.session.scalar(select(Location).where(Location.token == token))
+    if location is not None:
+        return location, False
+    return None, db.session.get(RetiredToken, token) is not None
+
+
+def todays_counts() -> dict[int, int]:
+    """{entry point id: visits since local midnight}."""
+    start, end = clock.local_day_bounds(clock.local_today())
+    rows = db.session.execute(
+        select(Visit.location_id, func.count(Visit.id))
+        .where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        .group_by(Visit.location_id))
+    return dict(rows.all())
+
+
+def public_base_url() -> str:
+    """Where visitors' phones reach Gatebook: PUBLIC_URL, else the address of this request."""
+    configured = current_app.config["PUBLIC_URL"]
+    if configured:
+        return configured.rstrip("/")
+    return request.host_url.rstrip("/")
+
+
+def checkin_url(location: Location, base_url: str) -> str:
+    """The URL a poster's QR code opens: the public base URL + /c/<token>."""
+    if has_request_context():
+        path = url_for("public.checkin", token=location.token)
+    else:  # the command line
+        with current_app.test_request_context():
+            path = url_for("public.checkin", token=location.token)
+    return base_url.rstrip("/") + path

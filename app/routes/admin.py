@@ -1,0 +1,73 @@
+"""Admin: staff accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from .. import staff
+from ..extensions import db
+from ..models import User
+from ..staff_forms import ROLE_CHOICES, ActionForm, NewUserForm, ResetPasswordForm, RoleForm
+from .changes import apply_change
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _users_page(new_user_form: NewUserForm | None = None, status: int = 200):
+    return render_template("admin/users.html", users=staff.all_users(),
+                           form=new_user_form or NewUserForm(), roles=ROLE_CHOICES), status
+
+
+@bp.get("/users")
+def users():
+    """Every staff account, with the forms to change them."""
+    return _users_page()
+
+
+@bp.post("/users")
+def add_user():
+    """Create an account."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = staff.create_user(form.username.data, form.role.data, form.password.data)
+        except staff.StaffError as error:
+            form.username.errors.append(str(error))
+        else:
+            flash(_("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for(".users"))
+    return _users_page(form, 400)
+
+
+def _change(user_id: int, form, change) -> object:
+    """Run one change on an account, then show the list with the outcome."""
+    user = db.get_or_404(User, user_id)
+    apply_change(form, lambda: change(user, form), staff.StaffError,
+                 lambda: _("Saved: %(name)s.", name=user.username))
+    return redirect(url_for(".users"))
+
+
+@bp.post("/users/<id:user_id>/role")
+def change_role(user_id: int):
+    """Make an account admin or receptionist."""
+    return _change(user_id, RoleForm(), lambda user, form: staff.change_role(user, form.role.data))
+
+
+@bp.post("/users/<id:user_id>/deactivate")
+def deactivate(user_id: int):
+    """Stop an account from signing in (and sign it out everywhere)."""
+    return _change(user_id, ActionForm(), lambda user, _form: staff.set_user_active(user, False))
+
+
+@bp.post("/users/<id:user_id>/reactivate")
+def reactivate(user_id: int):
+    """Let a deactivated account sign in again."""
+    return _change(user_id, ActionForm(), lambda user, _form: staff.set_user_active(user, True))
+
+
+@bp.post("/users/<id:user_id>/password")
+def reset_password(user_id: int):
+    """Give an account a new password (it is signed out everywhere)."""
+    return _change(user_id, ResetPasswordForm(),
+                   lambda user, form: staff.reset_password(user, form.password.data))

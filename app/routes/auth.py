@@ -1,0 +1,133 @@
+"""Staff sign-in and sign-out, and the one-time page that creates the first admin."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from .. import auth, clock
+from ..extensions import login_manager
+from ..redirects import local_path
+from ..staff import StaffError, check_password, check_username
+from ..staff_forms import FirstAdminForm, LoginForm
+
+bp = Blueprint("auth", __name__)
+
+# Staff endpoints a signed-out browser may open; every other staff page needs a sign-in.
+ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
+# Blueprints whose pages are for admins only.
+ADMIN_BLUEPRINTS = frozenset({"admin", "locations"})
+PUBLIC_BLUEPRINTS = frozenset({"public"})
+
+
+def _begin(user) -> None:
+    """A new session for the user: nothing from before the sign-in is carried over."""
+    session.clear()
+    auth.start_session(user)
+    login_user(user)
+    session.permanent = True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with user name and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    message, status = None, 200
+    if form.validate_on_submit():
+        result = auth.sign_in(form.username.data, form.password.data, request.remote_addr or "")
+        if result.user is not None:
+            _begin(result.user)
+            return redirect(local_path(request.args.get("next"), url_for("dashboard.index")))
+        if result.locked_until is not None:
+            message = _("Too many failed sign-ins. Try again after %(time)s.",
+                        time=clock.to_local(result.locked_until).strftime("%H:%M"))
+            status = 429
+        else:
+            # The same words whether the user name exists or not.
+            message = _("Wrong user name or password.")
+    return render_template("auth/login.html", form=form, message=message), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out: this browser's session ends on the server too, so its cookie is useless."""
+    auth.end_session(current_user.login_token)
+    logout_user()
+    session.clear()
+    return redirect(url_for(".login"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+def setup(token: str):
+    """Create the first admin account; the link works once, and only until there is an admin."""
+    if not auth.setup_token_valid(token):
+        abort(404)
+    form = FirstAdminForm()
+    if form.validate_on_submit():
+        try:
+            username = check_username(form.username.data)
+            check_password(form.password.data)
+        except StaffError as error:
+            form.username.errors.append(str(error))
+        else:
+            user = auth.create_first_admin(token, username, form.password.data)
+            if user is None:
+                abort(404)
+            _begin(user)
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/setup.html", form=form)
+
+
+def _login_url_for_here() -> str:
+    if request.headers.get("HX-Request"):
+        # The page the htmx request came from, not the fragment's URL.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        here = current.path + (f"?{current.query}" if current.query else "")
+    else:
+        here = request.full_path if request.query_string else request.path
+    return url_for("auth.login", next=local_path(here, url_for("dashboard.index")))
+
+
+def unauthorized() -> Response:
+    """Signed out: go to the sign-in page; an htmx request is told to go there itself."""
+    target = _login_url_for_here()
+    if request.headers.get("HX-Request"):
+        return Response(status=200, headers={"HX-Redirect": target})
+    return redirect(target)
+
+
+def guard_staff_pages() -> Response | None:
+    """Default deny: every page outside the public ones needs a sign-in; admin areas an admin."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in ANONYMOUS_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return unauthorized()
+    if request.blueprint in ADMIN_BLUEPRINTS and not current_user.is_admin:
+        abort(403)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Sign-in machinery: who is signed in, and the guard in front of every staff page."""
+    login_manager.init_app(app)
+    login_manager.user_loader(auth.user_for_session)
+    login_manager.unauthorized_handler(unauthorized)
+    app.before_request(guard_staff_pages)
+    app.register_blueprint(bp)

@@ -1,0 +1,28 @@
+"""One button, one change: validate the posted form, make the change, say how it went."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import flash
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+
+
+def apply_change(form: FlaskForm, change: Callable[[], object], refusals: type[Exception],
+                 success: Callable[[], str]) -> bool:
+    """Run `change` if the form is valid; flash the success message or why it was refused."""
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return False
+    try:
+        change()
+    except refusals as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return False
+    flash(success(), "success")
+    return True

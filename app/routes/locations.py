@@ -1,0 +1,132 @@
+"""Admin: entry points and their posters."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .. import locations, posters
+from ..extensions import db
+from ..models import Location
+from ..staff_forms import ActionForm, LocationNameForm
+from .changes import apply_change
+
+bp = Blueprint("locations", __name__, url_prefix="/admin/locations")
+
+
+def _list_page(form: LocationNameForm | None = None, status: int = 200):
+    all_locations = db.session.scalars(db.select(Location).order_by(Location.id)).all()
+    base = locations.public_base_url()
+    return render_template(
+        "locations/index.html", locations=all_locations, counts=locations.todays_counts(),
+        urls={loc.id: locations.checkin_url(loc, base) for loc in all_locations},
+        form=form or LocationNameForm(),
+        public_url_missing=not current_app.config["PUBLIC_URL"]), status
+
+
+@bp.get("/")
+def index():
+    """Every entry point with today's count, its check-in URL and its poster."""
+    return _list_page()
+
+
+@bp.post("/")
+def add():
+    """Create an entry point."""
+    form = LocationNameForm()
+    if form.validate_on_submit():
+        try:
+            location = locations.create_location(form.name.data)
+        except locations.LocationError as error:
+            form.name.errors.append(str(error))
+        else:
+            flash(_("Entry point %(name)s created.", name=location.name), "success")
+            return redirect(url_for(".index"))
+    return _list_page(form, 400)
+
+
+def _change(location_id: int, form, change, success):
+    """Run one change on an entry point, then show the list with the outcome."""
+    location = db.get_or_404(Location, location_id)
+    apply_change(form, lambda: change(location, form), locations.LocationError,
+                 lambda: success(location))
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<id:location_id>/rename")
+def rename(location_id: int):
+    """Give an entry point a new name."""
+    return _change(location_id, LocationNameForm(),
+                   lambda loc, form: locations.rename_location(loc, form.name.data),
+                   lambda loc: _("Renamed to %(name)s.", name=loc.name))
+
+
+@bp.post("/<id:location_id>/deactivate")
+def deactivate(location_id: int):
+    """Take an entry point out of use: its QR code stops accepting check-ins."""
+    return _change(location_id, ActionForm(),
+                   lambda loc, _form: locations.set_location_active(loc, False),
+                   lambda loc: _("%(name)s is closed.", name=loc.name))
+
+
+@bp.post("/<id:location_id>/reactivate")
+def reactivate(location_id: int):
+    """Put an entry point back in use."""
+    return _change(location_id, ActionForm(),
+                   lambda loc, _form: locations.set_location_active(loc, True),
+                   lambda loc: _("%(name)s is open again.", name=loc.name))
+
+
+@bp.post("/<id:location_id>/rotate")
+def rotate(location_id: int):
+    """Give an entry point a new QR code; old posters say they have been replaced."""
+    return _change(location_id, ActionForm(), lambda loc, _form: locations.rotate_token(loc),
+                   lambda loc: _("%(name)s has a new QR code: print its new poster.",
+                                 name=loc.name))
+
+
+def _url(location: Location) -> str:
+    return locations.checkin_url(location, locations.public_base_url())
+
+
+@bp.get("/<id:location_id>/poster")
+def poster(location_id: int):
+    """The A4 poster to print and post at the entry point."""
+    location = db.get_or_404(Location, location_id)
+    days = current_app.config["RETENTION_DAYS"]
+    texts = {}
+    for lang in ("vi", "en"):
+        with force_locale(lang):
+            texts[lang] = {
+                "scan": _("Scan the QR code to declare your health when entering or leaving"),
+                "retention": _("Your declaration is kept for %(days)d days for contact tracing, "
+                               "then deleted.", days=days),
+                "no_phone": _("No smartphone? Ask the staff at the entrance."),
+                "type": _("Or type this address:"),
+            }
+    return render_template("locations/poster.html", location=location, url=_url(location),
+                           texts=texts,
+                           public_url_missing=not current_app.config["PUBLIC_URL"])
+
+
+@bp.get("/<id:location_id>/qr.svg")
+def poster_svg(location_id: int):
+    """The entry point's QR code as SVG."""
+    location = db.get_or_404(Location, location_id)
+    return _download(posters.qr_svg(_url(location), location.name), "image/svg+xml",
+                     location, "svg")
+
+
+@bp.get("/<id:location_id>/qr.png")
+def poster_png(location_id: int):
+    """The entry point's QR code as a PNG for printing (300 dpi at 16 cm)."""
+    location = db.get_or_404(Location, location_id)
+    return _download(posters.qr_png(_url(location)), "image/png", location, "png")
+
+
+def _download(body: bytes, mimetype: str, location: Location, extension: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="gatebook-qr-{location.id}.{extension}"')
+    return response

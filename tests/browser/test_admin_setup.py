@@ -1,0 +1,79 @@
+"""The officer in charge sets Gatebook up in a real browser, from the first-run link to a
+printed poster that a phone opens straight to the check-in page."""
+
+from __future__ import annotations
+
+import re
+
+import zxingcpp
+from PIL import Image
+
+from tests.browser.test_visitor_phone import PHONE
+
+ADMIN_PASSWORD = "mật-khẩu-quản-trị"
+RECEPTIONIST_PASSWORD = "mật-khẩu-lễ-tân"
+
+
+def test_first_admin_sets_up_entry_points_and_prints_a_poster(app, live_server, browser,
+                                                              output_dir):
+    runner = app.test_cli_runner()
+    printed = runner.invoke(args=["setup-link", "--default-base-url", live_server]).output
+    setup_url = re.search(r"(http://\S+/setup/\S+)", printed).group(1)
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = desk.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(setup_url)
+    page.fill("#username", "lan")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.fill("#confirm", ADMIN_PASSWORD)
+    page.click("button.primary")
+    assert page.url.endswith("/dashboard/")
+
+    page.goto(f"{live_server}/admin/users")
+    page.fill("#username", "thu")
+    page.select_option("#role", "receptionist")
+    page.fill("#password", RECEPTIONIST_PASSWORD)
+    page.fill("#confirm", RECEPTIONIST_PASSWORD)
+    page.click("text=Thêm tài khoản >> nth=-1")
+    assert "Đã tạo tài khoản thu." in page.content()
+
+    page.goto(f"{live_server}/admin/locations/")
+    for name in ("Bộ phận một cửa", "Cổng sau"):
+        page.fill("#name", name)
+        page.click("text=Thêm điểm vào >> nth=-1")
+        assert f"Đã tạo điểm vào {name}." in page.content()
+    page.screenshot(path=output_dir / "1-entry-points.png", full_page=True)
+
+    row = page.locator("tr", has=page.locator("input[value='Bộ phận một cửa']"))
+    row.get_by_role("link", name="Áp phích").click()
+    page.emulate_media(media="print")
+    page.wait_for_load_state("networkidle")
+    poster = output_dir / "2-poster-printed.png"
+    page.screenshot(path=poster, full_page=True)
+    assert page.locator(".toolbar").is_hidden()  # nothing but the poster on paper
+    pdf = page.pdf(format="A4", print_background=True)  # what the print dialog produces
+    (output_dir / "2-poster.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1, "the poster fits one A4 page"
+
+    # The phone camera: read the QR code off the printed poster and open what it says.
+    [scanned] = [r.text for r in zxingcpp.read_barcodes(Image.open(poster))]
+    assert scanned.startswith(live_server + "/c/")
+    visitor = browser.new_context(**PHONE).new_page()
+    visitor.goto(scanned)
+    assert visitor.locator("h1").inner_text() == "Khai báo y tế"
+    assert "Bộ phận một cửa" in visitor.locator(".place").inner_text()
+    desk.close()
+
+    # The receptionist signs in and cannot reach any admin page.
+    reception = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    reception.goto(f"{live_server}/login")
+    reception.fill("#username", "thu")
+    reception.fill("#password", RECEPTIONIST_PASSWORD)
+    reception.click("button.primary")
+    assert reception.url.endswith("/dashboard/")
+    assert reception.locator("a[href^='/admin']").count() == 0
+    for admin_page in ("/admin/users", "/admin/locations/", "/admin/locations/1/poster"):
+        response = reception.goto(live_server + admin_page)
+        assert response.status == 403
+    reception.screenshot(path=output_dir / "3-receptionist-refused.png")

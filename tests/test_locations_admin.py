@@ -1,0 +1,154 @@
+"""Admins manage entry points and print their posters; the QR code opens the check-in page."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from app.extensions import db
+from app.models import Location, User
+from tests.conftest import ADMIN_PASSWORD, Phone, StaffBrowser, password_hash, visits
+
+
+@pytest.fixture
+def admin(staff, browser_of):
+    browser = browser_of()
+    browser.login_admin()
+    return browser
+
+
+@pytest.fixture
+def staff_app_admin(make_app):
+    """An app built with extra settings, its entry point, and a signed-in admin."""
+    def build(**settings):
+        app = make_app(**settings)
+        with app.app_context():
+            db.create_all()
+            db.session.add(Location(name="Cổng chính"))
+            db.session.add(User(username="lan", role="admin",
+                                password_hash=password_hash(ADMIN_PASSWORD)))
+            db.session.commit()
+        browser = StaffBrowser(app.test_client())
+        browser.login_admin()
+        return app, browser
+
+    return build
+
+
+def _location(app, name: str) -> Location:
+    with app.app_context():
+        return db.session.scalar(db.select(Location).where(Location.name == name))
+
+
+def _decode_png(png: bytes) -> tuple[list[str], tuple]:
+    image = Image.open(io.BytesIO(png))
+    return [result.text for result in zxingcpp.read_barcodes(image)], image.info.get("dpi")
+
+
+def test_add_two_entry_points_and_see_them_listed(app, admin):
+    for name in ("Bộ phận một cửa", "Cổng sau"):
+        response = admin.post("/admin/locations/", {"name": f"  {name} "},
+                              page="/admin/locations/", follow_redirects=True)
+        assert f"Đã tạo điểm vào {name}." in response.get_data(as_text=True)
+    html = admin.client.get("/admin/locations/").get_data(as_text=True)
+    for name in ("Cổng chính", "Bộ phận một cửa", "Cổng sau"):
+        location = _location(app, name)
+        assert location.active
+        assert f"http://localhost/c/{location.token}" in html
+
+
+@pytest.mark.parametrize(("name", "message"), [("   ", "Nhập tên điểm vào."),
+                                               ("X" * 101, "Tối đa 100 ký tự.")])
+def test_a_bad_name_is_refused(app, admin, name, message):
+    response = admin.post("/admin/locations/", {"name": name}, page="/admin/locations/")
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Location.id))) == 1
+
+
+def test_todays_count_per_entry_point(app, admin, client, clock):
+    Phone(client).check_in()
+    Phone(app.test_client()).check_in(full_name="Trần Thị Mai", phone="0987654321")
+    clock.advance(days=1)
+    Phone(app.test_client()).check_in(full_name="Lê Văn Cường", phone="0971234567")
+    html = admin.client.get("/admin/locations/").get_data(as_text=True)
+    assert re.search(r'<td class="number">1</td>', html)  # yesterday's two are not today's
+
+
+def test_rename_keeps_the_qr_code(app, admin):
+    location = _location(app, "Cổng chính")
+    admin.post(f"/admin/locations/{location.id}/rename", {"name": "Cổng chính (Phố Huế)"},
+               page="/admin/locations/")
+    renamed = _location(app, "Cổng chính (Phố Huế)")
+    assert renamed.token == location.token
+
+
+def test_close_and_reopen_an_entry_point(app, admin, client):
+    location = _location(app, "Cổng chính")
+    admin.post(f"/admin/locations/{location.id}/deactivate", page="/admin/locations/")
+    assert client.get(f"/c/{location.token}").status_code == 404
+    admin.post(f"/admin/locations/{location.id}/reactivate", page="/admin/locations/")
+    assert client.get(f"/c/{location.token}").status_code == 200
+
+
+def test_rotating_the_token_replaces_the_qr_code(app, admin, client):
+    phone = Phone(client)
+    done_url = phone.check_in().headers["Location"]
+    old = _location(app, "Cổng chính")
+    old_png = admin.client.get(f"/admin/locations/{old.id}/qr.png").data
+    assert _decode_png(old_png)[0] == [f"http://localhost/c/{old.token}"]
+
+    admin.post(f"/admin/locations/{old.id}/rotate", page="/admin/locations/")
+    new = _location(app, "Cổng chính")
+    assert new.token != old.token
+    replaced = Phone(app.test_client()).client.get(f"/c/{old.token}")
+    assert replaced.status_code == 410
+    assert "Mã QR này đã được thay" in replaced.get_data(as_text=True)
+    assert Phone(app.test_client(), new.token).check_in().status_code == 302
+    new_png = admin.client.get(f"/admin/locations/{new.id}/qr.png").data
+    assert _decode_png(new_png)[0] == [f"http://localhost/c/{new.token}"]
+    # A visitor who checked in before the change can still see and close their visit.
+    assert "Ra về" in phone.client.get(done_url).get_data(as_text=True)
+    assert len(visits(app)) == 2
+
+
+def test_the_png_decodes_to_the_public_url_and_prints_at_300_dpi(staff_app_admin):
+    app, admin = staff_app_admin(PUBLIC_URL="https://vao.example.vn")
+    location = _location(app, "Cổng chính")
+    response = admin.client.get(f"/admin/locations/{location.id}/qr.png")
+    assert response.mimetype == "image/png"
+    assert "attachment" in response.headers["Content-Disposition"]
+    texts, dpi = _decode_png(response.data)
+    assert texts == [f"https://vao.example.vn/c/{location.token}"]
+    assert dpi and round(dpi[0]) >= 300
+    width = Image.open(io.BytesIO(response.data)).width
+    assert width / 300 * 2.54 >= 15  # at least 15 cm wide at 300 dpi
+    page = admin.client.get(f"/admin/locations/{location.id}/poster").get_data(as_text=True)
+    assert "Chưa cấu hình địa chỉ công khai" not in page
+
+
+def test_the_svg_holds_the_qr_code(app, admin):
+    location = _location(app, "Cổng chính")
+    response = admin.client.get(f"/admin/locations/{location.id}/qr.svg")
+    assert response.mimetype == "image/svg+xml"
+    body = response.get_data(as_text=True)
+    assert body.startswith("<?xml") and "<svg" in body and "<path" in body
+
+
+def test_the_poster_page(app, admin):
+    location = _location(app, "Cổng chính")
+    html = admin.client.get(f"/admin/locations/{location.id}/poster").get_data(as_text=True)
+    assert "Phường Tràng Tiền" in html  # the organisation
+    assert '<h1 class="place">Cổng chính</h1>' in html
+    assert "Quét mã QR để khai báo y tế khi ra vào" in html
+    assert "lưu 21 ngày" in html
+    assert f'<span class="url">http://localhost/c/{location.token}</span>' in html
+    assert f'src="/admin/locations/{location.id}/qr.svg"' in html
+    assert "poster.css" in html and "staff-nav" not in html  # no navigation on the print
+    # No public address configured: the admin is warned that phones must reach this one.
+    assert "Chưa cấu hình địa chỉ công khai" in html
+
