@@ -9,6 +9,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import clock
@@ -113,8 +114,10 @@ def start_session(user: User) -> str:
 
 def user_for_session(token: str) -> User | None:
     """The active user signed in with this token, if the sign-in is still open."""
-    row = db.session.scalar(select(LoginSession).where(
-        LoginSession.token_hash == hash_token(token), LoginSession.expires_at > clock.utcnow()))
+    row = db.session.scalar(
+        select(LoginSession).options(joinedload(LoginSession.user))
+        .where(LoginSession.token_hash == hash_token(token),
+               LoginSession.expires_at > clock.utcnow()))
     if row is None or not row.user.active:
         return None
     row.user.login_token = token

@@ -20,7 +20,8 @@ from app.models import Location, User, Visit
 from tests.html_form import form_values
 
 TEST_DATABASE_URL = os.environ.get("GATEBOOK_TEST_DATABASE_URL", "")
-PG_SCHEMA = "gatebook_test"
+# One schema per test run, so two runs against the same server cannot trip over each other.
+PG_SCHEMA = f"gatebook_test_{os.getpid()}"
 
 
 def pytest_report_header(config) -> str:
@@ -44,6 +45,16 @@ def _no_outside_config(monkeypatch):
     for name in list(os.environ):
         if name.startswith("GATEBOOK_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema_at_the_end():
+    yield
+    if TEST_DATABASE_URL:
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture
