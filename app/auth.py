@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,14 +51,30 @@ class SignInResult:
 
 
 def _username_key(username: str) -> str:
-    return username.strip().casefold()[:60]
+    # Hashed: a password typed into the user-name box must not sit in the database as text.
+    return hash_token("user:" + username.strip().casefold())[:60]
 
 
-def locked_until(username: str, address: str) -> datetime | None:
+def address_key(address: str) -> str:
+    """The throttling bucket of a client address: IPv4 as is, IPv6 by its /64 (one phone or
+    household gets a whole /64, so rotating addresses within it does not help)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def locked_until(username: str, address: str, before_id: int | None = None) -> datetime | None:
     """When sign-in for this account or from this address opens again, if it is refused now.
 
-    After MAX failures within WINDOW (for the account, or from the address), sign-in is refused
-    for LOCKOUT after the last of them.
+    After MAX failed attempts within WINDOW (for the account, or from the address), sign-in is
+    refused for LOCKOUT after the last of them. With `before_id`, only the attempts recorded
+    before that one count.
     """
     config = current_app.config
     limit = config["LOGIN_MAX_FAILURES"]
@@ -66,34 +83,48 @@ def locked_until(username: str, address: str) -> datetime | None:
     now = clock.utcnow()
     until = None
     for column, value in ((LoginFailure.username_key, _username_key(username)),
-                          (LoginFailure.address, address)):
-        times = db.session.scalars(
-            select(LoginFailure.at).where(column == value, LoginFailure.at > now - window - lockout)
-            .order_by(LoginFailure.at)).all()
+                          (LoginFailure.address, address_key(address))):
+        query = select(LoginFailure.at).where(column == value,
+                                              LoginFailure.at > now - window - lockout)
+        if before_id is not None:
+            query = query.where(LoginFailure.id < before_id)
+        times = sorted(db.session.scalars(query))
         for first, last in zip(times, times[limit - 1:], strict=False):
             if last - first <= window and last + lockout > now:
                 until = max(until or last + lockout, last + lockout)
     return until
 
 
-def _record_failure(username: str, address: str) -> None:
-    now = clock.utcnow()
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
-    db.session.add(LoginFailure(at=now, username_key=_username_key(username), address=address))
+def _forget_attempt(attempt_id: int) -> None:
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
     db.session.commit()
 
 
 def sign_in(username: str, password: str, address: str) -> SignInResult:
-    """Check a user name and password, unless this account or address is throttled."""
-    until = locked_until(username, address)
+    """Check a user name and password, unless this account or address is throttled.
+
+    The attempt is written down first, as a failure, in a short transaction of its own:
+    attempts sent at the same moment each see the ones before them, and no database lock is
+    held while the (deliberately slow) password hash is computed. A successful attempt is then
+    struck off; a refused one does not extend the lockout.
+    """
+    now = clock.utcnow()
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    attempt = LoginFailure(at=now, username_key=_username_key(username),
+                           address=address_key(address))
+    db.session.add(attempt)
+    db.session.commit()
+    until = locked_until(username, address, before_id=attempt.id)
     if until is not None:
+        _forget_attempt(attempt.id)
         return SignInResult(locked_until=until)
     user = find_user(username)
+    db.session.commit()  # nothing is held open while hashing
     if user is None:
         check_password_hash(_unknown_user_hash(), password)
     elif user.active and check_password_hash(user.password_hash, password):
+        _forget_attempt(attempt.id)
         return SignInResult(user=user)
-    _record_failure(username, address)
     return SignInResult(locked_until=locked_until(username, address))
 
 

@@ -46,6 +46,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     # A form left open this long on a phone gets a fresh token on submit (input kept).
     WTF_CSRF_TIME_LIMIT = 3600
+    # Cookies only over HTTPS; None means "when PUBLIC_URL is an https:// address".
+    SESSION_COOKIE_SECURE = None
     # hide_parameters: a database error in the log must not carry a visitor's name or phone.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
@@ -67,6 +69,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "gatebook.sqlite")
     )
     _check(app.config)
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["STAFF_SESSION_HOURS"])
 
 

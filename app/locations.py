@@ -49,6 +49,7 @@ def set_location_active(location: Location, active: bool) -> None:
 
 def rotate_token(location: Location) -> str:
     """Give the entry point a new token; posters with the old one say they were replaced."""
+    db.session.refresh(location, with_for_update=True)  # two admins at once: one after the other
     db.session.add(RetiredToken(token=location.token, location_id=location.id,
                                 retired_at=clock.utcnow()))
     location.token = new_location_token()
@@ -69,7 +70,7 @@ def todays_counts() -> dict[int, int]:
     start, end = clock.local_day_bounds(clock.local_today())
     rows = db.session.execute(
         select(Visit.location_id, func.count(Visit.id))
-        .where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        .where(Visit.checked_in_at >= start, Visit.checked_in_at < end, Visit.counted())
         .group_by(Visit.location_id))
     return dict(rows.all())
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, TypeDecorator, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
@@ -94,6 +94,11 @@ class Visit(db.Model):
     def is_open(self) -> bool:
         """True while the visitor has not checked out."""
         return self.checked_out_at is None
+
+    @classmethod
+    def counted(cls):
+        """SQL condition: a real entry, not a declaration later replaced by a corrected one."""
+        return or_(cls.checkout_by.is_(None), cls.checkout_by != "replaced")
 
 
 class Companion(db.Model):

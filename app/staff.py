@@ -19,14 +19,19 @@ USERNAME = re.compile(r"[A-Za-z0-9._-]{2,60}")
 
 
 class StaffError(ValueError):
-    """A change that cannot be made; the message is for the admin."""
+    """A change that cannot be made; the message is for the admin, `field` the form field
+    it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def check_password(password: str) -> None:
     """Refuse a password that is too short."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise StaffError(_l("The password must have at least %(n)d characters.",
-                            n=MIN_PASSWORD_LENGTH))
+                            n=MIN_PASSWORD_LENGTH), field="password")
 
 
 def check_username(username: str) -> str:
@@ -34,16 +39,17 @@ def check_username(username: str) -> str:
     username = (username or "").strip()
     if not USERNAME.fullmatch(username):
         raise StaffError(_l("A user name has 2 to 60 letters, digits, dots, dashes or "
-                            "underscores (no spaces or accents)."))
+                            "underscores (no spaces or accents)."), field="username")
     if find_user(username) is not None:
-        raise StaffError(_l("The user name %(name)s is already taken.", name=username))
+        raise StaffError(_l("The user name %(name)s is already taken.", name=username),
+                         field="username")
     return username
 
 
 def check_role(role: str) -> str:
     """One of the known roles, or StaffError."""
     if role not in User.ROLES:
-        raise StaffError(_l("Choose a role: admin or receptionist."))
+        raise StaffError(_l("Choose a role: admin or receptionist."), field="role")
     return role
 
 

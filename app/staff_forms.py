@@ -8,7 +8,6 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from .auth import MIN_PASSWORD_LENGTH
 from .normalise import clean_text
 
 ROLE_CHOICES = [SelectChoice("receptionist", _l("Receptionist")),
@@ -26,10 +25,8 @@ class LoginForm(FlaskForm):
 class NewPasswordMixin:
     """A new password typed twice."""
 
-    password = PasswordField(_l("New password"), [
-        InputRequired(_l("Enter a password.")),
-        Length(min=MIN_PASSWORD_LENGTH, message=_l(
-            "The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))])
+    # Its length is checked by app.staff, the one place that knows the rule.
+    password = PasswordField(_l("New password"), [InputRequired(_l("Enter a password."))])
     confirm = PasswordField(_l("New password again"), [
         EqualTo("password", message=_l("The two passwords are not the same."))])
 

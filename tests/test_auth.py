@@ -7,10 +7,11 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import User
+from app.models import LoginFailure, SetupToken, User
 from tests.conftest import (
     ADMIN_PASSWORD,
     RECEPTIONIST_PASSWORD,
+    TEST_DATABASE_URL,
     StaffBrowser,
     csrf_from,
     password_hash,
@@ -141,13 +142,14 @@ def test_next_goes_back_to_the_page_that_asked_for_a_sign_in(staff, browser_of):
     assert response.headers["Location"] == "/admin/users?sort=name"
 
 
-def test_the_session_cookie_is_new_at_sign_in_and_dead_after_sign_out(staff, browser_of):
+def test_the_session_is_new_at_sign_in_and_dead_after_sign_out(staff, browser_of):
     browser = browser_of()
-    browser.client.get("/login")
-    before = browser.client.get_cookie("session").value
+    with browser.client.session_transaction() as before:
+        before["planted"] = "by someone else"  # e.g. a session fixed before sign-in
     browser.login_admin()
+    with browser.client.session_transaction() as after:
+        assert "planted" not in after
     signed_in = browser.client.get_cookie("session").value
-    assert signed_in != before
     browser.logout()
     # Someone who copied the cookie before sign-out replays it: refused.
     replay = browser_of()
@@ -181,11 +183,50 @@ def test_session_cookie_flags(make_app, staff, browser_of):
     assert "Expires=" in cookie  # it ends with the sign-in, not with the browser
 
 
-def test_secure_cookies_over_https(make_app):
-    app = make_app(SESSION_COOKIE_SECURE=True)
+@pytest.mark.parametrize("settings", [{"SESSION_COOKIE_SECURE": True},
+                                      {"PUBLIC_URL": "https://vao.example.vn"}])
+def test_secure_cookies_over_https(make_app, settings):
+    app = make_app(**settings)
     response = app.test_client().get("/login")
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Secure" in cookie
+
+
+def test_guesses_sent_all_at_once_get_no_more_than_five_password_checks(
+        app, staff, browser_of, monkeypatch):
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import app.auth as auth_module
+    checks = []
+    real_check = auth_module.check_password_hash
+
+    def counting_check(*args):
+        checks.append(1)
+        return real_check(*args)
+
+    monkeypatch.setattr(auth_module, "check_password_hash", counting_check)
+    browsers = [browser_of() for _ in range(12)]
+    tokens = [csrf_from(b.client.get("/login").get_data(as_text=True)) for b in browsers]
+    start = threading.Barrier(11)
+
+    def guess(n):
+        if n < 11:
+            start.wait()
+            password = f"guess-number-{n}"
+        else:
+            time.sleep(0.15)  # the right password, a moment after the burst began
+            password = ADMIN_PASSWORD
+        return browsers[n].client.post("/login", data={
+            "username": "lan", "password": password, "csrf_token": tokens[n]}).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(guess, range(12)))
+    assert statuses[11] == 429, "the right password after the burst is refused too"
+    assert len(checks) <= 5
+    with app.app_context():  # refused attempts are not written down (they would extend the lock)
+        assert db.session.scalar(db.select(db.func.count(LoginFailure.id))) == 5
 
 
 def test_htmx_requests_of_a_signed_out_browser_are_told_to_go_to_sign_in(client):
@@ -219,10 +260,15 @@ def test_first_run_link_creates_the_first_admin_once(app, runner, browser_of):
     assert browser.client.get("/admin/users").status_code == 200  # signed in, as an admin
     # The link is spent, and no new one is printed now that there is an admin.
     assert browser_of().client.get(path).status_code == 404
-    assert browser_of().client.post(path, data={"username": "mallory"}).status_code in (400, 404)
+    late = browser_of()
+    token = csrf_from(late.client.get("/login").get_data(as_text=True))
+    replay = late.client.post(path, data={"csrf_token": token, "username": "mallory",
+                                          "password": "mật-khẩu-dài", "confirm": "mật-khẩu-dài"})
+    assert replay.status_code == 404
     assert _setup_link(runner) is None
     with app.app_context():
         assert db.session.scalars(db.select(User.username)).all() == ["lan"]
+        assert db.session.scalars(db.select(SetupToken)).all() == []
 
 
 def test_only_the_latest_first_run_link_works(runner, client):
@@ -230,3 +276,26 @@ def test_only_the_latest_first_run_link_works(runner, client):
     assert client.get(old).status_code == 404
     assert client.get(new).status_code == 200
     assert client.get("/setup/made-up-token").status_code == 404
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write lock")
+def test_a_sign_in_holds_no_database_lock_while_checking_the_password(app, staff, browser_of,
+                                                                       monkeypatch):
+    import sqlite3
+
+    import app.auth as auth_module
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    real_check = auth_module.check_password_hash
+    writes_while_hashing = []
+
+    def check_while_someone_writes(*args):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # fails at once if the sign-in held the lock
+        other.execute("ROLLBACK")
+        other.close()
+        writes_while_hashing.append(True)
+        return real_check(*args)
+
+    monkeypatch.setattr(auth_module, "check_password_hash", check_while_someone_writes)
+    assert browser_of().login("lan", ADMIN_PASSWORD).status_code == 302
+    assert writes_while_hashing == [True]

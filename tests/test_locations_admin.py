@@ -72,11 +72,17 @@ def test_a_bad_name_is_refused(app, admin, name, message):
 
 def test_todays_count_per_entry_point(app, admin, client, clock):
     Phone(client).check_in()
+    Phone(client).check_in(symptom_cough="yes")  # a corrected declaration is still one visit
     Phone(app.test_client()).check_in(full_name="Trần Thị Mai", phone="0987654321")
     clock.advance(days=1)
     Phone(app.test_client()).check_in(full_name="Lê Văn Cường", phone="0971234567")
     html = admin.client.get("/admin/locations/").get_data(as_text=True)
     assert re.search(r'<td class="number">1</td>', html)  # yesterday's two are not today's
+    clock.advance(days=-1)
+    html = admin.client.get("/admin/locations/").get_data(as_text=True)
+    assert re.search(r'<td class="number">2</td>', html)
+    dashboard = admin.client.get("/dashboard/").get_data(as_text=True)
+    assert re.search(r"Lượt vào hôm nay</dt><dd>2</dd>", dashboard)
 
 
 def test_rename_keeps_the_qr_code(app, admin):

@@ -108,7 +108,8 @@ def test_with_a_second_admin_the_first_can_step_down(app, admin, staff, browser_
     # ...and now "thu" is the last admin.
     thu = browser_of()
     thu.login("thu", RECEPTIONIST_PASSWORD)
-    thu.post(f"/admin/users/{staff['thu']}/deactivate")
+    refused = thu.post(f"/admin/users/{staff['thu']}/deactivate", follow_redirects=True)
+    assert "thu là quản trị viên cuối cùng đang hoạt động" in _flash(refused)
     assert _user(app, "thu").active
 
 
@@ -117,7 +118,8 @@ def test_a_deactivated_admin_does_not_count_as_the_remaining_admin(app, admin, s
         db.session.execute(db.update(User).where(User.username == "thu")
                            .values(role="admin", active=False))
         db.session.commit()
-    admin.post(f"/admin/users/{staff['lan']}/deactivate")
+    refused = admin.post(f"/admin/users/{staff['lan']}/deactivate", follow_redirects=True)
+    assert "lan là quản trị viên cuối cùng đang hoạt động" in _flash(refused)
     assert _user(app, "lan").active
 
 

@@ -33,7 +33,7 @@ def add_user():
         try:
             user = staff.create_user(form.username.data, form.role.data, form.password.data)
         except staff.StaffError as error:
-            form.username.errors.append(str(error))
+            form[error.field or "username"].errors.append(str(error))
         else:
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for(".users"))

@@ -9,6 +9,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -49,6 +50,7 @@ def login():
     form = LoginForm()
     message, status = None, 200
     if form.validate_on_submit():
+        _warn_about_an_untrusted_proxy()
         result = auth.sign_in(form.username.data, form.password.data, request.remote_addr or "")
         if result.user is not None:
             _begin(result.user)
@@ -61,6 +63,21 @@ def login():
             # The same words whether the user name exists or not.
             message = _("Wrong user name or password.")
     return render_template("auth/login.html", form=form, message=message), status
+
+
+_proxy_warning_given = False
+
+
+def _warn_about_an_untrusted_proxy() -> None:
+    """Behind a proxy that is not trusted, every sign-in seems to come from the proxy, and five
+    failures by anyone would lock out all staff: say so in the log, once."""
+    global _proxy_warning_given
+    if (not _proxy_warning_given and "X-Forwarded-For" in request.headers
+            and not current_app.config["TRUSTED_PROXIES"]):
+        _proxy_warning_given = True
+        current_app.logger.warning(
+            "Requests carry X-Forwarded-For but TRUSTED_PROXIES is 0: sign-in throttling sees "
+            "only the proxy's address. Set GATEBOOK_TRUSTED_PROXIES to the number of proxies.")
 
 
 @bp.post("/logout")
@@ -83,7 +100,7 @@ def setup(token: str):
             username = check_username(form.username.data)
             check_password(form.password.data)
         except StaffError as error:
-            form.username.errors.append(str(error))
+            form[error.field or "username"].errors.append(str(error))
         else:
             user = auth.create_first_admin(token, username, form.password.data)
             if user is None:

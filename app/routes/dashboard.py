@@ -16,7 +16,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 def index():
     """Today: visits, people inside now, flagged visits."""
     start, end = clock.local_day_bounds(clock.local_today())
-    today = (Visit.checked_in_at >= start) & (Visit.checked_in_at < end)
+    today = (Visit.checked_in_at >= start) & (Visit.checked_in_at < end) & Visit.counted()
     visits_today, inside, flagged = db.session.execute(select(
         func.count(Visit.id),
         func.count(Visit.id).filter(Visit.checked_out_at.is_(None)),

@@ -8,7 +8,10 @@ import re
 import zxingcpp
 from PIL import Image
 
+from app.extensions import db
+from app.models import Location
 from tests.browser.test_visitor_phone import PHONE
+from tests.conftest import ADMIN_PASSWORD as STAFF_ADMIN_PASSWORD
 
 ADMIN_PASSWORD = "mật-khẩu-quản-trị"
 RECEPTIONIST_PASSWORD = "mật-khẩu-lễ-tân"
@@ -77,3 +80,28 @@ def test_first_admin_sets_up_entry_points_and_prints_a_poster(app, live_server, 
         response = reception.goto(live_server + admin_page)
         assert response.status == 403
     reception.screenshot(path=output_dir / "3-receptionist-refused.png")
+
+
+def test_a_poster_with_a_very_long_name_still_prints_on_one_page(app, staff, live_server,
+                                                                  browser, output_dir):
+    long_name = "Bộ phận tiếp nhận và trả kết quả thủ tục hành chính một cửa liên thông " \
+                "tầng 1 nhà B, số 12"
+    with app.app_context():
+        location = Location(name=long_name[:100])
+        db.session.add(location)
+        db.session.commit()
+        location_id = location.id
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "lan")
+    page.fill("#password", STAFF_ADMIN_PASSWORD)
+    page.click("button.primary")
+    page.goto(f"{live_server}/admin/locations/{location_id}/poster")
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", print_background=True)
+    (output_dir / "long-name-poster.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    shot = output_dir / "long-name-poster.png"
+    page.screenshot(path=shot, full_page=True)
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(shot))] == [
+        page.locator(".url").inner_text()]
