@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from . import clock
 from .declaration import is_flagged
 from .extensions import db
-from .models import Companion, Location, Visit
+from .models import Companion, Location, User, Visit
 from .tokens import hash_token
 
 
@@ -61,7 +61,7 @@ def details_of(visit: Visit) -> VisitorDetails:
 
 
 def check_in(location: Location, details: VisitorDetails, secret: str,
-             recent_visit_ids: list[int], source: str = "self") -> CheckInResult:
+             recent_visit_ids: list[int], entered_by: User | None = None) -> CheckInResult:
     """Record a visit with its companions in one transaction, unless it is a repeat.
 
     A repeat is the same form submitted again (same secret), or the same person checking in at
@@ -79,19 +79,23 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
             return CheckInResult(previous, created=False, secret=phone_keeps)
         if previous.is_open:
             previous.checked_out_at, previous.checkout_by = clock.utcnow(), "replaced"
+            previous.changed_at = clock.utcnow()
         if holds_secret(previous, secret):  # the same form, edited: give the new visit its own
             secret = secrets.token_urlsafe(32)
 
+    now = clock.utcnow()
     visit = Visit(
-        location=location, checked_in_at=clock.utcnow(), secret_hash=hash_token(secret),
+        location=location, checked_in_at=now, changed_at=now, secret_hash=hash_token(secret),
         full_name=details.full_name, phone=details.phone, birth_year=details.birth_year,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
         province=details.province, ward=details.ward, street=details.street,
         purpose=details.purpose, declaration=details.declaration,
-        flagged=is_flagged(details.declaration), source=source,
+        flagged=is_flagged(details.declaration),
+        source="staff" if entered_by else "self", entered_by=entered_by,
         companions=[Companion(full_name=name, birth_year=year, position=i)
                     for i, (name, year) in enumerate(details.companions)],
     )
+    visit.refresh_search_text()
     db.session.add(visit)
     try:
         db.session.commit()
@@ -139,9 +143,10 @@ def holds_secret(visit: Visit, secret: str | None) -> bool:
 
 def check_out(visit: Visit, by: str) -> datetime:
     """Close the visit now, once: checking out again keeps the first time."""
+    now = clock.utcnow()
     db.session.execute(
         update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
-        .values(checked_out_at=clock.utcnow(), checkout_by=by)
+        .values(checked_out_at=now, checkout_by=by, changed_at=now)
     )
     db.session.commit()
     db.session.refresh(visit)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
 from .extensions import db
+from .normalise import fold_for_search
 
 
 class UTCDateTime(TypeDecorator):
@@ -78,17 +79,38 @@ class Visit(db.Model):
     # SHA-256 of the per-visit secret held by the visitor's phone; also makes a double submit
     # of the same form land on the same visit.
     secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The staff member who entered the visit (source "staff").
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Name, phone, ID number and companions' names without case or diacritics, for search.
+    search_text: Mapped[str] = mapped_column(String(600), default="")
+    # When anything about the visit last changed: the dashboard polls for changes after it.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     location: Mapped[Location] = relationship(back_populates="visits")
+    entered_by: Mapped[User | None] = relationship()
+    corrections: Mapped[list[VisitCorrection]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="VisitCorrection.at")
     companions: Mapped[list[Companion]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", passive_deletes=True,
         order_by="Companion.position",
     )
 
     __table_args__ = (
-        Index("ix_visit_checked_in_at", "checked_in_at"),
+        # The day's list, newest first.
+        Index("ix_visit_checked_in_at_id", "checked_in_at", "id"),
+        # The day's counters, read from the index alone.
+        Index("ix_visit_day_counters", "checked_in_at", "checkout_by", "checked_out_at",
+              "flagged"),
         Index("ix_visit_location_checked_in_at", "location_id", "checked_in_at"),
+        Index("ix_visit_changed_at", "changed_at"),
+        Index("ix_visit_open", "checked_out_at", "checked_in_at"),
     )
+
+    def refresh_search_text(self) -> None:
+        """Recompute search_text after the name, phone, ID number or companions change."""
+        names = [self.full_name, *(c.full_name for c in self.companions)]
+        self.search_text = " | ".join(fold_for_search(part) for part in
+                                      [*names, self.phone, self.id_number or ""])[:600]
 
     @property
     def is_open(self) -> bool:
@@ -99,6 +121,20 @@ class Visit(db.Model):
     def counted(cls):
         """SQL condition: a real entry, not a declaration later replaced by a corrected one."""
         return or_(cls.checkout_by.is_(None), cls.checkout_by != "replaced")
+
+
+class VisitCorrection(db.Model):
+    """A staff member corrected a typo in a visit: who, when, which field, from what to what."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    field: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str] = mapped_column(String(200))
+    new_value: Mapped[str] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
 
 
 class Companion(db.Model):

@@ -46,3 +46,12 @@ def normalise_id_number(raw: str) -> str | None:
     if re.fullmatch(r"[0-9]+", compact):
         return compact if len(compact) in (9, 12) else None
     return compact if re.fullmatch(r"[A-Z0-9]{6,20}", compact) else None
+
+
+def fold_for_search(text: str) -> str:
+    """Text without case or diacritics, so "nguyen van an" finds "Nguyễn Văn An".
+
+    Done in Python, the same for SQLite and PostgreSQL: both then compare plain ASCII-like text.
+    """
+    decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -40,6 +40,30 @@ def test_upgrade_from_an_empty_database_matches_the_models(make_app):
     assert _schema_diff(app) == []
 
 
+def test_upgrading_an_older_database_keeps_every_visit_and_companion(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0648280c3b6b"]).exception is None
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO location (id, name, token, active, created_at) "
+                          "VALUES (1, 'Cổng chính', 'tok', :yes, '2021-07-14 01:00:00')"),
+                     {"yes": True})
+        conn.execute(text(
+            "INSERT INTO visit (id, location_id, checked_in_at, full_name, phone, birth_year, "
+            "gender, nationality, province, ward, street, purpose, declaration, flagged, source) "
+            "VALUES (1, 1, '2021-07-14 01:30:00', 'Nguyễn Văn Đức', '0912345678', 1980, 'male', "
+            "'Việt Nam', 'Hà Nội', '', '', '', '{}', :no, 'self')"), {"no": False})
+        conn.execute(text("INSERT INTO companion (visit_id, position, full_name, birth_year) "
+                          "VALUES (1, 0, 'Bé Ánh', 2015)"))
+    assert runner.invoke(args=["db", "upgrade"]).exception is None
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT full_name FROM companion")).scalar_one() == "Bé Ánh"
+        row = conn.execute(text("SELECT search_text, changed_at FROM visit")).one()
+    assert row.search_text == "nguyen van duc | be anh | 0912345678 | "
+    assert str(row.changed_at).startswith("2021-07-14 01:30:00")
+    assert _schema_diff(app) == []
+
+
 def test_check_in_works_on_a_migrated_database(make_app):
     app = make_app()
     app.test_cli_runner().invoke(args=["db", "upgrade"])
