@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import cli, database, errors, templating
+from . import cli, database, errors, jobs, templating
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
 from .routes import admin, dashboard, locations, public
@@ -51,4 +51,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     return app

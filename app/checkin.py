@@ -5,16 +5,17 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import clock
 from .declaration import is_flagged
 from .extensions import db
-from .models import Companion, Location, User, Visit
+from .models import Companion, Location, User, Visit, VisitCorrection
+from .normalise import normalise_phone
 from .tokens import hash_token
 
 
@@ -151,3 +152,53 @@ def check_out(visit: Visit, by: str) -> datetime:
     db.session.commit()
     db.session.refresh(visit)
     return visit.checked_out_at
+
+
+def _auto_checkout_moment(day: date) -> datetime:
+    hour, minute = (int(part) for part in current_app.config["AUTO_CHECKOUT_TIME"].split(":"))
+    local = datetime.combine(day, time(hour, minute), tzinfo=clock.local_zone())
+    return local.astimezone(UTC)
+
+
+def auto_check_out() -> int:
+    """Close the visits still open at the end of their day, at the configured time.
+
+    A visit is closed at AUTO_CHECKOUT_TIME on its own (local) day; one that began after that
+    time, at the end of that day. Running it again changes nothing. Returns how many closed.
+    """
+    now = clock.utcnow()
+    oldest = db.session.scalar(select(func.min(Visit.checked_in_at))
+                               .where(Visit.checked_out_at.is_(None)))
+    closed = 0
+    day = clock.to_local(oldest).date() if oldest else None
+    while day is not None and day <= clock.to_local(now).date():
+        start, end = clock.local_day_bounds(day)
+        cutoff = min(max(_auto_checkout_moment(day), start), end)
+        for upto, moment in ((cutoff, cutoff), (end, end)):
+            if moment > now:
+                break
+            closed += db.session.execute(
+                update(Visit).where(Visit.checked_out_at.is_(None), Visit.checked_in_at >= start,
+                                    Visit.checked_in_at < upto)
+                .values(checked_out_at=moment, checkout_by="auto", changed_at=now)
+            ).rowcount
+        day += timedelta(days=1)
+    db.session.commit()
+    return closed
+
+
+def correct_visit(visit: Visit, user: User, full_name: str, phone: str) -> bool:
+    """Correct a typo in the name or phone, keeping who changed what and when."""
+    now = clock.utcnow()
+    changes = [(name, old, new) for name, old, new in (
+        ("full_name", visit.full_name, full_name),
+        ("phone", visit.phone, normalise_phone(phone) or phone)) if old != new]
+    for name, old, new in changes:
+        visit.corrections.append(VisitCorrection(user_id=user.id, at=now, field=name,
+                                                 old_value=old, new_value=new))
+        setattr(visit, name, new)
+    if changes:
+        visit.changed_at = now
+        visit.refresh_search_text()
+        db.session.commit()
+    return bool(changes)

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from .auth import new_setup_token
+from .checkin import auto_check_out
 from .extensions import db
 from .locations import LocationError, checkin_url, create_location
 from .models import Location, User
@@ -91,8 +92,15 @@ def setup_link_command(base_url: str | None) -> None:
     click.echo(f"  {_base_url(base_url).rstrip('/')}{path}")
 
 
+@click.command("auto-checkout")
+@with_appcontext
+def auto_checkout_command() -> None:
+    """Check out the visits still open at the end of their day (the server also does this)."""
+    click.echo(f"Checked out {auto_check_out()} visits.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (add_location_command, locations_command, create_user_command,
-                    setup_link_command):
+                    setup_link_command, auto_checkout_command):
         app.cli.add_command(command)

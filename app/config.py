@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import secrets
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,10 @@ class Defaults:
     REQUIRE_ID_NUMBER = False
     # A second submit or re-scan from the same phone within this window shows the existing visit.
     DUPLICATE_WINDOW_MINUTES = 5
+    # Visits still open at this local time are checked out automatically ("auto").
+    AUTO_CHECKOUT_TIME = "23:59"
+    # The server runs its own periodic jobs (auto check-out); no cron needed.
+    BACKGROUND_JOBS = True
     # How long "remember me on this phone" keeps the visitor's details.
     PROFILE_COOKIE_DAYS = 180
     # How long SQLite waits for the write lock before giving up.
@@ -108,6 +113,8 @@ def _check(config: dict) -> None:
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(config["AUTO_CHECKOUT_TIME"])):
+        raise ConfigError("AUTO_CHECKOUT_TIME must be a local time as HH:MM, e.g. 23:59")
     if not isinstance(config["TRUSTED_PROXIES"], int) or config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("TRUSTED_PROXIES must be a whole number (0 when not behind a proxy)")
     if config["PUBLIC_URL"] and not config["PUBLIC_URL"].startswith(("http://", "https://")):

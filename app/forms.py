@@ -21,7 +21,16 @@ from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
 
 from . import clock
 from .checkin import VisitorDetails
-from .declaration import DEFAULT_NATIONALITY, EXPOSURES, GENDERS, PROVINCES, SYMPTOMS, TRAVEL
+from .declaration import (
+    DEFAULT_NATIONALITY,
+    EXPOSURES,
+    EXPOSURES_PROMPT,
+    GENDERS,
+    PROVINCES,
+    SYMPTOMS,
+    SYMPTOMS_PROMPT,
+    TRAVEL,
+)
 from .normalise import clean_text, has_control_characters, normalise_id_number, normalise_phone
 
 YES, NO = "yes", "no"
@@ -218,6 +227,32 @@ class CheckInForm(FlaskForm):
         identity = {name: self[name].data or "" for name in IDENTITY_FIELDS}
         identity["phone"] = normalise_phone(self.phone.data) or identity["phone"]
         return identity
+
+
+class StaffEntryForm(CheckInForm):
+    """The receptionist enters a visitor without a smartphone; a CCCD scan fills the identity."""
+
+    cccd = StringField(_l("Scan or paste the CCCD QR code"), filters=[clean_text])
+    location_id = SelectField(_l("Entry point"), coerce=int, validate_choice=False, choices=[])
+
+    def validate_location_id(self, field: SelectField) -> None:
+        """One of the open entry points offered."""
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_("Choose an entry point."))
+
+
+class CorrectionForm(FlaskForm):
+    """A typo in a visit's name or phone, corrected by staff."""
+
+    full_name = text(_l("Full name"), 100, InputRequired(_l("Enter your full name.")), plain_text)
+    phone = text(_l("Phone number"), 30, InputRequired(_l("Enter your phone number.")),
+                 valid_phone)
+
+
+def declaration_context() -> dict:
+    """What the declaration's templates need besides the form."""
+    return {"max_companions": MAX_COMPANIONS, "symptoms": SYMPTOMS, "exposures": EXPOSURES,
+            "symptoms_prompt": SYMPTOMS_PROMPT, "exposures_prompt": EXPOSURES_PROMPT}
 
 
 class CheckOutForm(FlaskForm):

@@ -189,7 +189,7 @@ def visits(app) -> list[Visit]:
     with app.app_context():
         found = db.session.scalars(db.select(Visit).order_by(Visit.id)).all()
         for visit in found:
-            _ = visit.companions, visit.location  # load before the session closes
+            _ = visit.companions, visit.location, visit.entered_by  # load before it closes
         return found
 
 

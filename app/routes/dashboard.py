@@ -1,26 +1,217 @@
-"""The staff home: today's figures at a glance."""
+"""The receptionist's dashboard: today's visits live, search, detail, check-out, manual entry."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import func, select
+import secrets
+from datetime import date, datetime
 
-from .. import clock
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from .. import clock, visit_list
+from ..cccd import CCCDError, parse_cccd
+from ..checkin import check_in, check_out, correct_visit
 from ..extensions import db
-from ..models import Visit
+from ..forms import MAX_COMPANIONS, CorrectionForm, StaffEntryForm, declaration_context
+from ..models import Location, Visit
+from ..visit_list import VisitFilters
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+POLL_SECONDS = 2
+
+
+def _day() -> date:
+    """The day asked for (?day=YYYY-MM-DD), today by default."""
+    raw = request.args.get("day", "")
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            flash(_("%(day)s is not a date; showing today.", day=raw[:20]), "error")
+    return clock.local_today()
+
+
+def _filters() -> VisitFilters:
+    location = request.args.get("location", "")
+    return VisitFilters(location_id=int(location) if location.isdigit() else None,
+                        flagged_only=request.args.get("flagged") == "1",
+                        inside_only=request.args.get("inside") == "1",
+                        query=request.args.get("q", "")[:100])
+
+
+def _query_args(day: date, filters: VisitFilters, **extra) -> dict:
+    """The list's state as URL parameters, for links that keep it."""
+    args = {"day": day.isoformat(), "location": filters.location_id or "",
+            "flagged": "1" if filters.flagged_only else "", "inside": "1" if filters.inside_only
+            else "", "q": filters.query, **extra}
+    return {key: value for key, value in args.items() if value not in ("", None)}
+
+
+def _list_context(day: date, filters: VisitFilters) -> dict:
+    visits = visit_list.day_visits(day, filters)
+    return {"day": day, "filters": filters, "visits": visits,
+            "is_today": day == clock.local_today(),
+            "counters": visit_list.counters(day), "more_args": _more_args(day, filters, visits),
+            "since": (visit_list.last_change() or clock.utcnow()).isoformat(),
+            "query_args": _query_args(day, filters)}
+
+
+def _more_args(day: date, filters: VisitFilters, visits: list[Visit]) -> dict | None:
+    if len(visits) < visit_list.PAGE_SIZE:
+        return None
+    last = visits[-1]
+    return _query_args(day, filters, before=f"{last.checked_in_at.isoformat()},{last.id}")
 
 
 @bp.get("/")
 def index():
-    """Today: visits, people inside now, flagged visits."""
-    start, end = clock.local_day_bounds(clock.local_today())
-    today = (Visit.checked_in_at >= start) & (Visit.checked_in_at < end) & Visit.counted()
-    visits_today, inside, flagged = db.session.execute(select(
-        func.count(Visit.id),
-        func.count(Visit.id).filter(Visit.checked_out_at.is_(None)),
-        func.count(Visit.id).filter(Visit.flagged.is_(True)),
-    ).where(today)).one()
-    return render_template("dashboard/index.html", visits_today=visits_today, inside=inside,
-                           flagged=flagged, today=clock.local_today())
+    """Today's visits, newest first, with counters, filters and the hourly chart."""
+    day, filters = _day(), _filters()
+    context = _list_context(day, filters)
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "visit-list":
+        return render_template("dashboard/_list.html", **context)
+    locations = db.session.scalars(select(Location).order_by(Location.id)).all()
+    return render_template("dashboard/index.html", locations=locations,
+                           arrivals=visit_list.arrivals_per_hour(day), **context)
+
+
+@bp.get("/more")
+def more():
+    """The next (older) rows of the list."""
+    day, filters = _day(), _filters()
+    try:
+        raw_at, raw_id = request.args["before"].rsplit(",", 1)
+        before = (datetime.fromisoformat(raw_at), int(raw_id))
+    except (KeyError, ValueError):
+        abort(400)
+    visits = visit_list.day_visits(day, filters, before=before)
+    return render_template("dashboard/_more.html", visits=visits, day=day,
+                           is_today=day == clock.local_today(),
+                           more_args=_more_args(day, filters, visits))
+
+
+@bp.get("/changes")
+def changes():
+    """The poll: 204 when nothing changed; else the fresh first page, counters and alerts."""
+    try:
+        since = datetime.fromisoformat(request.args["since"])
+    except (KeyError, ValueError):
+        abort(400)
+    if since.tzinfo is None:
+        abort(400)
+    latest = visit_list.last_change()
+    recent = clock.utcnow() - visit_list.CHANGE_OVERLAP
+    if latest is None or (latest <= since and since < recent):
+        return Response(status=204)
+    day, filters = _day(), _filters()
+    context = _list_context(day, filters)
+    shown = {visit.id for visit in context["visits"]}
+    changed = visit_list.changed_since(since, day)
+    newly_flagged = [v for v in changed if v.flagged and v.is_open and v.checked_in_at > since]
+    return render_template("dashboard/_changes.html", changed_elsewhere=[
+        v for v in changed if v.id not in shown], newly_flagged=newly_flagged, **context)
+
+
+def _visit(visit_id: int) -> Visit:
+    return db.get_or_404(Visit, visit_id)
+
+
+@bp.get("/visits/<id:visit_id>")
+def visit(visit_id: int):
+    """Every answer of one visit, its companions and corrections."""
+    found = _visit(visit_id)
+    return render_template("dashboard/visit.html", visit=found,
+                           form=CorrectionForm(formdata=None, full_name=found.full_name,
+                                               phone=found.phone), **declaration_context())
+
+
+@bp.post("/visits/<id:visit_id>/checkout")
+def checkout(visit_id: int):
+    """Check a visit out at reception (once; again changes nothing)."""
+    found = _visit(visit_id)
+    check_out(found, by="staff")
+    if request.headers.get("HX-Request"):
+        day = clock.to_local(found.checked_in_at).date()
+        return render_template("dashboard/_row_checked_out.html", visit=found, is_today=True,
+                               counters=visit_list.counters(day))
+    flash(_("%(name)s checked out.", name=found.full_name), "success")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
+                    else url_for(".visit", visit_id=found.id))
+
+
+@bp.post("/visits/<id:visit_id>/correct")
+def correct(visit_id: int):
+    """Correct a typo in the name or phone; who and when is kept with the visit."""
+    found = _visit(visit_id)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        changed = correct_visit(found, current_user, form.full_name.data, form.phone.data)
+        flash(_("Saved.") if changed else _("Nothing changed."), "success")
+        return redirect(url_for(".visit", visit_id=found.id))
+    return render_template("dashboard/visit.html", visit=found, form=form,
+                           **declaration_context()), 400
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_visit():
+    """Manual entry for a visitor without a smartphone; a CCCD scan fills the identity."""
+    locations = db.session.scalars(select(Location).where(Location.active.is_(True))
+                                   .order_by(Location.id)).all()
+    form = StaffEntryForm()
+    form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in locations]
+    if not form.submission.data:
+        form.submission.data = _new_secret()
+    filled = False
+    if request.method == "POST":
+        if form.cccd.data and ("fill_cccd" in request.form or not form.full_name.data):
+            filled = _fill_from_cccd(form)
+        elif "add_companion" in request.form:
+            if len(form.companions) < MAX_COMPANIONS:
+                form.companions.append_entry()
+        elif form.validate():
+            location = db.session.get(Location, form.location_id.data)
+            result = check_in(location, form.details(), form.submission.data, [],
+                              entered_by=current_user)
+            flash(_("%(name)s checked in at %(place)s.", name=result.visit.full_name,
+                    place=location.name), "success")
+            return redirect(url_for(".new_visit", location=location.id))
+    else:
+        wanted = request.args.get("location", "")
+        form.location_id.data = int(wanted) if wanted.isdigit() else (
+            locations[0].id if locations else None)
+    return render_template("dashboard/new.html", form=form, filled=filled,
+                           no_locations=not locations, **declaration_context())
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _fill_from_cccd(form: StaffEntryForm) -> bool:
+    """Fill the identity from the scanned CCCD text; malformed text fills nothing."""
+    try:
+        card = parse_cccd(form.cccd.data)
+    except CCCDError:
+        form.cccd.errors = [_("This is not the text of a CCCD QR code. Scan the code on the "
+                              "card again, or type the details.")]
+        return False
+    form.full_name.data, form.id_number.data = card.full_name, card.id_number
+    form.birth_year.data, form.gender.data = str(card.birth_year), card.gender
+    form.street.data = card.address
+    if card.province:
+        form.province.data = card.province
+    form.cccd.data = ""
+    return True
+
+
+@bp.get("/inside")
+def inside():
+    """Everyone not yet checked out: the roll call for an evacuation (printable)."""
+    visits = visit_list.still_inside()
+    people = sum(1 + len(v.companions) for v in visits)
+    return render_template("dashboard/inside.html", visits=visits, people=people,
+                           now=clock.utcnow())

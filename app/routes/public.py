@@ -19,9 +19,8 @@ from flask import (
 
 from ..checkin import check_in, check_out, holds_secret, recent_open_visit
 from ..config import SUPPORTED_LANGUAGES
-from ..declaration import EXPOSURES, EXPOSURES_PROMPT, SYMPTOMS, SYMPTOMS_PROMPT
 from ..extensions import csrf, db
-from ..forms import MAX_COMPANIONS, CheckInForm, CheckOutForm
+from ..forms import MAX_COMPANIONS, CheckInForm, CheckOutForm, declaration_context
 from ..locations import find_by_token
 from ..models import Location, Visit
 from ..redirects import local_path
@@ -87,10 +86,8 @@ def checkin(token: str):
             return _record(location, form, visit_secrets, profile)
         else:
             stale_form = bool(form.csrf_token.errors)
-    return render_template(
-        "public/checkin.html", form=form, location=location, profile=profile,
-        stale_form=stale_form, max_companions=MAX_COMPANIONS, symptoms=SYMPTOMS,
-        symptoms_prompt=SYMPTOMS_PROMPT, exposures=EXPOSURES, exposures_prompt=EXPOSURES_PROMPT)
+    return render_template("public/checkin.html", form=form, location=location, profile=profile,
+                           stale_form=stale_form, **declaration_context())
 
 
 def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str],

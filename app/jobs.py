@@ -1,0 +1,50 @@
+"""Periodic jobs the server runs itself (no cron): auto check-out, every minute.
+
+Each server process runs them; the jobs are idempotent, so several processes (gunicorn
+workers, app servers) running them at once do no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from .checkin import auto_check_out
+
+INTERVAL_SECONDS = 60
+log = logging.getLogger(__name__)
+
+
+def run_jobs(app: Flask) -> None:
+    """One round of every periodic job."""
+    with app.app_context():
+        closed = auto_check_out()
+        if closed:
+            log.info("auto check-out closed %d visits", closed)
+
+
+def _loop(app: Flask, stop: threading.Event) -> None:
+    while not stop.wait(INTERVAL_SECONDS):
+        try:
+            run_jobs(app)
+        except Exception:  # a failed round must not end the loop; the next one retries
+            log.exception("periodic jobs failed")
+
+
+def init_app(app: Flask) -> None:
+    """Start the jobs with the first request this process serves (not for CLI commands)."""
+    if not app.config["BACKGROUND_JOBS"] or app.testing:
+        return
+    started = threading.Event()
+
+    @app.before_request
+    def start_jobs_once() -> None:
+        if started.is_set():
+            return
+        started.set()
+        stop = threading.Event()
+        threading.Thread(target=_loop, args=(app, stop), name="gatebook-jobs",
+                         daemon=True).start()
+        app.extensions["gatebook_jobs_stop"] = stop

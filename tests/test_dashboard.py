@@ -1,0 +1,349 @@
+"""The receptionist's dashboard: list, search, filters, counters, the poll, detail, check-out,
+corrections, manual entry with a CCCD scan, auto check-out, the roll call and the chart."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models import Location, Visit, VisitCorrection
+from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
+
+CCCD = ("001085012345|012345678|Nguyễn Văn An|15031985|Nam|"
+        "Số 12 Hàng Bài, Phường Hoàn Kiếm, Hà Nội|20042021")
+
+
+@pytest.fixture
+def desk(staff, browser_of):
+    """The receptionist's signed-in browser."""
+    browser = browser_of()
+    browser.login_receptionist()
+    return browser
+
+
+@pytest.fixture
+def day_of_visits(app, clock):
+    """Three visitors at two entry points; one flagged, one already gone."""
+    with app.app_context():
+        db.session.add(Location(name="Bộ phận một cửa", token="counter-token-02"))
+        db.session.commit()
+    Phone(app.test_client()).check_in(id_number="001085012345")
+    clock.advance(minutes=10)
+    Phone(app.test_client(), "counter-token-02").check_in(
+        full_name="Trần Thị Mai", phone="0987654321", symptom_cough="yes", id_number="",
+        **{"companions-0-full_name": "Đỗ Bé Na", "companions-0-birth_year": "2016"})
+    clock.advance(minutes=10)
+    gone = Phone(app.test_client())
+    done = gone.check_in(full_name="Lê Văn Cường", phone="0971234567", id_number="")
+    token = csrf_from(gone.client.get(done.headers["Location"]).get_data(as_text=True))
+    gone.client.post(done.headers["Location"] + "/checkout", data={"csrf_token": token})
+    return visits(app)
+
+
+def _names(html: str) -> list[str]:
+    return re.findall(r'<a href="/dashboard/visits/\d+">([^<]+)</a>', html)
+
+
+def _list(desk, **query) -> str:
+    return desk.client.get("/dashboard/", query_string=query,
+                           headers={"HX-Request": "true", "HX-Target": "visit-list"}
+                           ).get_data(as_text=True)
+
+
+def test_todays_list_newest_first_with_every_column(desk, day_of_visits):
+    html = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert _names(html) == ["Lê Văn Cường", "Trần Thị Mai", "Nguyễn Văn An"]
+    mai = re.search(r'<tr id="visit-\d+" class="flagged">(.*?)</tr>', html, re.S).group(1)
+    for cell in ("08:40", "1985", "0987654321", "Bộ phận một cửa", "Đỗ Bé Na (2016)",
+                 "Cảnh báo", "Tự khai"):
+        assert cell in mai
+    assert "08:50" in html  # Cường's check-out time
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("nguyen van an", ["Nguyễn Văn An"]),
+    ("NGUYỄN VĂN", ["Nguyễn Văn An"]),
+    ("Tran thi MAI", ["Trần Thị Mai"]),
+    ("do be na", ["Trần Thị Mai"]),  # a companion's name finds the visit
+    ("0912", ["Nguyễn Văn An"]),
+    ("0987 654", []),
+    ("001085", ["Nguyễn Văn An"]),
+    ("văn", ["Lê Văn Cường", "Nguyễn Văn An"]),
+    ("100%_", []),
+])
+def test_search_ignores_case_and_diacritics(desk, day_of_visits, query, expected):
+    assert _names(_list(desk, q=query)) == expected
+
+
+def test_filters(app, desk, day_of_visits):
+    counter = day_of_visits[1].location_id
+    assert _names(_list(desk, location=counter)) == ["Trần Thị Mai"]
+    assert _names(_list(desk, flagged="1")) == ["Trần Thị Mai"]
+    assert _names(_list(desk, inside="1")) == ["Trần Thị Mai", "Nguyễn Văn An"]
+    assert _names(_list(desk, inside="1", q="nguyen")) == ["Nguyễn Văn An"]
+
+
+def test_counters(desk, day_of_visits):
+    html = desk.client.get("/dashboard/").get_data(as_text=True)
+    counters = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
+    assert counters == {"Lượt vào hôm nay": "3", "Đang ở bên trong": "2",
+                        "Cảnh báo hôm nay": "1"}
+
+
+def _since(html: str) -> str:
+    return re.search(r'/dashboard/changes\?since=([^&"]+)', html).group(1)
+
+
+def test_the_poll_is_empty_until_something_changes(app, desk, day_of_visits, clock):
+    page = desk.client.get("/dashboard/").get_data(as_text=True)
+    since = _since(page).replace("%2B", "+").replace("%3A", ":")
+    clock.advance(seconds=6)  # past the look-back window: nothing changed
+    quiet = desk.client.get("/dashboard/changes", query_string={"since": since})
+    assert quiet.status_code == 204 and quiet.data == b""
+
+    Phone(app.test_client()).check_in(full_name="Phạm Thị Hoa", phone="0961111222",
+                                      travel="yes", travel_places="Đà Nẵng", id_number="")
+    fresh = desk.client.get("/dashboard/changes", query_string={"since": since})
+    html = fresh.get_data(as_text=True)
+    assert fresh.status_code == 200
+    assert _names(html)[0] == "Phạm Thị Hoa"
+    assert '<tbody id="latest" hx-swap-oob="true">' in html
+    assert re.search(r'id="counters" hx-swap-oob="true"', html)
+    assert "<dd>4</dd>" in html  # visits today
+    assert 'id="alert"' in html and "Phạm Thị Hoa" in html.split('id="alert"')[1]
+    # The answer carries the next cursor; asked again later with it, nothing is new.
+    clock.advance(seconds=6)
+    later = desk.client.get("/dashboard/changes",
+                            query_string={"since": _since(html).replace("%2B", "+")
+                                          .replace("%3A", ":")})
+    assert later.status_code == 204
+
+
+def test_a_check_out_shows_up_in_the_poll(app, desk, day_of_visits, clock):
+    since = (clock.now).isoformat()
+    clock.advance(seconds=6)
+    an = day_of_visits[0]
+    desk.post(f"/dashboard/visits/{an.id}/checkout")
+    html = desk.client.get("/dashboard/changes", query_string={"since": since}).get_data(True)
+    row = re.search(rf'<tr id="visit-{an.id}" class="closed"[^>]*>(.*?)</tr>', html, re.S)
+    assert row and "08:50" in row.group(1) and "Ra về</button>" not in row.group(1)
+    assert "<dd>1</dd>" in html  # inside now
+
+
+def test_check_out_from_the_list_with_htmx(app, desk, day_of_visits):
+    an = day_of_visits[0]
+    response = desk.post(f"/dashboard/visits/{an.id}/checkout", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith(f'<tr id="visit-{an.id}"')
+    assert 'id="counters" hx-swap-oob="true"' in html
+    desk.post(f"/dashboard/visits/{an.id}/checkout")  # twice: the first time is kept
+    [first] = [v for v in visits(app) if v.id == an.id]
+    assert first.checkout_by == "staff" and first.checked_out_at is not None
+
+
+def test_visit_detail_shows_every_answer(desk, day_of_visits):
+    mai = day_of_visits[1]
+    html = desk.client.get(f"/dashboard/visits/{mai.id}").get_data(as_text=True)
+    assert '<tr class="yes"><td>Ho</td><td>Có</td></tr>' in html
+    assert "<td>Sốt</td><td>Không</td>" in html
+    assert "Đỗ Bé Na (2016)" in html and "Bộ phận một cửa" in html
+
+
+def test_correcting_a_typo_keeps_who_and_when(app, desk, day_of_visits, clock):
+    an = day_of_visits[0]
+    response = desk.post(f"/dashboard/visits/{an.id}/correct",
+                         {"full_name": "Nguyễn Văn Ân", "phone": "+84 912 345 679"},
+                         page=f"/dashboard/visits/{an.id}", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "thu · Họ và tên: Nguyễn Văn An → Nguyễn Văn Ân" in html
+    with app.app_context():
+        corrections = db.session.scalars(db.select(VisitCorrection)).all()
+        fixed = db.session.get(Visit, an.id)
+        assert {(c.field, c.new_value) for c in corrections} == {
+            ("full_name", "Nguyễn Văn Ân"), ("phone", "0912345679")}
+        assert fixed.phone == "0912345679"
+    assert _names(_list(desk, q="van an")) == ["Nguyễn Văn Ân"]
+    bad = desk.post(f"/dashboard/visits/{an.id}/correct", {"full_name": "", "phone": "123"},
+                    page=f"/dashboard/visits/{an.id}")
+    assert bad.status_code == 400 and "Nhập họ và tên." in bad.get_data(as_text=True)
+
+
+def test_another_day_is_read_only(desk, day_of_visits, clock):
+    clock.advance(days=1)
+    html = desk.client.get("/dashboard/?day=2021-07-14").get_data(as_text=True)
+    assert _names(html) == ["Lê Văn Cường", "Trần Thị Mai", "Nguyễn Văn An"]
+    assert "/dashboard/changes" not in html and "/checkout" not in html
+    assert _names(desk.client.get("/dashboard/").get_data(as_text=True)) == []
+    bad = desk.client.get("/dashboard/?day=14-07-2021").get_data(as_text=True)
+    assert "không phải là một ngày" in bad
+
+
+def test_arrivals_per_hour_chart(desk, day_of_visits):
+    html = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert "<title>08:00: 3</title>" in html and "<title>09:00: 0</title>" in html
+
+
+def test_still_inside_roll_call_counts_companions(desk, day_of_visits):
+    html = desk.client.get("/dashboard/inside").get_data(as_text=True)
+    assert "Còn bên trong: 3 người" in html
+    assert "Đỗ Bé Na" in html and "Lê Văn Cường" not in html
+
+
+def test_load_more_pages_through_a_long_day(app, desk, clock):
+    for n in range(55):
+        Phone(app.test_client()).check_in(full_name=f"Khách {n:02d}", phone=f"0912{n:06d}",
+                                          id_number="")
+        clock.advance(seconds=30)
+    first = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert len(_names(first)) == 50 and _names(first)[0] == "Khách 54"
+    more_url = re.search(r'hx-get="(/dashboard/more\?[^"]+)"', first).group(1).replace("&amp;", "&")
+    rest = desk.client.get(more_url).get_data(as_text=True)
+    assert _names(rest) == ["Khách 04", "Khách 03", "Khách 02", "Khách 01", "Khách 00"]
+
+
+# --- manual entry ----------------------------------------------------------------------------
+
+def _entry_form(desk) -> dict:
+    from tests.html_form import form_values
+    return form_values(desk.client.get("/dashboard/new").get_data(as_text=True),
+                       "/dashboard/new")
+
+
+def test_a_cccd_scan_fills_the_identity(desk):
+    form = _entry_form(desk)
+    html = desk.client.post("/dashboard/new", data={**form, "cccd": CCCD}).get_data(True)
+    from tests.html_form import form_values
+    filled = form_values(html, "/dashboard/new")
+    assert (filled["full_name"], filled["id_number"], filled["birth_year"], filled["gender"],
+            filled["province"]) == ("Nguyễn Văn An", "001085012345", "1985", "male", "Hà Nội")
+    assert filled["street"] == "Số 12 Hàng Bài, Phường Hoàn Kiếm, Hà Nội"
+    assert "Đã điền từ CCCD" in html
+
+
+@pytest.mark.parametrize("scan", ["001085012345|Nguyễn Văn An", "garbage", CCCD.replace("Nam", "X"),
+                                  CCCD.replace("15031985", "31021985"), "12|" + CCCD[13:]])
+def test_malformed_cccd_text_fills_nothing(desk, scan):
+    form = _entry_form(desk)
+    html = desk.client.post("/dashboard/new", data={**form, "cccd": scan}).get_data(True)
+    from tests.html_form import form_values
+    assert "Đây không phải nội dung mã QR trên CCCD" in html
+    assert form_values(html, "/dashboard/new")["full_name"] == ""
+
+
+def test_manual_entry_records_a_staff_visit(app, desk, clock):
+    from tests.conftest import VALID_VISITOR
+    form = _entry_form(desk)
+    response = desk.client.post("/dashboard/new", data={**form, **VALID_VISITOR})
+    assert response.status_code == 302
+    [visit] = visits(app)
+    assert visit.source == "staff" and visit.entered_by.username == "thu"
+    assert visit.full_name == "Nguyễn Văn An" and visit.location.name == "Cổng chính"
+    listed = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert "Lễ tân nhập" in listed
+    again = desk.client.post("/dashboard/new", data={**form, **VALID_VISITOR})  # double submit
+    assert again.status_code == 302 and len(visits(app)) == 1
+
+
+def test_manual_entry_validates_like_the_public_form(app, desk):
+    from tests.conftest import VALID_VISITOR
+    form = _entry_form(desk)
+    html = desk.client.post("/dashboard/new", data={**form, **VALID_VISITOR, "phone": "123",
+                                                     "birth_year": "1800"}).get_data(True)
+    assert "Nhập số di động 10 chữ số" in html and "Nhập năm sinh từ 1900" in html
+    assert visits(app) == []
+
+
+# --- auto check-out --------------------------------------------------------------------------
+
+def test_auto_check_out_at_the_end_of_the_day(app, runner, day_of_visits, clock):
+    clock.now = clock.now.replace(hour=16, minute=58)  # 23:58 in Hanoi
+    assert runner.invoke(args=["auto-checkout"]).output.strip() == "Checked out 0 visits."
+    clock.advance(minutes=1)
+    assert runner.invoke(args=["auto-checkout"]).output.strip() == "Checked out 2 visits."
+    closed = [v for v in visits(app) if v.checkout_by == "auto"]
+    assert {v.full_name for v in closed} == {"Nguyễn Văn An", "Trần Thị Mai"}
+    assert {v.checked_out_at for v in closed} == {clock.now}
+    clock.advance(hours=3)
+    assert runner.invoke(args=["auto-checkout"]).output.strip() == "Checked out 0 visits."
+
+
+def test_auto_check_out_catches_up_after_the_server_was_off(app, day_of_visits, clock):
+    from app.checkin import auto_check_out
+    clock.advance(days=3)
+    with app.app_context():
+        assert auto_check_out() == 2
+    assert {v.checked_out_at.hour for v in visits(app) if v.checkout_by == "auto"} == {16}
+
+
+def test_auto_check_out_time_is_configurable(make_app, clock):
+    app = make_app(AUTO_CHECKOUT_TIME="18:00")
+    with app.app_context():
+        db.create_all()
+        db.session.add(Location(name="Cổng chính", token="gate-token-0001"))
+        db.session.commit()
+    Phone(app.test_client()).check_in()
+    clock.now = clock.now.replace(hour=11)  # 18:00 in Hanoi
+    from app.checkin import auto_check_out
+    with app.app_context():
+        assert auto_check_out() == 1
+
+
+# --- the queries use indexes -----------------------------------------------------------------
+
+def _plan(app, statement) -> str:
+    with app.app_context(), db.engine.connect() as conn:
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        if TEST_DATABASE_URL:
+            conn.execute(text("SET enable_seqscan = off"))
+            return "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))
+        return "\n".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+
+def test_the_list_and_the_counters_read_indexes(app):
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from app import visit_list
+    with app.app_context():
+        day_filter = visit_list._on_day(date(2021, 7, 14))
+        page = (select(Visit.id).where(day_filter)
+                .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(50))
+        counts = select(func.count()).select_from(Visit).where(day_filter)
+        last = select(func.max(Visit.changed_at))
+    page_plan, counts_plan, last_plan = _plan(app, page), _plan(app, counts), _plan(app, last)
+    if TEST_DATABASE_URL:
+        assert "ix_visit_checked_in_at_id" in page_plan
+        assert "ix_visit_day_counters" in counts_plan or "ix_visit_checked_in_at" in counts_plan
+        assert "ix_visit_changed_at" in last_plan
+    else:
+        assert "USING INDEX ix_visit_checked_in_at_id" in page_plan
+        assert "TEMP B-TREE" not in page_plan  # no sorting: read in index order
+        assert "USING COVERING INDEX ix_visit_day_counters" in counts_plan
+        assert "ix_visit_changed_at" in last_plan
+
+
+def test_polls_cost_one_query_when_nothing_changed(app, desk, day_of_visits, clock):
+    from sqlalchemy import event
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    since = clock.now.isoformat()
+    clock.advance(seconds=6)
+
+    def record(conn, cursor, statement, *args):
+        if not statement.startswith(("BEGIN", "PRAGMA")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert desk.client.get("/dashboard/changes",
+                               query_string={"since": since}).status_code == 204
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    user_and_session = 1
+    assert len(statements) == user_and_session + 1
+    assert "max(visit.changed_at)" in statements[-1]
