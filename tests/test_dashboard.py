@@ -347,3 +347,32 @@ def test_polls_cost_one_query_when_nothing_changed(app, desk, day_of_visits, clo
     user_and_session = 1
     assert len(statements) == user_and_session + 1
     assert "max(visit.changed_at)" in statements[-1]
+
+
+def test_the_server_checks_out_by_itself_while_it_runs(make_app, clock, monkeypatch):
+    import time
+
+    import app.jobs as jobs
+    monkeypatch.setattr(jobs, "INTERVAL_SECONDS", 0.05)
+    app = make_app(TESTING=False)  # a served app: the jobs start with its first request
+    with app.app_context():
+        db.create_all()
+        db.session.add(Location(name="Cổng chính", token="gate-token-0001"))
+        db.session.commit()
+    Phone(app.test_client()).check_in()
+    clock.now = clock.now.replace(hour=16, minute=59)  # 23:59 in Hanoi
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and visits(app)[0].checkout_by != "auto":
+            time.sleep(0.05)
+        assert visits(app)[0].checkout_by == "auto"
+    finally:
+        app.extensions["gatebook_jobs_stop"].set()
+
+
+def test_cli_commands_start_no_background_jobs(make_app):
+    app = make_app(TESTING=False)
+    with app.app_context():
+        db.create_all()
+    assert app.test_cli_runner().invoke(args=["locations"]).exit_code == 0
+    assert "gatebook_jobs_stop" not in app.extensions

@@ -113,7 +113,8 @@ def changes():
     changed = visit_list.changed_since(since, day)
     newly_flagged = [v for v in changed if v.flagged and v.is_open and v.checked_in_at > since]
     return render_template("dashboard/_changes.html", changed_elsewhere=[
-        v for v in changed if v.id not in shown], newly_flagged=newly_flagged, **context)
+        v for v in changed if v.id not in shown], newly_flagged=newly_flagged,
+        arrivals=visit_list.arrivals_per_hour(day), **context)
 
 
 def _visit(visit_id: int) -> Visit:

@@ -1,0 +1,130 @@
+"""Dashboard benchmark: 1,000,000 visits in the database, 20,000 of them today, on SQLite.
+
+Prints the median server time of
+  (a) a poll when nothing changed (target <= 5 ms), and
+  (b) the first page of the dashboard: list, counters, chart and render (target <= 20 ms),
+measured in-process through the WSGI app (no network), after warm-up.
+
+Run: .venv/bin/python bench/dashboard.py [--visits 1000000] [--today 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from app import create_app  # noqa: E402
+from app.auth import hash_password  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import Location, User  # noqa: E402
+from app.normalise import fold_for_search  # noqa: E402
+
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Minh", "Thu", "Quang"]
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hùng", "Lan", "Mai", "Nam", "Phương"]
+NO = json.dumps({"symptoms": {}, "exposure": {}, "travel": {"answer": False, "places": ""}})
+
+
+def fill(path: str, total: int, today: int, now: datetime) -> None:
+    """Write `total` visits straight into the file: `today` of them since local midnight."""
+    rng = random.Random(7)
+    local_midnight = (now + timedelta(hours=7)).replace(hour=0, minute=0, second=0,
+                                                         microsecond=0) - timedelta(hours=7)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+
+    def rows(count, start, span):
+        for _ in range(count):
+            at = start + timedelta(seconds=rng.uniform(0, span))
+            name = f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+            phone = f"09{rng.randrange(10**8):08d}"
+            out = at + timedelta(minutes=rng.randint(5, 120))
+            closed = out < now - timedelta(minutes=1)
+            stamp = (out if closed else at).replace(tzinfo=None)
+            yield (rng.randint(1, 3), at.replace(tzinfo=None),
+                   out.replace(tzinfo=None) if closed else None, "visitor" if closed else None,
+                   name, phone, rng.randint(1940, 2015), "male", "Việt Nam", "Hà Nội", "", "", "",
+                   NO, rng.random() < 0.02, "self", f"{fold_for_search(name)} | {phone} | ", stamp)
+
+    sql = ("INSERT INTO visit (location_id, checked_in_at, checked_out_at, checkout_by, full_name,"
+           " phone, birth_year, gender, nationality, province, ward, street, purpose, declaration,"
+           " flagged, source, search_text, changed_at) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    older = total - today
+    conn.executemany(sql, rows(older, local_midnight - timedelta(days=20), 20 * 86400))
+    span_today = max((now - timedelta(minutes=2) - local_midnight).total_seconds(), 60)
+    conn.executemany(sql, rows(today, local_midnight, span_today))
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def median_ms(call, runs: int) -> float:
+    for _ in range(5):
+        call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=1_000_000)
+    parser.add_argument("--today", type=int, default=20_000)
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="gatebook-bench-")
+    path = os.path.join(folder, "bench.sqlite")
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{path}",
+                      "BACKGROUND_JOBS": False}, instance_path=folder)
+    with app.app_context():
+        db.create_all()
+        for name in ("Cổng chính", "Bộ phận một cửa", "Cổng sau"):
+            db.session.add(Location(name=name))
+        db.session.add(User(username="thu", role="receptionist",
+                            password_hash=hash_password("bench-password")))
+        db.session.commit()
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    fill(path, args.visits, args.today, now)
+    size_mib = os.path.getsize(path) / 2**20
+    print(f"filled {args.visits:,} visits ({args.today:,} today) in "
+          f"{time.perf_counter() - started:.0f} s; database {size_mib:.0f} MiB")
+
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/login", data={"username": "thu", "password": "bench-password",
+                                       "csrf_token": token}).status_code == 302
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    since = page.get_data(as_text=True).split("/dashboard/changes?since=")[1].split("&")[0]
+    since = since.replace("%2B", "+").replace("%3A", ":")
+    time.sleep(5.5)  # past the poll's look-back window: nothing has changed since
+    poll = client.get("/dashboard/changes", query_string={"since": since})
+    assert poll.status_code == 204, poll.status_code
+
+    poll_ms = median_ms(lambda: client.get("/dashboard/changes", query_string={"since": since}),
+                        500)
+    page_ms = median_ms(lambda: client.get("/dashboard/"), 100)
+    print(f"(a) poll, nothing changed: median {poll_ms:.2f} ms (target <= 5 ms)")
+    print(f"(b) dashboard first page (list + counters + chart + render): "
+          f"median {page_ms:.2f} ms (target <= 20 ms)")
+
+
+if __name__ == "__main__":
+    main()

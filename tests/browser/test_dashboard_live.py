@@ -1,0 +1,68 @@
+"""A visitor checks in on a phone while the receptionist's dashboard, open in the same browser,
+shows the visit within 3 seconds without a reload; a flagged check-in raises the alert."""
+
+from __future__ import annotations
+
+from tests.browser.test_visitor_phone import PHONE
+from tests.conftest import RECEPTIONIST_PASSWORD
+
+VISITOR_PHONE = {**PHONE, "viewport": {"width": 390, "height": 844}}
+
+
+def _check_in(page, name: str, phone: str, cough: bool) -> None:
+    page.fill("#full_name", name)
+    page.fill("#phone", phone)
+    page.fill("#birth_year", "1990")
+    page.check("#gender-1")
+    page.select_option("#province", "Hà Nội")
+    if cough:
+        page.check("#symptom_cough-0")
+        for question in ("fever", "short_breath", "sore_throat", "fatigue", "taste_smell"):
+            page.check(f"#symptom_{question}-1")
+        for question in ("case_contact", "outbreak_area_contact", "symptomatic_contact"):
+            page.check(f"#exposure_{question}-1")
+        page.check("#travel-1")
+    else:
+        page.check("#none_of_these")
+    page.check("#confirm_true")
+    page.check("#consent")
+    page.click("button.primary")
+
+
+def test_dashboard_shows_check_ins_live(app, staff, live_server, browser, output_dir):
+    desk_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    desk = desk_context.new_page()
+    desk.goto(f"{live_server}/login")
+    desk.fill("#username", "thu")
+    desk.fill("#password", RECEPTIONIST_PASSWORD)
+    desk.click("button.primary")
+    assert desk.url.endswith("/dashboard/")
+    desk.evaluate("window.loadedAt = performance.timeOrigin")  # to prove there was no reload
+
+    visitor = browser.new_context(**VISITOR_PHONE).new_page()
+    visitor.goto(f"{live_server}/c/gate-token-0001")
+    _check_in(visitor, "Nguyễn Thị Lan", "0912000111", cough=False)
+    assert visitor.locator("h1").inner_text() == "Khai báo thành công"
+    visitor.screenshot(path=output_dir / "1-visitor-checked-in.png", full_page=True)
+
+    row = desk.locator("#latest tr", has_text="Nguyễn Thị Lan")
+    row.wait_for(timeout=3000)
+    assert desk.locator("#counters dd").first.inner_text() == "1"
+    assert desk.locator("#alert").is_hidden()
+
+    other = browser.new_context(**VISITOR_PHONE).new_page()
+    other.goto(f"{live_server}/c/gate-token-0001")
+    _check_in(other, "Trần Văn Ho", "0987000222", cough=True)
+    alert = desk.locator("#alert")
+    alert.wait_for(state="visible", timeout=3000)
+    assert "Trần Văn Ho" in alert.inner_text()
+    flagged_row = desk.locator("#latest tr.flagged", has_text="Trần Văn Ho")
+    assert flagged_row.count() == 1
+    assert desk.evaluate("window.loadedAt") == desk.evaluate("performance.timeOrigin")
+    desk.screenshot(path=output_dir / "2-dashboard-live.png", full_page=True)
+    other.screenshot(path=output_dir / "3-flagged-visitor.png", full_page=True)
+
+    # Check-out from the phone shows up too.
+    visitor.click("text=Ra về")
+    desk.locator("#latest tr.closed", has_text="Nguyễn Thị Lan").wait_for(timeout=3000)
+    desk_context.close()
