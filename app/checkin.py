@@ -96,6 +96,7 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
         companions=[Companion(full_name=name, birth_year=year, position=i)
                     for i, (name, year) in enumerate(details.companions)],
     )
+    visit.party_size = 1 + len(visit.companions)
     visit.refresh_search_text()
     db.session.add(visit)
     try:

@@ -49,8 +49,9 @@ class Defaults:
     TRUSTED_PROXIES = 0
 
     SESSION_COOKIE_SAMESITE = "Lax"
-    # A form left open this long on a phone gets a fresh token on submit (input kept).
-    WTF_CSRF_TIME_LIMIT = 3600
+    # Staff forms' CSRF tokens last as long as the staff session (which the server ends); the
+    # public check-in form sets its own limit (app.forms.CheckInForm).
+    WTF_CSRF_TIME_LIMIT = None
     # Cookies only over HTTPS; None means "when PUBLIC_URL is an https:// address".
     SESSION_COOKIE_SECURE = None
     # hide_parameters: a database error in the log must not carry a visitor's name or phone.

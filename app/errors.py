@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -39,6 +39,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def form_expired(_error):
+        if request.headers.get("HX-Request"):  # a button on a page left open: reload the page
+            return "", 204, {"HX-Refresh": "true"}
         return render_template("errors/form_expired.html"), 400
 
     @app.errorhandler(403)

@@ -107,6 +107,10 @@ class CompanionForm(Form):
 class CheckInForm(FlaskForm):
     """Identity, this visit, the health declaration, and the two commitments."""
 
+    class Meta:
+        # A form left open this long on a phone gets a fresh token on submit (input kept).
+        csrf_time_limit = 3600
+
     full_name = text(_l("Full name"), 100, InputRequired(_l("Enter your full name.")), plain_text)
     phone = text(_l("Phone number"), 30, InputRequired(_l("Enter your phone number.")), valid_phone)
     birth_year = text(_l("Year of birth"), 4, InputRequired(_l("Enter your year of birth.")),
@@ -231,6 +235,9 @@ class CheckInForm(FlaskForm):
 
 class StaffEntryForm(CheckInForm):
     """The receptionist enters a visitor without a smartphone; a CCCD scan fills the identity."""
+
+    class Meta:
+        csrf_time_limit = None  # as long as the staff session
 
     cccd = StringField(_l("Scan or paste the CCCD QR code"), filters=[clean_text])
     location_id = SelectField(_l("Entry point"), coerce=int, validate_choice=False, choices=[])

@@ -37,14 +37,25 @@ def init_app(app: Flask) -> None:
     """Start the jobs with the first request this process serves (not for CLI commands)."""
     if not app.config["BACKGROUND_JOBS"] or app.testing:
         return
-    started = threading.Event()
+    lock = threading.Lock()
 
     @app.before_request
     def start_jobs_once() -> None:
-        if started.is_set():
+        if "gatebook_jobs" in app.extensions:
             return
-        started.set()
-        stop = threading.Event()
-        threading.Thread(target=_loop, args=(app, stop), name="gatebook-jobs",
-                         daemon=True).start()
-        app.extensions["gatebook_jobs_stop"] = stop
+        with lock:  # several request threads may arrive first at once
+            if "gatebook_jobs" in app.extensions:
+                return
+            stop = threading.Event()
+            thread = threading.Thread(target=_loop, args=(app, stop), name="gatebook-jobs",
+                                      daemon=True)
+            app.extensions["gatebook_jobs"] = (thread, stop)
+            thread.start()
+
+
+def stop_jobs(app: Flask) -> None:
+    """Stop this process's job thread and wait for it (tests; orderly shutdown)."""
+    thread, stop = app.extensions.pop("gatebook_jobs", (None, None))
+    if thread is not None:
+        stop.set()
+        thread.join()

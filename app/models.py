@@ -85,6 +85,8 @@ class Visit(db.Model):
     search_text: Mapped[str] = mapped_column(String(600), default="")
     # When anything about the visit last changed: the dashboard polls for changes after it.
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The visitor and their companions: the people this visit brought in.
+    party_size: Mapped[int] = mapped_column(default=1)
 
     location: Mapped[Location] = relationship(back_populates="visits")
     entered_by: Mapped[User | None] = relationship()
@@ -100,7 +102,7 @@ class Visit(db.Model):
         Index("ix_visit_checked_in_at_id", "checked_in_at", "id"),
         # The day's counters, read from the index alone.
         Index("ix_visit_day_counters", "checked_in_at", "checkout_by", "checked_out_at",
-              "flagged"),
+              "flagged", "party_size"),
         Index("ix_visit_location_checked_in_at", "location_id", "checked_in_at"),
         Index("ix_visit_changed_at", "changed_at"),
         Index("ix_visit_open", "checked_out_at", "checked_in_at"),
@@ -110,7 +112,7 @@ class Visit(db.Model):
         """Recompute search_text after the name, phone, ID number or companions change."""
         names = [self.full_name, *(c.full_name for c in self.companions)]
         self.search_text = " | ".join(fold_for_search(part) for part in
-                                      [*names, self.phone, self.id_number or ""])[:600]
+                                      [self.phone, self.id_number or "", *names])[:600]
 
     @property
     def is_open(self) -> bool:

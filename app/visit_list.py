@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -36,6 +37,9 @@ class VisitFilters:
         if self.inside_only:
             statement = statement.where(Visit.checked_out_at.is_(None))
         folded = fold_for_search(self.query.strip())
+        if re.fullmatch(r"\+?[0-9 .\-()]{3,}", folded):  # a phone number, however it is typed
+            folded = re.sub(r"[^0-9+]", "", folded)
+            folded = "0" + folded[3:] if folded.startswith("+84") else folded.lstrip("+")
         if folded:
             statement = statement.where(Visit.search_text.contains(folded, autoescape=True))
         return statement
@@ -69,10 +73,12 @@ def day_visits(day: date, filters: VisitFilters, before: tuple[datetime, int] | 
 
 
 def counters(day: date) -> Counters:
-    """Visits, people inside now, flagged visits: one pass over the day's counter index."""
+    """Visits, people inside now (companions too), flagged visits: one pass over the day's
+    counter index."""
     visits, inside, flagged = db.session.execute(select(
         func.count(),
-        func.coalesce(func.sum(case((Visit.checked_out_at.is_(None), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Visit.checked_out_at.is_(None), Visit.party_size),
+                                    else_=0)), 0),
         func.coalesce(func.sum(case((Visit.flagged.is_(True), 1), else_=0)), 0),
     ).select_from(Visit).where(_on_day(day))).one()
     return Counters(visits, inside, flagged)
@@ -83,10 +89,11 @@ def last_change() -> datetime | None:
     return db.session.scalar(select(func.max(Visit.changed_at)))
 
 
-def changed_since(since: datetime, day: date) -> list[Visit]:
-    """The day's visits changed after `since` (with the overlap), newest first."""
+def changed_since(since: datetime, day: date, filters: VisitFilters) -> list[Visit]:
+    """The day's visits (as filtered) changed after `since` (with the overlap), newest first."""
     return list(db.session.scalars(
-        select(Visit).where(_on_day(day), Visit.changed_at > since - CHANGE_OVERLAP)
+        filters.apply(select(Visit)).where(_on_day(day),
+                                           Visit.changed_at > since - CHANGE_OVERLAP)
         .options(joinedload(Visit.location), selectinload(Visit.companions))
         .order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
 

@@ -14,12 +14,14 @@ import argparse
 import json
 import os
 import random
+import re
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -55,12 +57,13 @@ def fill(path: str, total: int, today: int, now: datetime) -> None:
             yield (rng.randint(1, 3), at.replace(tzinfo=None),
                    out.replace(tzinfo=None) if closed else None, "visitor" if closed else None,
                    name, phone, rng.randint(1940, 2015), "male", "Việt Nam", "Hà Nội", "", "", "",
-                   NO, rng.random() < 0.02, "self", f"{fold_for_search(name)} | {phone} | ", stamp)
+                   NO, rng.random() < 0.02, "self", f"{phone} |  | {fold_for_search(name)}", stamp,
+                   1)
 
     sql = ("INSERT INTO visit (location_id, checked_in_at, checked_out_at, checkout_by, full_name,"
            " phone, birth_year, gender, nationality, province, ward, street, purpose, declaration,"
-           " flagged, source, search_text, changed_at) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+           " flagged, source, search_text, changed_at, party_size) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
     older = total - today
     conn.executemany(sql, rows(older, local_midnight - timedelta(days=20), 20 * 86400))
     span_today = max((now - timedelta(minutes=2) - local_midnight).total_seconds(), 60)
@@ -112,8 +115,8 @@ def main() -> None:
                                        "csrf_token": token}).status_code == 302
     page = client.get("/dashboard/")
     assert page.status_code == 200
-    since = page.get_data(as_text=True).split("/dashboard/changes?since=")[1].split("&")[0]
-    since = since.replace("%2B", "+").replace("%3A", ":")
+    since = unquote(re.search(r"/dashboard/changes\?since=([^&\"]+)",
+                              page.get_data(as_text=True)).group(1))
     time.sleep(5.5)  # past the poll's look-back window: nothing has changed since
     poll = client.get("/dashboard/changes", query_string={"since": since})
     assert poll.status_code == 204, poll.status_code

@@ -58,9 +58,9 @@ def test_upgrading_an_older_database_keeps_every_visit_and_companion(make_app):
     assert runner.invoke(args=["db", "upgrade"]).exception is None
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("SELECT full_name FROM companion")).scalar_one() == "Bé Ánh"
-        row = conn.execute(text("SELECT search_text, changed_at FROM visit")).one()
-    assert row.search_text == "nguyen van duc | be anh | 0912345678 | "
-    assert str(row.changed_at).startswith("2021-07-14 01:30:00")
+        row = conn.execute(text("SELECT search_text, changed_at, party_size FROM visit")).one()
+    assert row.search_text == "0912345678 |  | nguyen van duc | be anh"
+    assert str(row.changed_at).startswith("2021-07-14 01:30:00") and row.party_size == 2
     assert _schema_diff(app) == []
 
 

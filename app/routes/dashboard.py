@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from datetime import date, datetime
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,15 +41,23 @@ def _day() -> date:
     raw = request.args.get("day", "")
     if raw:
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
-            flash(_("%(day)s is not a date; showing today.", day=raw[:20]), "error")
+            day = None
+        if day is not None and 2000 <= day.year <= 2999:
+            return day
+        flash(_("%(day)s is not a date; showing today.", day=raw[:20]), "error")
     return clock.local_today()
 
 
+def _id_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
+
+
 def _filters() -> VisitFilters:
-    location = request.args.get("location", "")
-    return VisitFilters(location_id=int(location) if location.isdigit() else None,
+    location = _id_arg("location")
+    return VisitFilters(location_id=location,
                         flagged_only=request.args.get("flagged") == "1",
                         inside_only=request.args.get("inside") == "1",
                         query=request.args.get("q", "")[:100])
@@ -56,8 +76,7 @@ def _list_context(day: date, filters: VisitFilters) -> dict:
     return {"day": day, "filters": filters, "visits": visits,
             "is_today": day == clock.local_today(),
             "counters": visit_list.counters(day), "more_args": _more_args(day, filters, visits),
-            "since": (visit_list.last_change() or clock.utcnow()).isoformat(),
-            "query_args": _query_args(day, filters)}
+            "since": (visit_list.last_change() or clock.utcnow()).isoformat()}
 
 
 def _more_args(day: date, filters: VisitFilters, visits: list[Visit]) -> dict | None:
@@ -88,6 +107,8 @@ def more():
         before = (datetime.fromisoformat(raw_at), int(raw_id))
     except (KeyError, ValueError):
         abort(400)
+    if before[0].tzinfo is None:
+        abort(400)
     visits = visit_list.day_visits(day, filters, before=before)
     return render_template("dashboard/_more.html", visits=visits, day=day,
                            is_today=day == clock.local_today(),
@@ -103,18 +124,27 @@ def changes():
         abort(400)
     if since.tzinfo is None:
         abort(400)
+    if _day() != clock.local_today():  # past midnight: today is a new page
+        return Response(status=204, headers={"HX-Refresh": "true"})
     latest = visit_list.last_change()
     recent = clock.utcnow() - visit_list.CHANGE_OVERLAP
     if latest is None or (latest <= since and since < recent):
         return Response(status=204)
-    day, filters = _day(), _filters()
+    day, filters = clock.local_today(), _filters()
     context = _list_context(day, filters)
     shown = {visit.id for visit in context["visits"]}
-    changed = visit_list.changed_since(since, day)
-    newly_flagged = [v for v in changed if v.flagged and v.is_open and v.checked_in_at > since]
-    return render_template("dashboard/_changes.html", changed_elsewhere=[
-        v for v in changed if v.id not in shown], newly_flagged=newly_flagged,
-        arrivals=visit_list.arrivals_per_hour(day), **context)
+    changed = visit_list.changed_since(since, day, filters)
+    # Whatever the list is filtered to, and within the look-back window too: a flagged visit
+    # committed late must still alert.
+    flagged = [v for v in visit_list.changed_since(since, day, VisitFilters(flagged_only=True))
+               if v.is_open and v.checked_in_at > since - visit_list.CHANGE_OVERLAP]
+    response = make_response(render_template(
+        "dashboard/_changes.html", changed_elsewhere=[v for v in changed if v.id not in shown],
+        newly_flagged=flagged, arrivals=visit_list.arrivals_per_hour(day), **context))
+    if flagged:  # the page beeps once per visit it has not alerted on yet
+        response.headers["HX-Trigger"] = json.dumps(
+            {"flagged-checkin": {"ids": [visit.id for visit in flagged]}})
+    return response
 
 
 def _visit(visit_id: int) -> Visit:
@@ -137,7 +167,8 @@ def checkout(visit_id: int):
     check_out(found, by="staff")
     if request.headers.get("HX-Request"):
         day = clock.to_local(found.checked_in_at).date()
-        return render_template("dashboard/_row_checked_out.html", visit=found, is_today=True,
+        return render_template("dashboard/_row_checked_out.html", visit=found,
+                               is_today=day == clock.local_today(),
                                counters=visit_list.counters(day))
     flash(_("%(name)s checked out.", name=found.full_name), "success")
     return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
@@ -165,7 +196,7 @@ def new_visit():
     form = StaffEntryForm()
     form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in locations]
     if not form.submission.data:
-        form.submission.data = _new_secret()
+        form.submission.data = secrets.token_urlsafe(32)
     filled = False
     if request.method == "POST":
         if form.cccd.data and ("fill_cccd" in request.form or not form.full_name.data):
@@ -181,15 +212,9 @@ def new_visit():
                     place=location.name), "success")
             return redirect(url_for(".new_visit", location=location.id))
     else:
-        wanted = request.args.get("location", "")
-        form.location_id.data = int(wanted) if wanted.isdigit() else (
-            locations[0].id if locations else None)
+        form.location_id.data = _id_arg("location") or (locations[0].id if locations else None)
     return render_template("dashboard/new.html", form=form, filled=filled,
                            no_locations=not locations, **declaration_context())
-
-
-def _new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def _fill_from_cccd(form: StaffEntryForm) -> bool:

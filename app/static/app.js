@@ -27,9 +27,12 @@ document.addEventListener("DOMContentLoaded", () => {
       if (sound.checked) beep();  // browsers allow sound after a click: this unlocks it
     });
   }
-  document.body.addEventListener("htmx:oobAfterSwap", (event) => {
-    const target = event.detail.target;
-    if (target && target.id === "alert" && target.dataset.sound && sound && sound.checked) beep();
+  // The poll announces flagged check-ins (HX-Trigger); beep once per visit, not once per poll.
+  const alerted = new Set();
+  document.body.addEventListener("flagged-checkin", (event) => {
+    const fresh = (event.detail.ids || []).filter((id) => !alerted.has(id));
+    fresh.forEach((id) => alerted.add(id));
+    if (fresh.length && sound && sound.checked) beep();
   });
   document.body.addEventListener("click", (event) => {
     if (event.target.matches("[data-dismiss-alert]")) event.target.closest(".alert").hidden = true;

@@ -40,10 +40,12 @@ def upgrade():
         batch_op.add_column(sa.Column('search_text', sa.String(length=600), nullable=False,
                                       server_default=''))
         batch_op.add_column(sa.Column('changed_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('party_size', sa.Integer(), nullable=False,
+                                      server_default='1'))
         batch_op.drop_index(batch_op.f('ix_visit_checked_in_at'))
         batch_op.create_index('ix_visit_changed_at', ['changed_at'], unique=False)
         batch_op.create_index('ix_visit_checked_in_at_id', ['checked_in_at', 'id'], unique=False)
-        batch_op.create_index('ix_visit_day_counters', ['checked_in_at', 'checkout_by', 'checked_out_at', 'flagged'], unique=False)
+        batch_op.create_index('ix_visit_day_counters', ['checked_in_at', 'checkout_by', 'checked_out_at', 'flagged', 'party_size'], unique=False)
         batch_op.create_index('ix_visit_open', ['checked_out_at', 'checked_in_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_visit_entered_by_id_user'), 'user', ['entered_by_id'], ['id'])
 
@@ -52,6 +54,7 @@ def upgrade():
         batch_op.alter_column('changed_at', existing_type=sa.DateTime(), nullable=False)
         batch_op.alter_column('search_text', existing_type=sa.String(length=600),
                               server_default=None)
+        batch_op.alter_column('party_size', existing_type=sa.Integer(), server_default=None)
 
 
 def _fold(text):
@@ -70,9 +73,11 @@ def _fill_new_columns():
         companions.setdefault(visit_id, []).append(name)
     rows = conn.execute(sa.text("SELECT id, full_name, phone, id_number FROM visit")).all()
     for visit_id, name, phone, id_number in rows:
-        parts = [name, *companions.get(visit_id, []), phone, id_number or ""]
-        conn.execute(sa.text("UPDATE visit SET search_text = :text WHERE id = :id"),
-                     {"text": " | ".join(_fold(p) for p in parts)[:600], "id": visit_id})
+        parts = [phone, id_number or "", name, *companions.get(visit_id, [])]
+        conn.execute(sa.text("UPDATE visit SET search_text = :text, party_size = :size "
+                             "WHERE id = :id"),
+                     {"text": " | ".join(_fold(p) for p in parts)[:600],
+                      "size": 1 + len(companions.get(visit_id, [])), "id": visit_id})
 
 
 
@@ -84,6 +89,7 @@ def downgrade():
         batch_op.drop_index('ix_visit_checked_in_at_id')
         batch_op.drop_index('ix_visit_changed_at')
         batch_op.create_index(batch_op.f('ix_visit_checked_in_at'), ['checked_in_at'], unique=False)
+        batch_op.drop_column('party_size')
         batch_op.drop_column('changed_at')
         batch_op.drop_column('search_text')
         batch_op.drop_column('entered_by_id')
