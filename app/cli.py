@@ -14,6 +14,7 @@ from .checkin import auto_check_out
 from .extensions import db
 from .locations import LocationError, checkin_url, create_location
 from .models import Location, User
+from .retention import purge
 from .staff import StaffError, create_user
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
@@ -99,8 +100,15 @@ def auto_checkout_command() -> None:
     click.echo(f"Checked out {auto_check_out()} visits.")
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete visits older than the retention period (the server also does this)."""
+    click.echo(f"Deleted {purge()} visits older than {current_app.config['RETENTION_DAYS']} days.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (add_location_command, locations_command, create_user_command,
-                    setup_link_command, auto_checkout_command):
+                    setup_link_command, auto_checkout_command, purge_command):
         app.cli.add_command(command)

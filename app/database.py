@@ -25,8 +25,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def on_connect(dbapi_connection, _record) -> None:
         # SQLAlchemy emits BEGIN itself (below), so pysqlite must not.
         dbapi_connection.isolation_level = None
+        # secure_delete: deleted visitors' data is overwritten, not left in free pages.
         for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL",
-                       f"busy_timeout={int(busy_timeout_ms)}"):
+                       "secure_delete=ON", f"busy_timeout={int(busy_timeout_ms)}"):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")

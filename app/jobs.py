@@ -1,4 +1,5 @@
-"""Periodic jobs the server runs itself (no cron): auto check-out, every minute.
+"""Periodic jobs the server runs itself (no cron), every minute: auto check-out, and deleting
+visits past the retention period.
 
 Each server process runs them; the jobs are idempotent, so several processes (gunicorn
 workers, app servers) running them at once do no harm.
@@ -12,6 +13,7 @@ import threading
 from flask import Flask
 
 from .checkin import auto_check_out
+from .retention import purge
 
 INTERVAL_SECONDS = 60
 log = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ def run_jobs(app: Flask) -> None:
         closed = auto_check_out()
         if closed:
             log.info("auto check-out closed %d visits", closed)
+        purged = purge()
+        if purged:
+            log.info("deleted %d visits past the retention period", purged)
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:

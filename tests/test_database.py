@@ -81,6 +81,7 @@ def test_sqlite_connections_use_wal_foreign_keys_full_sync_and_a_busy_timeout(ap
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
         assert pragma("synchronous") == 2  # FULL
+        assert pragma("secure_delete") == 1
         assert pragma("busy_timeout") == app.config["SQLITE_BUSY_TIMEOUT_MS"]
 
 
