@@ -57,3 +57,13 @@ def output_dir(request) -> Path:
     path = OUTPUT_ROOT / re.sub(r"[^\w.-]+", "_", request.node.name)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def answer_declaration(page, yes: str) -> None:
+    """Answer Yes to the question field `yes` (e.g. "symptom_cough") and No to every other."""
+    from app import declaration
+    fields = ([f"symptom_{q.key}" for q in declaration.SYMPTOMS]
+              + [f"exposure_{q.key}" for q in declaration.EXPOSURES] + ["travel"])
+    assert yes in fields
+    for field in fields:
+        page.check(f"#{field}-{0 if field == yes else 1}")

@@ -3,6 +3,7 @@ shows the visit within 3 seconds without a reload; a flagged check-in raises the
 
 from __future__ import annotations
 
+from tests.browser.conftest import answer_declaration
 from tests.browser.test_visitor_phone import PHONE
 from tests.conftest import RECEPTIONIST_PASSWORD
 
@@ -16,12 +17,7 @@ def _check_in(page, name: str, phone: str, cough: bool) -> None:
     page.check("#gender-1")
     page.select_option("#province", "Hà Nội")
     if cough:
-        page.check("#symptom_cough-0")
-        for question in ("fever", "short_breath", "sore_throat", "fatigue", "taste_smell"):
-            page.check(f"#symptom_{question}-1")
-        for question in ("case_contact", "outbreak_area_contact", "symptomatic_contact"):
-            page.check(f"#exposure_{question}-1")
-        page.check("#travel-1")
+        answer_declaration(page, yes="symptom_cough")
     else:
         page.check("#none_of_these")
     page.check("#confirm_true")

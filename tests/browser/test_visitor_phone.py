@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import answer_declaration
 from tests.conftest import visits
 
 PHONE = {"viewport": {"width": 360, "height": 780}, "is_mobile": True, "has_touch": True}
@@ -74,12 +75,7 @@ def test_visitor_switches_to_english(app, live_server, browser, output_dir):
     page.click("text=English")
     assert page.locator("h1").inner_text() == "Health declaration"
     _fill_identity(page)
-    page.check("#symptom_cough-0")  # Yes: flagged
-    for question in ("fever", "short_breath", "sore_throat", "fatigue", "taste_smell"):
-        page.check(f"#symptom_{question}-1")
-    for question in ("case_contact", "outbreak_area_contact", "symptomatic_contact"):
-        page.check(f"#exposure_{question}-1")
-    page.check("#travel-1")
+    answer_declaration(page, yes="symptom_cough")  # flagged
     _commit(page)
     page.click("button.primary")
     assert page.locator("h1").inner_text() == "You are checked in"
