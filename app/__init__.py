@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from . import cli, database, errors, jobs, templating
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
-from .routes import admin, dashboard, locations, public
+from .routes import admin, dashboard, exports, locations, public
 from .routes import auth as auth_routes
 
 
@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=public.select_locale)
 
-    for blueprint in (public.bp, dashboard.bp, admin.bp, locations.bp):
+    for blueprint in (public.bp, dashboard.bp, admin.bp, locations.bp, exports.bp):
         app.register_blueprint(blueprint)
 
     templating.init_app(app)

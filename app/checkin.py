@@ -161,6 +161,18 @@ def _auto_checkout_moment(day: date) -> datetime:
     return local.astimezone(UTC)
 
 
+def _day_cutoffs(day: date) -> tuple[datetime, datetime]:
+    """(the day's auto check-out moment, the end of the day), in UTC."""
+    start, end = clock.local_day_bounds(day)
+    return min(max(_auto_checkout_moment(day), start), end), end
+
+
+def auto_checkout_deadline(checked_in_at: datetime) -> datetime:
+    """When auto check-out closes a visit that began at `checked_in_at` (see below)."""
+    cutoff, end = _day_cutoffs(clock.to_local(checked_in_at).date())
+    return cutoff if checked_in_at < cutoff else end
+
+
 def auto_check_out() -> int:
     """Close the visits still open at the end of their day, at the configured time.
 
@@ -173,8 +185,8 @@ def auto_check_out() -> int:
     closed = 0
     day = clock.to_local(oldest).date() if oldest else None
     while day is not None and day <= clock.to_local(now).date():
-        start, end = clock.local_day_bounds(day)
-        cutoff = min(max(_auto_checkout_moment(day), start), end)
+        start, _ = clock.local_day_bounds(day)
+        cutoff, end = _day_cutoffs(day)
         for upto, moment in ((cutoff, cutoff), (end, end)):
             if moment > now:
                 break

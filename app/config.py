@@ -24,6 +24,8 @@ class Defaults:
     DATABASE_URL = ""
     TIMEZONE = "Asia/Ho_Chi_Minh"
     RETENTION_DAYS = 21
+    # The audit log (exports, traces, sign-ins, changes) is kept longer than the visits.
+    AUDIT_RETENTION_DAYS = 365
     DEFAULT_LANGUAGE = "vi"
     # An organisation may require the ID number (CCCD/CMND/passport) on the public form.
     REQUIRE_ID_NUMBER = False
@@ -108,9 +110,9 @@ def _check(config: dict) -> None:
         raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from exc
     if config["DEFAULT_LANGUAGE"] not in SUPPORTED_LANGUAGES:
         raise ConfigError(f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-    for name in ("RETENTION_DAYS", "DUPLICATE_WINDOW_MINUTES", "PROFILE_COOKIE_DAYS",
-                 "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_LOCKOUT_MINUTES",
-                 "STAFF_SESSION_HOURS"):
+    for name in ("RETENTION_DAYS", "AUDIT_RETENTION_DAYS", "DUPLICATE_WINDOW_MINUTES",
+                 "PROFILE_COOKIE_DAYS", "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_MINUTES",
+                 "LOGIN_LOCKOUT_MINUTES", "STAFF_SESSION_HOURS"):
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")

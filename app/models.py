@@ -222,3 +222,26 @@ class RetiredToken(db.Model):
     retired_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     location: Mapped[Location] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what and when: exports, traces, visit views, sign-ins, changes to accounts and
+    entry points. Never holds a visitor's personal data, only ids, dates and counts."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The staff member; None for the system (the retention purge) or an unknown user name.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The user name at the time, kept even if the account is renamed or gone.
+    username: Mapped[str] = mapped_column(String(60), default="")
+    action: Mapped[str] = mapped_column(String(30))
+    # The parameters: dates, entry point, visit or account ids, thresholds.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Rows exported, contacts found, visits deleted; None when the download did not finish.
+    row_count: Mapped[int | None]
+    address: Mapped[str] = mapped_column(String(45), default="")
+
+    __table_args__ = (
+        Index("ix_audit_event_action_at", "action", "at"),
+        Index("ix_audit_event_user_id_at", "user_id", "at"),
+    )

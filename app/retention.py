@@ -1,4 +1,4 @@
-"""Personal data is kept for the retention period, then deleted."""
+"""Personal data is kept for the retention period, then deleted; the audit log, longer."""
 
 from __future__ import annotations
 
@@ -7,19 +7,25 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete
 
-from . import clock
+from . import audit, clock
 from .extensions import db
-from .models import LoginFailure, LoginSession, Visit
+from .models import AuditEvent, LoginFailure, LoginSession, Visit
 
 
 def purge() -> int:
     """Delete the visits (with their companions and corrections) older than RETENTION_DAYS,
-    and sign-in records that have served their purpose. Returns how many visits went."""
+    sign-in records that have served their purpose, and audit entries older than
+    AUDIT_RETENTION_DAYS. Returns how many visits went."""
     now = clock.utcnow()
     cutoff = now - timedelta(days=current_app.config["RETENTION_DAYS"])
     # Companions and corrections go with their visit (ON DELETE CASCADE).
     deleted = db.session.execute(delete(Visit).where(Visit.checked_in_at <= cutoff)).rowcount
     db.session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    audit_cutoff = now - timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
+    db.session.execute(delete(AuditEvent).where(AuditEvent.at < audit_cutoff))
+    if deleted:
+        audit.record("purge", {"before": cutoff.isoformat(timespec="seconds")}, rows=deleted,
+                     user=None)
     db.session.commit()
     return deleted

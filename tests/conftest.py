@@ -264,3 +264,11 @@ class StaffBrowser:
 def browser_of(app):
     """A new staff browser (its own cookies) each call."""
     return lambda: StaffBrowser(app.test_client())
+
+
+@pytest.fixture
+def admin_client(staff, browser_of):
+    """A test client signed in as the admin "lan"."""
+    browser = browser_of()
+    browser.login_admin()
+    return browser.client

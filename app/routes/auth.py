@@ -19,8 +19,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import auth, clock
-from ..extensions import login_manager
+from .. import audit, auth, clock
+from ..extensions import db, login_manager
 from ..redirects import local_path
 from ..staff import StaffError, check_password, check_username
 from ..staff_forms import FirstAdminForm, LoginForm
@@ -30,7 +30,7 @@ bp = Blueprint("auth", __name__)
 # Staff endpoints a signed-out browser may open; every other staff page needs a sign-in.
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
 # Blueprints whose pages are for admins only.
-ADMIN_BLUEPRINTS = frozenset({"admin", "locations"})
+ADMIN_BLUEPRINTS = frozenset({"admin", "locations", "exports"})
 PUBLIC_BLUEPRINTS = frozenset({"public"})
 
 
@@ -53,8 +53,10 @@ def login():
         _warn_about_an_untrusted_proxy()
         result = auth.sign_in(form.username.data, form.password.data, request.remote_addr or "")
         if result.user is not None:
+            audit.record("login", user=result.user)  # stored with the new session
             _begin(result.user)
             return redirect(local_path(request.args.get("next"), url_for("dashboard.index")))
+        _record_failure(form.username.data, refused=result.locked_until is not None)
         if result.locked_until is not None:
             message = _("Too many failed sign-ins. Try again after %(time)s.",
                         time=clock.to_local(result.locked_until).strftime("%H:%M"))
@@ -63,6 +65,15 @@ def login():
             # The same words whether the user name exists or not.
             message = _("Wrong user name or password.")
     return render_template("auth/login.html", form=form, message=message), status
+
+
+def _record_failure(username: str, refused: bool) -> None:
+    """A failed sign-in in the audit log: the account when it exists, never the typed text
+    (people type passwords into the user-name box)."""
+    account = auth.find_user(username)
+    audit.record("login_refused" if refused else "login_failed",
+                 {"known_account": account is not None}, user=account)
+    db.session.commit()
 
 
 _proxy_warning_given = False
@@ -105,6 +116,7 @@ def setup(token: str):
             user = auth.create_first_admin(token, username, form.password.data)
             if user is None:
                 abort(404)
+            audit.record("first_admin", user=user)
             _begin(user)
             return redirect(url_for("dashboard.index"))
     return render_template("auth/setup.html", form=form)

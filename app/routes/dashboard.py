@@ -23,12 +23,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock, visit_list
+from .. import audit, clock, visit_list
 from ..cccd import CCCDError, parse_cccd
 from ..checkin import check_in, check_out, correct_visit
 from ..extensions import db
 from ..forms import MAX_COMPANIONS, CorrectionForm, StaffEntryForm, declaration_context
 from ..models import Location, Visit
+from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
 from ..visit_list import VisitFilters
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -155,7 +156,9 @@ def _visit(visit_id: int) -> Visit:
 def visit(visit_id: int):
     """Every answer of one visit, its companions and corrections."""
     found = _visit(visit_id)
+    audit.record_now("visit_view", {"visit": visit_id})
     return render_template("dashboard/visit.html", visit=found,
+                           default_min_overlap=DEFAULT_MIN_OVERLAP_MINUTES,
                            form=CorrectionForm(formdata=None, full_name=found.full_name,
                                                phone=found.phone), **declaration_context())
 
@@ -184,7 +187,8 @@ def correct(visit_id: int):
         changed = correct_visit(found, current_user, form.full_name.data, form.phone.data)
         flash(_("Saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for(".visit", visit_id=found.id))
-    return render_template("dashboard/visit.html", visit=found, form=form,
+    return render_template("dashboard/visit.html", visit=found,
+                           default_min_overlap=DEFAULT_MIN_OVERLAP_MINUTES, form=form,
                            **declaration_context()), 400
 
 

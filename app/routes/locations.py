@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import locations, posters
+from .. import audit, locations, posters
 from ..extensions import db
 from ..models import Location
 from ..staff_forms import ActionForm, LocationNameForm
@@ -41,23 +41,27 @@ def add():
         except locations.LocationError as error:
             form.name.errors.append(str(error))
         else:
+            audit.record("location_create", {"location": location.id, "name": location.name})
+            db.session.commit()
             flash(_("Entry point %(name)s created.", name=location.name), "success")
             return redirect(url_for(".index"))
     return _list_page(form, 400)
 
 
-def _change(location_id: int, form, change, success):
-    """Run one change on an entry point, then show the list with the outcome."""
+def _change(location_id: int, form, action: str, change, success):
+    """Run one change on an entry point, record it, then show the list with the outcome."""
     location = db.get_or_404(Location, location_id)
-    apply_change(form, lambda: change(location, form), locations.LocationError,
-                 lambda: success(location))
+    if apply_change(form, lambda: change(location, form), locations.LocationError,
+                    lambda: success(location)):
+        audit.record(action, {"location": location.id, "name": location.name})
+        db.session.commit()
     return redirect(url_for(".index"))
 
 
 @bp.post("/<id:location_id>/rename")
 def rename(location_id: int):
     """Give an entry point a new name."""
-    return _change(location_id, LocationNameForm(),
+    return _change(location_id, LocationNameForm(), "location_rename",
                    lambda loc, form: locations.rename_location(loc, form.name.data),
                    lambda loc: _("Renamed to %(name)s.", name=loc.name))
 
@@ -65,7 +69,7 @@ def rename(location_id: int):
 @bp.post("/<id:location_id>/deactivate")
 def deactivate(location_id: int):
     """Take an entry point out of use: its QR code stops accepting check-ins."""
-    return _change(location_id, ActionForm(),
+    return _change(location_id, ActionForm(), "location_deactivate",
                    lambda loc, _form: locations.set_location_active(loc, False),
                    lambda loc: _("%(name)s is closed.", name=loc.name))
 
@@ -73,7 +77,7 @@ def deactivate(location_id: int):
 @bp.post("/<id:location_id>/reactivate")
 def reactivate(location_id: int):
     """Put an entry point back in use."""
-    return _change(location_id, ActionForm(),
+    return _change(location_id, ActionForm(), "location_reactivate",
                    lambda loc, _form: locations.set_location_active(loc, True),
                    lambda loc: _("%(name)s is open again.", name=loc.name))
 
@@ -81,7 +85,8 @@ def reactivate(location_id: int):
 @bp.post("/<id:location_id>/rotate")
 def rotate(location_id: int):
     """Give an entry point a new QR code; old posters say they have been replaced."""
-    return _change(location_id, ActionForm(), lambda loc, _form: locations.rotate_token(loc),
+    return _change(location_id, ActionForm(), "location_rotate",
+                   lambda loc, _form: locations.rotate_token(loc),
                    lambda loc: _("%(name)s has a new QR code: print its new poster.",
                                  name=loc.name))
 

@@ -1,0 +1,118 @@
+"""The audit log: who exported, traced, viewed, signed in or changed what, and when.
+
+Entries hold ids, dates, parameters and counts, never a visitor's name, phone or ID number.
+They cannot be changed or deleted from the application; the purge removes them after
+AUDIT_RETENTION_DAYS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select, update
+
+from . import clock
+from .extensions import db
+from .models import AuditEvent, User
+
+# Every action, with the words the admin's page shows for it.
+ACTIONS = {
+    "login": _l("Signed in"),
+    "login_failed": _l("Sign-in failed"),
+    "login_refused": _l("Sign-in refused (too many failures)"),
+    "first_admin": _l("First admin created"),
+    "visit_view": _l("Opened a visit"),
+    "export": _l("Exported visits"),
+    "trace": _l("Traced contacts"),
+    "trace_export": _l("Exported traced contacts"),
+    "user_create": _l("Created an account"),
+    "user_role": _l("Changed a role"),
+    "user_deactivate": _l("Deactivated an account"),
+    "user_reactivate": _l("Reactivated an account"),
+    "user_password": _l("Reset a password"),
+    "location_create": _l("Created an entry point"),
+    "location_rename": _l("Renamed an entry point"),
+    "location_deactivate": _l("Closed an entry point"),
+    "location_reactivate": _l("Reopened an entry point"),
+    "location_rotate": _l("Gave an entry point a new QR code"),
+    "purge": _l("Deleted visits past the retention period"),
+}
+
+
+def _who(user: User | None) -> tuple[int | None, str]:
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    return (user.id, user.username) if user is not None else (None, "")
+
+
+def _event(action: str, details: dict | None, rows: int | None,
+           user: User | None) -> AuditEvent:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    user_id, username = _who(user)
+    address = (request.remote_addr or "") if has_request_context() else ""
+    return AuditEvent(at=clock.utcnow(), user_id=user_id, username=username, action=action,
+                      details=details or {}, row_count=rows, address=address[:45])
+
+
+def record(action: str, details: dict | None = None, rows: int | None = None,
+           user: User | None = None) -> AuditEvent:
+    """Add an entry to the session: it is stored by the same commit as the change it records,
+    and rolled back with it."""
+    event = _event(action, details, rows, user)
+    db.session.add(event)
+    return event
+
+
+def record_now(action: str, details: dict | None = None, rows: int | None = None,
+               user: User | None = None) -> int:
+    """Store an entry at once, in a transaction of its own (for requests that only read).
+    Returns its id."""
+    event = _event(action, details, rows, user)
+    # End the request's read transaction first: on SQLite a read transaction cannot always
+    # turn into a write one, while a fresh transaction waits for the write lock.
+    db.session.commit()
+    db.session.add(event)
+    db.session.commit()
+    return event.id
+
+
+def set_rows(event_id: int, rows: int) -> None:
+    """Fill in how many rows a finished download sent."""
+    db.session.commit()
+    db.session.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(row_count=rows))
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit page is narrowed to."""
+
+    user_id: int | None = None
+    action: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+PAGE_SIZE = 100
+
+
+def events(filters: AuditFilters, before_id: int | None = None) -> list[AuditEvent]:
+    """One page of entries, newest first, matching the filters."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE_SIZE + 1)
+    if filters.user_id is not None:
+        query = query.where(AuditEvent.user_id == filters.user_id)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.start:
+        query = query.where(AuditEvent.at >= clock.local_day_bounds(filters.start)[0])
+    if filters.end:
+        query = query.where(AuditEvent.at < clock.local_day_bounds(filters.end)[1])
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return list(db.session.scalars(query))
+

@@ -1,0 +1,239 @@
+"""The district health centre's list: CSV and XLSX, one row per person, formula-safe."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+
+import openpyxl
+import pytest
+from werkzeug.http import parse_options_header
+
+from app.export import HEADER
+from app.extensions import db
+from app.models import AuditEvent
+from tests.builders import add_visit, declaration, hanoi, location_id
+from tests.conftest import Phone
+
+DAY = "2021-07-14"
+
+
+def download(client, **params):
+    query = {"start": DAY, "end": DAY, "format": "csv", **params}
+    return client.get("/admin/export/download", query_string=query)
+
+
+def attachment_name(response) -> str:
+    kind, options = parse_options_header(response.headers["Content-Disposition"])
+    assert kind == "attachment"
+    return options["filename"]
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+
+
+def as_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+@pytest.fixture
+def admin(admin_client):
+    return admin_client
+
+
+def test_the_csv_has_one_row_per_person_in_vietnamese_and_local_time(app, admin, clock):
+    Phone(app.test_client()).check_in(**{"companions-0-full_name": "Nguyễn Bảo Ngọc",
+                                         "companions-0-birth_year": "2016"})
+    clock.advance(minutes=12)
+    Phone(app.test_client()).check_in(full_name="Lê Thị Hồng Nhung", phone="0987 654 321",
+                                      id_number="", symptom_fever="yes",
+                                      none_of_these="")
+    response = download(admin)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert attachment_name(response) == "gatebook-phuong-trang-tien-2021-07-14.csv"
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert body.count(b"\r\n") == 4 and body.count(b"\n") == 4  # header + 3 people, CRLF
+    rows = csv_rows(response)
+    assert rows[0] == list(HEADER)
+    assert rows[0][:6] == ["STT", "Mã lượt vào", "Thời gian vào", "Thời gian ra", "Điểm vào",
+                           "Họ và tên"]
+    visitor, companion, flagged = as_dicts(rows)
+    assert visitor["Họ và tên"] == "Nguyễn Văn An"
+    assert visitor["Thời gian vào"] == "2021-07-14 08:30:00"  # 01:30 UTC, in Hanoi
+    assert visitor["Thời gian ra"] == ""
+    assert visitor["Điểm vào"] == "Cổng chính"
+    assert visitor["Địa chỉ"] == "12 Hàng Bài, Phường Hoàn Kiếm, Hà Nội"
+    assert visitor["Giới tính"] == "Nam" and visitor["Năm sinh"] == "1985"
+    assert visitor["Số điện thoại"] == "0912 345 678"
+    assert visitor["Số CCCD/CMND/Hộ chiếu"] == "001 085 012 345"
+    assert visitor["Triệu chứng"] == "Không" and visitor["Cảnh báo"] == ""
+    assert visitor["Nguồn"] == "Tự khai"
+    assert visitor["Mục đích"] == "Nộp hồ sơ ở bộ phận một cửa"
+    # The companion is a person of their own, linked to the visit they came with.
+    assert companion["Họ và tên"] == "Nguyễn Bảo Ngọc" and companion["Năm sinh"] == "2016"
+    assert companion["Mã lượt vào"] == visitor["Mã lượt vào"]
+    assert companion["Đi cùng với"] == "Nguyễn Văn An"
+    assert companion["Số điện thoại"] == "0912 345 678"
+    assert flagged["Họ và tên"] == "Lê Thị Hồng Nhung"
+    assert flagged["Thời gian vào"] == "2021-07-14 08:42:00"
+    assert flagged["Triệu chứng"] == "Sốt" and flagged["Cảnh báo"] == "CẢNH BÁO"
+    assert [row["STT"] for row in (visitor, companion, flagged)] == ["1", "2", "3"]
+
+
+def test_times_out_and_a_range_of_days(app, admin, clock):
+    add_visit(app, hanoi(13, 23, 59, 59), hanoi(14, 0, 20), name="Hôm trước")
+    add_visit(app, hanoi(14, 0, 0), hanoi(14, 17, 5, 9), name="Hôm nay")
+    add_visit(app, hanoi(15, 0, 0), name="Hôm sau")
+    names = [row["Họ và tên"] for row in as_dicts(csv_rows(download(admin)))]
+    assert names == ["Hôm nay"]
+    row = as_dicts(csv_rows(download(admin)))[0]
+    assert (row["Thời gian vào"], row["Thời gian ra"]) == ("2021-07-14 00:00:00",
+                                                           "2021-07-14 17:05:09")
+    response = download(admin, start="2021-07-13", end="2021-07-15")
+    assert [row["Họ và tên"] for row in as_dicts(csv_rows(response))] == [
+        "Hôm trước", "Hôm nay", "Hôm sau"]
+    assert attachment_name(response) == "gatebook-phuong-trang-tien-2021-07-13_2021-07-15.csv"
+
+
+def test_one_entry_point_only(app, admin, clock):
+    add_visit(app, hanoi(14, 9), name="Ở cổng")
+    add_visit(app, hanoi(14, 9), place="Bộ phận một cửa", name="Ở một cửa")
+    counter = location_id(app, "Bộ phận một cửa")
+    rows = as_dicts(csv_rows(download(admin, location=str(counter))))
+    assert [(row["Họ và tên"], row["Điểm vào"]) for row in rows] == [
+        ("Ở một cửa", "Bộ phận một cửa")]
+    assert len(as_dicts(csv_rows(download(admin, location="")))) == 2
+
+
+def test_a_declaration_replaced_by_a_correction_is_not_exported(app, admin, clock):
+    add_visit(app, hanoi(14, 9), hanoi(14, 9, 1), name="Bản khai cũ", by="replaced")
+    add_visit(app, hanoi(14, 9, 1), name="Bản khai đúng")
+    assert [row["Họ và tên"] for row in as_dicts(csv_rows(download(admin)))] == ["Bản khai đúng"]
+
+
+def test_travel_and_exposure_are_spelt_out(app, admin, clock):
+    add_visit(app, hanoi(14, 9), answers=declaration(case_contact=True, cough=True,
+                                                      travel="Đà Nẵng"))
+    row = as_dicts(csv_rows(download(admin)))[0]
+    assert row["Triệu chứng"] == "Ho"
+    assert row["Tiếp xúc/dịch tễ"] == "Người bệnh hoặc nghi ngờ mắc COVID-19"
+    assert row["Đi về từ vùng dịch"] == "Có: Đà Nẵng"
+    assert row["Cảnh báo"] == "CẢNH BÁO"
+
+
+def test_an_empty_day_is_a_header_only(app, admin, clock):
+    rows = csv_rows(download(admin))
+    assert rows == [list(HEADER)]
+
+
+def xlsx_sheet(response):
+    assert response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    body = response.get_data()
+    response.close()  # the server closes the workbook's temporary file
+    return openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]
+
+
+def test_the_xlsx_keeps_leading_zeros_and_has_a_bold_header(app, admin, clock):
+    add_visit(app, hanoi(14, 9), name="Phạm Văn Đồng", phone="0912345678",
+              id_number="001099012345", companions=(("Phạm Bé Na", 2018),))
+    response = download(admin, format="xlsx")
+    assert response.status_code == 200
+    assert attachment_name(response) == "gatebook-phuong-trang-tien-2021-07-14.xlsx"
+    sheet = xlsx_sheet(response)
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == list(HEADER)
+    assert all(cell.font.b for cell in sheet[1])
+    people = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert people[0]["Số điện thoại"] == "0912345678"
+    assert people[0]["Số CCCD/CMND/Hộ chiếu"] == "001099012345"
+    assert people[0]["Họ và tên"] == "Phạm Văn Đồng"
+    assert people[1]["Họ và tên"] == "Phạm Bé Na" and people[1]["Đi cùng với"] == "Phạm Văn Đồng"
+    assert people[0]["Thời gian vào"] == "2021-07-14 09:00:00"
+    assert all(cell.data_type == "s" for row in sheet.iter_rows(min_row=2) for cell in row
+               if cell.value is not None)
+    assert sheet.column_dimensions["F"].width >= 20  # the name column is wide enough
+
+
+FORMULAS = ["=1+2", "+1", "-1", "@SUM(1)", '=1+2";=1+2', '=HYPERLINK("http://x","y")',
+            "\t=1+2", "\r=1+2", "\n=1+2"]
+
+
+@pytest.mark.parametrize("payload", FORMULAS)
+def test_formulas_are_neutralised_in_the_csv(app, admin, clock, payload):
+    add_visit(app, hanoi(14, 9), name=payload, street=payload, purpose=payload,
+              nationality=payload, id_number=payload)
+    row = as_dicts(csv_rows(download(admin)))[0]
+    assert row["Họ và tên"] == "'" + payload
+    assert row["Mục đích"] == "'" + payload
+    assert row["Quốc tịch"] == "'" + payload
+    assert row["Số CCCD/CMND/Hộ chiếu"] == "'" + payload
+    assert row["Địa chỉ"] == "'" + payload + ", Hà Nội"
+
+
+def test_every_text_cell_of_the_csv_is_checked(app, admin, clock):
+    add_visit(app, hanoi(14, 9), place="=cmd|' /C calc'!A0", name="-2+3",
+              companions=(("=1+1", 2015),), answers=declaration(travel="=evil()"))
+    visitor, companion = as_dicts(csv_rows(download(admin)))
+    for row in (visitor, companion):
+        for column, value in row.items():
+            assert not value.startswith(tuple("=+-@\t\r\n")), (column, value)
+    assert visitor["Điểm vào"] == "'=cmd|' /C calc'!A0"
+    assert companion["Họ và tên"] == "'=1+1" and companion["Đi cùng với"] == "'-2+3"
+    assert visitor["Đi về từ vùng dịch"] == "Có: =evil()"  # starts with "Có", not a formula
+
+
+@pytest.mark.parametrize("payload", FORMULAS)
+def test_formulas_are_plain_strings_in_the_xlsx(app, admin, clock, payload):
+    add_visit(app, hanoi(14, 9), name=payload, street=payload, purpose=payload)
+    response = download(admin, format="xlsx")
+    body = response.get_data()
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    sheet = xlsx_sheet(response)
+    header = [cell.value for cell in sheet[1]]
+    cells = dict(zip(header, sheet[2], strict=True))
+    # A line break in a cell is a line feed in XLSX (XML reads a lone CR as one anyway).
+    expected = payload.replace("\r", "\n")
+    for column in ("Họ và tên", "Mục đích"):
+        assert cells[column].value == expected and cells[column].data_type == "s"
+    assert cells["Địa chỉ"].value == expected + ", Hà Nội"
+
+
+@pytest.mark.parametrize(("params", "field", "message"), [
+    ({"end": "2021-07-13"}, "end", "Ngày cuối đứng trước ngày đầu."),
+    ({"start": "14/07/2021"}, "start", "Nhập ngày theo dạng YYYY-MM-DD, ví dụ 2021-07-14."),
+    ({"start": ""}, "start", "Nhập ngày."),
+    ({"start": "2020-01-01", "end": "2021-07-14"}, "end", "Chọn tối đa 366 ngày."),
+    ({"location": "999"}, "location", "Chọn một điểm vào trong danh sách."),
+    ({"format": "pdf"}, "format", "Chọn CSV hoặc XLSX."),
+])
+def test_a_bad_request_is_explained_in_vietnamese(app, admin, clock, params, field, message):
+    response = download(admin, **params)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+            AuditEvent.action == "export")) == 0
+
+
+def test_the_csv_is_streamed(app, admin, clock):
+    for minute in range(50):
+        add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
+    response = admin.get("/admin/export/download",
+                         query_string={"start": DAY, "end": DAY, "format": "csv"},
+                         buffered=False)
+    assert response.is_streamed
+    assert len(response.get_data().split(b"\r\n")) == 52
+
+
+def test_the_export_page_offers_today_every_entry_point_and_csv(app, admin, clock):
+    page = admin.get("/admin/export").get_data(as_text=True)
+    assert 'value="2021-07-14"' in page and "Tất cả điểm vào" in page
+    assert re.search(r'<input checked[^>]*value="csv"', page)
