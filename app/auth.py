@@ -44,10 +44,12 @@ def find_user(username: str) -> User | None:
 
 @dataclass(frozen=True)
 class SignInResult:
-    """The user on success; otherwise None and, when throttled, until when."""
+    """The user on success; otherwise None and, when throttled, until when. `refused`: the
+    password was not even checked, because sign-in was already throttled."""
 
     user: User | None = None
     locked_until: datetime | None = None
+    refused: bool = False
 
 
 def _username_key(username: str) -> str:
@@ -117,7 +119,7 @@ def sign_in(username: str, password: str, address: str) -> SignInResult:
     until = locked_until(username, address, before_id=attempt.id)
     if until is not None:
         _forget_attempt(attempt.id)
-        return SignInResult(locked_until=until)
+        return SignInResult(locked_until=until, refused=True)
     user = find_user(username)
     db.session.commit()  # nothing is held open while hashing
     if user is None:

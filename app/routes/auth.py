@@ -56,7 +56,7 @@ def login():
             audit.record("login", user=result.user)  # stored with the new session
             _begin(result.user)
             return redirect(local_path(request.args.get("next"), url_for("dashboard.index")))
-        _record_failure(form.username.data, refused=result.locked_until is not None)
+        _record_failure(form.username.data, refused=result.refused)
         if result.locked_until is not None:
             message = _("Too many failed sign-ins. Try again after %(time)s.",
                         time=clock.to_local(result.locked_until).strftime("%H:%M"))

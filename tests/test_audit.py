@@ -1,0 +1,244 @@
+"""The audit log: every export, trace, opened visit, sign-in and change, without personal data."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import AuditEvent, User
+from app.retention import purge
+from tests.builders import add_visit, hanoi
+from tests.conftest import ADMIN_PASSWORD, csrf_from
+
+# Personal data that must never reach the log.
+VISITOR = {"name": "Đoàn Thị Riêng Tư", "phone": "0977123456", "id_number": "001199054321"}
+NEW_PASSWORD = "mật-khẩu-bí-mật-9"
+
+
+@pytest.fixture
+def admin(clock, staff, browser_of):
+    clock.now = hanoi(14, 17)
+    browser = browser_of()
+    browser.login_admin()
+    return browser
+
+
+@pytest.fixture
+def visit(app, clock):
+    clock.now = hanoi(14, 18)
+    return add_visit(app, hanoi(14, 9), hanoi(14, 10), name=VISITOR["name"],
+                     phone=VISITOR["phone"], id_number=VISITOR["id_number"])
+
+
+def events(app, action: str | None = None) -> list[AuditEvent]:
+    with app.app_context():
+        query = db.select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return list(db.session.scalars(query))
+
+
+def no_personal_data(app) -> None:
+    text = json.dumps([[e.username, e.action, e.details, e.address] for e in events(app)],
+                      ensure_ascii=False)
+    for secret in (*VISITOR.values(), "0977 123 456", ADMIN_PASSWORD, NEW_PASSWORD):
+        assert secret not in text
+
+
+def test_sign_ins_are_recorded_with_the_account_but_never_the_typed_text(app, staff, browser_of):
+    browser = browser_of()
+    assert browser.login("lan", ADMIN_PASSWORD).status_code == 302
+    browser_of().login("lan", "wrong password")
+    browser_of().login(ADMIN_PASSWORD, "typed into the wrong box")
+    [login] = events(app, "login")
+    assert (login.user_id, login.username, login.address) == (staff["lan"], "lan", "127.0.0.1")
+    known, unknown = events(app, "login_failed")
+    assert (known.username, known.details) == ("lan", {"known_account": True})
+    assert (unknown.user_id, unknown.username, unknown.details) == (
+        None, "", {"known_account": False})
+    no_personal_data(app)
+
+
+def test_a_throttled_sign_in_is_recorded_as_refused(make_app, app, staff, browser_of):
+    app.config["LOGIN_MAX_FAILURES"] = 2
+    for _ in range(3):
+        browser_of().login("thu", "wrong password")
+    assert [e.action for e in events(app)] == ["login_failed", "login_failed", "login_refused"]
+
+
+def test_exports_traces_and_visit_views_are_recorded(app, admin, visit):
+    client = admin.client
+    assert client.get(f"/dashboard/visits/{visit}").status_code == 200
+    response = client.get("/admin/export/download", query_string={
+        "start": "2021-07-14", "end": "2021-07-14", "format": "csv"})
+    assert VISITOR["name"] in response.get_data().decode("utf-8-sig")
+    client.get("/admin/export/download", query_string={
+        "start": "2021-07-13", "end": "2021-07-14", "format": "xlsx", "location": "1"}).close()
+    token = csrf_from(client.get("/admin/trace").get_data(as_text=True))
+    trace = {"by": "phone", "phone": VISITOR["phone"], "start": "2021-07-14",
+             "end": "2021-07-14", "minutes": "10", "any_location": "y", "csrf_token": token}
+    assert client.post("/admin/trace", data=trace).status_code == 200
+    assert client.post("/admin/trace/download", data={**trace, "format": "csv"}).status_code \
+        == 200
+
+    [view] = events(app, "visit_view")
+    assert (view.username, view.details) == ("lan", {"visit": visit})
+    csv_export, xlsx_export = events(app, "export")
+    assert csv_export.details == {"from": "2021-07-14", "to": "2021-07-14", "location": None,
+                                  "format": "csv"}
+    assert csv_export.row_count == 1
+    assert xlsx_export.details["format"] == "xlsx" and xlsx_export.details["location"] == 1
+    assert xlsx_export.row_count == 1
+    [traced] = events(app, "trace")
+    assert traced.details == {"by": "phone", "case_visits": [visit], "min_minutes": 10,
+                              "any_location": True, "from": "2021-07-14", "to": "2021-07-14"}
+    assert traced.row_count == 0
+    [traced_file] = events(app, "trace_export")
+    assert traced_file.details["format"] == "csv" and traced_file.row_count == 0
+    no_personal_data(app)
+
+
+def test_an_interrupted_download_has_no_row_count(app, admin, visit):
+    for minute in range(30):
+        add_visit(app, hanoi(14, 8, minute), name=f"Người {minute}", phone="0900000000")
+    response = admin.client.get("/admin/export/download", buffered=False, query_string={
+        "start": "2021-07-14", "end": "2021-07-14", "format": "csv"})
+    next(iter(response.response))  # the header row, then the reader goes away
+    response.close()
+    [export] = events(app, "export")
+    assert export.row_count is None
+
+
+def test_changes_to_accounts_and_entry_points_are_recorded(app, admin, staff):
+    post = admin.post
+    post("/admin/users", {"username": "mai", "role": "receptionist", "password": NEW_PASSWORD,
+                          "confirm": NEW_PASSWORD}, page="/admin/users")
+    post(f"/admin/users/{staff['thu']}/role", {"role": "admin"}, page="/admin/users")
+    post(f"/admin/users/{staff['thu']}/deactivate", page="/admin/users")
+    post(f"/admin/users/{staff['thu']}/reactivate", page="/admin/users")
+    post(f"/admin/users/{staff['thu']}/password", {"password": NEW_PASSWORD,
+                                                  "confirm": NEW_PASSWORD}, page="/admin/users")
+    post(f"/admin/users/{staff['thu']}/role", {"role": "boss"}, page="/admin/users")  # refused
+    post("/admin/locations/", {"name": "Bộ phận một cửa"}, page="/admin/locations/")
+    post("/admin/locations/1/rename", {"name": "Cổng số 1"}, page="/admin/locations/")
+    post("/admin/locations/1/deactivate", page="/admin/locations/")
+    post("/admin/locations/1/reactivate", page="/admin/locations/")
+    post("/admin/locations/1/rotate", page="/admin/locations/")
+    recorded = [(e.action, e.details) for e in events(app) if e.action != "login"]
+    assert recorded == [
+        ("user_create", {"account": "mai", "role": "receptionist"}),
+        ("user_role", {"account": "thu", "role": "admin"}),
+        ("user_deactivate", {"account": "thu"}),
+        ("user_reactivate", {"account": "thu"}),
+        ("user_password", {"account": "thu"}),
+        ("location_create", {"location": 2, "name": "Bộ phận một cửa"}),
+        ("location_rename", {"location": 1, "name": "Cổng số 1"}),
+        ("location_deactivate", {"location": 1, "name": "Cổng số 1"}),
+        ("location_reactivate", {"location": 1, "name": "Cổng số 1"}),
+        ("location_rotate", {"location": 1, "name": "Cổng số 1"}),
+    ]
+    assert {e.username for e in events(app)} == {"lan"}
+    no_personal_data(app)
+
+
+def test_the_first_admin_is_recorded(app, runner, client):
+    output = runner.invoke(args=["setup-link"]).output
+    path = re.search(r"http://127\.0\.0\.1:5000(/setup/\S+)", output)[1]
+    token = csrf_from(client.get(path).get_data(as_text=True))
+    response = client.post(path, data={"username": "lan", "password": ADMIN_PASSWORD,
+                                             "confirm": ADMIN_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert [(e.action, e.username) for e in events(app)] == [("first_admin", "lan")]
+
+
+def test_the_purge_is_recorded_and_old_entries_go_after_a_year(app, admin, clock, visit):
+    # The sign-in (14 July, 17:00) is the first entry.
+    clock.now = hanoi(14, 18) + timedelta(days=22)
+    with app.app_context():
+        assert purge() == 1
+    [purged] = events(app, "purge")
+    assert purged.row_count == 1 and purged.user_id is None
+    clock.now = hanoi(14, 17, 0, 1) + timedelta(days=365)
+    with app.app_context():
+        purge()
+    assert [e.action for e in events(app)] == ["purge"]  # the sign-in, a year old, is gone
+    clock.now = hanoi(14, 18, 0, 1) + timedelta(days=22 + 365)
+    with app.app_context():
+        purge()
+    assert events(app) == []
+
+
+def test_the_admin_page_lists_and_filters_entries(app, admin, browser_of, staff, visit, clock):
+    client = admin.client
+    client.get(f"/dashboard/visits/{visit}")
+    receptionist = browser_of()
+    receptionist.login_receptionist()
+    receptionist.client.get(f"/dashboard/visits/{visit}")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert page.count("Mở lượt vào") >= 3  # two rows, and the action filter's option
+    assert "Đăng nhập" in page and f"visit: {visit}" in page
+    by_thu = client.get("/admin/audit", query_string={"user": staff["thu"]}).get_data(
+        as_text=True)
+    assert "<td>thu</td>" in by_thu and "<td>lan</td>" not in by_thu
+    views = client.get("/admin/audit", query_string={"action": "visit_view"}).get_data(
+        as_text=True)
+    assert views.count("<td>Mở lượt vào</td>") == 2 and "<td>Đăng nhập</td>" not in views
+    none = client.get("/admin/audit", query_string={"from": "2021-07-15"}).get_data(
+        as_text=True)
+    assert "Không có mục nào phù hợp." in none
+    today = client.get("/admin/audit", query_string={"from": "2021-07-14", "to": "2021-07-14"})
+    assert "<td>Mở lượt vào</td>" in today.get_data(as_text=True)
+    bad = client.get("/admin/audit", query_string={"from": "14/07"}).get_data(as_text=True)
+    assert "14/07 không phải là ngày" in bad
+
+
+def test_older_entries_are_a_page_away(app, admin, clock):
+    with app.app_context():
+        for n in range(150):
+            db.session.add(AuditEvent(at=clock.now, action="visit_view", details={"visit": n}))
+        db.session.commit()
+    first = admin.client.get("/admin/audit").get_data(as_text=True)
+    assert "visit: 149" in first and "visit: 49<" not in first
+    older = admin.client.get(re.search(r'href="(/admin/audit\?before=[0-9]+)"', first)[1])
+    text = older.get_data(as_text=True)
+    assert "visit: 49<" in text and "visit: 149" not in text
+
+
+def test_receptionists_cannot_export_trace_or_read_the_log(app, browser_of, staff, visit):
+    receptionist = browser_of()
+    receptionist.login_receptionist()
+    client = receptionist.client
+    for url in ("/admin/export", "/admin/export/download?start=2021-07-14&end=2021-07-14",
+                "/admin/trace", "/admin/audit"):
+        assert client.get(url).status_code == 403, url
+    token = csrf_from(client.get("/dashboard/").get_data(as_text=True))
+    for url in ("/admin/trace", "/admin/trace/download"):
+        response = client.post(url, data={"by": "visit", "visit": str(visit), "minutes": "15",
+                                          "format": "csv", "csrf_token": token})
+        assert response.status_code == 403
+    assert events(app, "export") == [] and events(app, "trace") == []
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    for url in ("/admin/export", "/admin/trace", "/admin/audit"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_log_cannot_be_changed_from_the_application(app):
+    for rule in app.url_map.iter_rules():
+        if "audit" in rule.rule:
+            assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+
+
+def test_user_ids_stay_valid_when_an_account_is_deleted(app, staff, browser_of):
+    browser_of().login("thu", "wrong password")
+    with app.app_context():
+        db.session.delete(db.session.get(User, staff["thu"]))
+        db.session.commit()
+        [event] = db.session.scalars(db.select(AuditEvent)).all()
+        assert (event.user_id, event.username) == (None, "thu")
