@@ -13,7 +13,7 @@ import json
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import IO
 
 from flask import current_app
@@ -111,9 +111,11 @@ def visits_query(visit_ids: Iterable[int]) -> Select:
 
 
 def stream_query(statement: Select) -> Iterator[tuple]:
-    """The rows of a query as the cursor yields them (a server-side cursor on PostgreSQL)."""
-    result = db.session.execute(statement.execution_options(yield_per=2000))
-    for partition in result.partitions():
+    """The rows of a query as the cursor yields them (a server-side cursor on PostgreSQL),
+    through SQLAlchemy Core: the rows are plain columns, with nothing for the ORM to do."""
+    result = db.session.connection().execute(statement, execution_options={
+        "stream_results": True, "max_row_buffer": 2000})
+    for partition in result.partitions(2000):
         yield from partition
 
 
@@ -128,23 +130,29 @@ class PersonRows:
             self._exposures = [(q.key, str(q.label)) for q in EXPOSURES]
         self._zone = clock.local_zone()
         self._answers: dict[str, tuple[str, str, str]] = {}
-        self._offsets: dict[datetime, timedelta] = {}
+        self._minutes: dict[str, str] = {}
         self.count = 0
 
     def _local(self, stored: str | datetime | None) -> str:
         if stored is None:
             return ""
+        if isinstance(stored, str) and len(stored) >= 19 and stored[16] == ":":
+            # SQLite hands back "YYYY-MM-DD HH:MM:SS[.ffffff]": the local day, hour and
+            # minute are worked out once per minute; the seconds stay as they are (time zones
+            # differ by whole minutes).
+            minute = self._minutes.get(stored[:16])
+            if minute is None:
+                minute = self._local_minute(datetime.fromisoformat(stored[:16]))
+                self._minutes[stored[:16]] = minute
+            return minute + stored[16:19]
         moment = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
-        # The zone's offset, worked out once per minute of UTC time (it changes, if ever,
-        # on a whole minute).
-        minute = moment.replace(second=0, microsecond=0)
-        offset = self._offsets.get(minute)
-        if offset is None:
-            offset = minute.replace(tzinfo=UTC).astimezone(self._zone).utcoffset()
-            if len(self._offsets) > 100_000:
-                self._offsets.clear()
-            self._offsets[minute] = offset
-        return (moment + offset).isoformat(" ", "seconds")
+        return self._local_minute(moment.replace(second=0, microsecond=0)) + f":{moment:%S}"
+
+    def _local_minute(self, utc_minute: datetime) -> str:
+        if len(self._minutes) > 100_000:
+            self._minutes.clear()
+        local = utc_minute.replace(tzinfo=UTC).astimezone(self._zone)
+        return local.strftime("%Y-%m-%d %H:%M")
 
     def _declaration(self, raw: str) -> tuple[str, str, str]:
         # Most visitors answer the same way: each distinct answer set is spelt out once.

@@ -272,3 +272,21 @@ def admin_client(staff, browser_of):
     browser = browser_of()
     browser.login_admin()
     return browser.client
+
+
+@pytest.fixture
+def staff_app_admin(make_app):
+    """An app built with extra settings, its entry point, and a signed-in admin."""
+    def build(**settings):
+        app = make_app(**settings)
+        with app.app_context():
+            db.create_all()
+            db.session.add(Location(name="Cổng chính"))
+            db.session.add(User(username="lan", role="admin",
+                                password_hash=password_hash(ADMIN_PASSWORD)))
+            db.session.commit()
+        browser = StaffBrowser(app.test_client())
+        browser.login_admin()
+        return app, browser
+
+    return build

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import zipfile
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
@@ -237,3 +238,13 @@ def test_the_export_page_offers_today_every_entry_point_and_csv(app, admin, cloc
     page = admin.get("/admin/export").get_data(as_text=True)
     assert 'value="2021-07-14"' in page and "Tất cả điểm vào" in page
     assert re.search(r'<input checked[^>]*value="csv"', page)
+
+
+def test_local_times_follow_daylight_saving(staff_app_admin):
+    # Berlin moved its clocks from 02:00 to 03:00 on 28 March 2021 (01:00 UTC).
+    app, admin = staff_app_admin(TIMEZONE="Europe/Berlin")
+    add_visit(app, datetime(2021, 3, 28, 0, 59, 59, tzinfo=UTC),
+              datetime(2021, 3, 28, 1, 0, 0, 250000, tzinfo=UTC), name="Qua giờ đổi")
+    rows = as_dicts(csv_rows(download(admin.client, start="2021-03-28", end="2021-03-28")))
+    assert (rows[0]["Thời gian vào"], rows[0]["Thời gian ra"]) == ("2021-03-28 01:59:59",
+                                                                   "2021-03-28 03:00:00")

@@ -10,8 +10,8 @@ import zxingcpp
 from PIL import Image
 
 from app.extensions import db
-from app.models import Location, User
-from tests.conftest import ADMIN_PASSWORD, Phone, StaffBrowser, password_hash, visits
+from app.models import Location
+from tests.conftest import Phone, visits
 
 
 @pytest.fixture
@@ -19,24 +19,6 @@ def admin(staff, browser_of):
     browser = browser_of()
     browser.login_admin()
     return browser
-
-
-@pytest.fixture
-def staff_app_admin(make_app):
-    """An app built with extra settings, its entry point, and a signed-in admin."""
-    def build(**settings):
-        app = make_app(**settings)
-        with app.app_context():
-            db.create_all()
-            db.session.add(Location(name="Cổng chính"))
-            db.session.add(User(username="lan", role="admin",
-                                password_hash=password_hash(ADMIN_PASSWORD)))
-            db.session.commit()
-        browser = StaffBrowser(app.test_client())
-        browser.login_admin()
-        return app, browser
-
-    return build
 
 
 def _location(app, name: str) -> Location:
