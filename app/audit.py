@@ -8,12 +8,13 @@ AUDIT_RETENTION_DAYS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from . import clock
 from .extensions import db
@@ -70,22 +71,47 @@ def record(action: str, details: dict | None = None, rows: int | None = None,
 
 def record_now(action: str, details: dict | None = None, rows: int | None = None,
                user: User | None = None) -> int:
-    """Store an entry at once, in a transaction of its own (for requests that only read).
-    Returns its id."""
+    """Store an entry at once, through a session of its own, for requests that only read:
+    the request's own read transaction (on SQLite it could not always turn into a write one)
+    and the objects it loaded are left as they are. Returns the entry's id."""
     event = _event(action, details, rows, user)
-    # End the request's read transaction first: on SQLite a read transaction cannot always
-    # turn into a write one, while a fresh transaction waits for the write lock.
-    db.session.commit()
-    db.session.add(event)
-    db.session.commit()
-    return event.id
+    with Session(db.engine) as session:
+        session.add(event)
+        session.commit()
+        return event.id
 
 
 def set_rows(event_id: int, rows: int) -> None:
-    """Fill in how many rows a finished download sent."""
-    db.session.commit()
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(row_count=rows))
-    db.session.commit()
+    """Fill in how many rows a finished download sent (its own session, like record_now)."""
+    with Session(db.engine) as session:
+        session.execute(update(AuditEvent).where(AuditEvent.id == event_id)
+                        .values(row_count=rows))
+        session.commit()
+
+
+def refusal_recorded(account: User | None, address: str) -> bool:
+    """Whether a refused sign-in for this account from this address is already in the log
+    for the current lockout."""
+    since = clock.utcnow() - timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+    return db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.action == "login_refused", AuditEvent.at >= since,
+            AuditEvent.address == address[:45],
+            AuditEvent.user_id.is_(None) if account is None
+            else AuditEvent.user_id == account.id).limit(1)) is not None
+
+
+def record_purge(deleted: int) -> None:
+    """Count visits deleted by the retention purge: one entry a day, however often it runs."""
+    day_start, _ = clock.local_day_bounds(clock.local_today())
+    today = db.session.scalar(
+        select(AuditEvent.id).where(AuditEvent.action == "purge", AuditEvent.at >= day_start)
+        .order_by(AuditEvent.id.desc()).limit(1))
+    if today is None:
+        record("purge", {"day": clock.local_today().isoformat()}, rows=deleted, user=None)
+    else:  # added up in the database: several processes may purge at once
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == today)
+                           .values(row_count=AuditEvent.row_count + deleted))
 
 
 @dataclass(frozen=True)

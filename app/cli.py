@@ -9,6 +9,7 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from . import audit
 from .auth import new_setup_token
 from .checkin import auto_check_out
 from .extensions import db
@@ -38,6 +39,7 @@ def add_location_command(name: str, if_none: bool, base_url: str | None) -> None
     """Create an entry point and print its check-in URL."""
     if if_none and db.session.scalar(select(func.count(Location.id))):
         return
+    audit.record("location_create", {"name": name, "via": "command line"})
     try:
         location = create_location(name)
     except LocationError as error:
@@ -72,6 +74,7 @@ def create_user_command(username: str, role: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    audit.record("user_create", {"account": username, "role": role, "via": "command line"})
     try:
         user = create_user(username, role, password)
     except StaffError as error:

@@ -116,6 +116,9 @@ def _check(config: dict) -> None:
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if config["AUDIT_RETENTION_DAYS"] < config["RETENTION_DAYS"]:
+        raise ConfigError("AUDIT_RETENTION_DAYS must be at least RETENTION_DAYS: the audit log "
+                          "outlives the visits it records")
     if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(config["AUTO_CHECKOUT_TIME"])):
         raise ConfigError("AUTO_CHECKOUT_TIME must be a local time as HH:MM, e.g. 23:59")
     if not isinstance(config["TRUSTED_PROXIES"], int) or config["TRUSTED_PROXIES"] < 0:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -38,6 +40,20 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
 
 
+def reads_only(view: Callable) -> Callable:
+    """Mark a view that only reads, although it is posted to (a search sent by POST to keep a
+    phone number out of URLs and logs): its transactions do not take the write lock up front,
+    so a long search never holds up check-ins. What it writes goes through a session of its
+    own (app.audit.record_now)."""
+    view.reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
 def _may_write() -> bool:
     """Read-only requests read; everything else (form posts, CLI, jobs) may write."""
-    return not (has_request_context() and request.method in READ_ONLY_METHODS)
+    if not has_request_context():
+        return True
+    if request.method in READ_ONLY_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "reads_only", False)

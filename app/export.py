@@ -7,9 +7,11 @@ whatever the page's language, since the file is for the health centre.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -115,8 +117,11 @@ def stream_query(statement: Select) -> Iterator[tuple]:
     through SQLAlchemy Core: the rows are plain columns, with nothing for the ORM to do."""
     result = db.session.connection().execute(statement, execution_options={
         "stream_results": True, "max_row_buffer": 2000})
-    for partition in result.partitions(2000):
-        yield from partition
+    try:
+        for partition in result.partitions(2000):
+            yield from partition
+    finally:  # an interrupted download closes the (server-side) cursor at once
+        result.close()
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -269,14 +274,31 @@ def write_xlsx(columns: Sequence[tuple[str, int]], rows: Iterable[list[str]],
         sheet.append(header)
         return sheet
 
-    sheets, sheet, used = 1, new_sheet(1), 1
-    for row in rows:
-        if used == XLSX_SHEET_ROWS:
-            sheets += 1
-            sheet, used = new_sheet(sheets), 1
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
-        used += 1
     output = tempfile.TemporaryFile()
-    workbook.save(output)
+    try:
+        sheets, sheet, used = 1, new_sheet(1), 1
+        for row in rows:
+            if used == XLSX_SHEET_ROWS:
+                sheets += 1
+                sheet, used = new_sheet(sheets), 1
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+            used += 1
+        workbook.save(output)
+    except BaseException:
+        # openpyxl deletes its per-sheet files only when saving: visitors' data must not be
+        # left behind in the temporary folder by a failed export.
+        output.close()
+        _remove_sheet_files(workbook)
+        raise
     output.seek(0)
     return output
+
+
+def _remove_sheet_files(workbook: Workbook) -> None:
+    for sheet in workbook.worksheets:
+        writer = getattr(sheet, "_writer", None)
+        if writer is None or not isinstance(writer.out, str) or not os.path.exists(writer.out):
+            continue
+        with contextlib.suppress(Exception):  # finish the sheet's writer, so it lets go
+            sheet.close()
+        writer.cleanup()

@@ -42,6 +42,13 @@ def day_field(label: str) -> StringField:
                        render_kw={"type": "date"})
 
 
+def _whole_number(text: str | None, maximum: int) -> bool:
+    """Digits only (ASCII), from 0 to `maximum`."""
+    text = text or ""
+    return (text.isascii() and text.isdigit() and len(text) <= len(str(maximum))
+            and int(text) <= maximum)
+
+
 class DateRangeMixin:
     """From one day to another, both included."""
 
@@ -114,14 +121,12 @@ class TraceForm(DateRangeMixin, FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         """The fields the chosen way of starting needs, and a sensible threshold."""
         ok = super().validate(extra_validators)
-        if not (self.minutes.data.isascii() and self.minutes.data.isdigit()
-                and int(self.minutes.data) <= MAX_MIN_OVERLAP_MINUTES):
+        if not _whole_number(self.minutes.data, MAX_MIN_OVERLAP_MINUTES):
             self.minutes.errors.append(_("Enter whole minutes from 0 to %(max)d.",
                                          max=MAX_MIN_OVERLAP_MINUTES))
             ok = False
         if self.by.data == "visit":
-            if not (self.visit.data.isascii() and self.visit.data.isdigit()
-                    and 0 < int(self.visit.data) < 2**31):
+            if not _whole_number(self.visit.data, 2**31 - 1) or int(self.visit.data) == 0:
                 self.visit.errors.append(_("Enter the visit's number, e.g. 1234."))
                 ok = False
             return ok

@@ -25,7 +25,6 @@ def purge() -> int:
     audit_cutoff = now - timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
     db.session.execute(delete(AuditEvent).where(AuditEvent.at < audit_cutoff))
     if deleted:
-        audit.record("purge", {"before": cutoff.isoformat(timespec="seconds")}, rows=deleted,
-                     user=None)
+        audit.record_purge(deleted)
     db.session.commit()
     return deleted

@@ -12,12 +12,13 @@ from . import clock
 from .checkin import auto_checkout_deadline
 from .extensions import db
 from .models import Visit
+from .normalise import fold_for_search
 
 DEFAULT_MIN_OVERLAP_MINUTES = 15
 MAX_MIN_OVERLAP_MINUTES = 24 * 60
-# An open stay ends by its auto check-out, within its own day; a stay that began earlier
-# than this before the case can only overlap it if it was checked out late, which the
-# second half of the query finds through the check-out index.
+# An open stay ends by its auto check-out, within its own day: one that began earlier than
+# this before the case can only overlap it if it was checked out (late), which the check-out
+# index finds.
 RECENT = timedelta(days=2)
 
 
@@ -70,16 +71,22 @@ def cases_by_phone(phone: str, start: date, end: date) -> list[Visit]:
 
 
 def _candidates(case: Visit, case_stay: tuple[datetime, datetime], any_location: bool,
-                excluded_phones: set[str]):
+                excluded_ids: set[int]):
     start, end = case_stay
     statement = (
         select(Visit).options(joinedload(Visit.location), selectinload(Visit.companions))
-        .where(Visit.counted(), Visit.phone.not_in(excluded_phones),
-               or_(and_(Visit.checked_in_at >= start - RECENT, Visit.checked_in_at < end),
-                   and_(Visit.checked_in_at < start - RECENT, Visit.checked_out_at > start))))
+        .where(Visit.counted(), Visit.id.not_in(excluded_ids), or_(
+            and_(Visit.checked_in_at >= start - RECENT, Visit.checked_in_at < end,
+                 or_(Visit.checked_out_at.is_(None), Visit.checked_out_at > start)),
+            and_(Visit.checked_in_at < start - RECENT, Visit.checked_out_at > start))))
     if not any_location:
         statement = statement.where(Visit.location_id == case.location_id)
     return db.session.scalars(statement)
+
+
+def _person(visit: Visit) -> tuple[str, str]:
+    """Who made a visit, as far as tracing can tell: the phone and the name as typed."""
+    return visit.phone, " ".join(fold_for_search(visit.full_name).split())
 
 
 def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLAP_MINUTES,
@@ -87,16 +94,20 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     """Every other visit at the case's entry point (or any, with `any_location`) whose stay
     overlaps one of the case's by at least `min_minutes`, longest overlap first.
 
-    The case's own other visits (same phone) are not contacts. A visit that overlaps several
-    of the case's visits is listed once, with its longest overlap.
+    The case's own other visits (the same phone and name) are not contacts; someone else who
+    gave the case's phone number (a child, a parent) is. A visit that overlaps several of the
+    case's visits is listed once, with its longest overlap.
     """
     now = clock.utcnow()
     threshold = timedelta(minutes=min_minutes)
-    phones = {case.phone for case in cases}
+    own = {_person(case) for case in cases}
+    excluded = {case.id for case in cases}
     found: dict[int, Contact] = {}
     for case in cases:
         case_stay = stay(case, now)
-        for visit in _candidates(case, case_stay, any_location, phones):
+        for visit in _candidates(case, case_stay, any_location, excluded):
+            if _person(visit) in own:
+                continue
             shared = overlap(case_stay, stay(visit, now))
             if shared <= timedelta(0) or shared < threshold:
                 continue

@@ -135,8 +135,8 @@ def test_changes_to_accounts_and_entry_points_are_recorded(app, admin, staff):
         ("user_deactivate", {"account": "thu"}),
         ("user_reactivate", {"account": "thu"}),
         ("user_password", {"account": "thu"}),
-        ("location_create", {"location": 2, "name": "Bộ phận một cửa"}),
-        ("location_rename", {"location": 1, "name": "Cổng số 1"}),
+        ("location_create", {"name": "Bộ phận một cửa"}),
+        ("location_rename", {"location": 1, "name": "Cổng chính", "new_name": "Cổng số 1"}),
         ("location_deactivate", {"location": 1, "name": "Cổng số 1"}),
         ("location_reactivate", {"location": 1, "name": "Cổng số 1"}),
         ("location_rotate", {"location": 1, "name": "Cổng số 1"}),
@@ -242,3 +242,87 @@ def test_user_ids_stay_valid_when_an_account_is_deleted(app, staff, browser_of):
         db.session.commit()
         [event] = db.session.scalars(db.select(AuditEvent)).all()
         assert (event.user_id, event.username) == (None, "thu")
+
+
+def test_a_refused_change_leaves_no_entry(app, admin, staff):
+    admin.post(f"/admin/users/{staff['lan']}/deactivate", page="/admin/users")  # the last admin
+    admin.post("/admin/users", {"username": "thu", "role": "receptionist",
+                                "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+               page="/admin/users")  # the name is taken
+    admin.post("/admin/locations/1/rename", {"name": "x" * 101}, page="/admin/locations/")
+    assert [e.action for e in events(app)] == ["login"]
+
+
+def test_command_line_changes_are_recorded(app, runner):
+    runner.invoke(args=["add-location", "Cổng sau"])
+    runner.invoke(args=["create-user", "mai", "--role", "admin", "--password-stdin"],
+                  input=NEW_PASSWORD + "\n")
+    runner.invoke(args=["create-user", "x y", "--role", "admin", "--password-stdin"],
+                  input=NEW_PASSWORD + "\n")  # refused: not recorded
+    assert [(e.action, e.username, e.details) for e in events(app)] == [
+        ("location_create", "", {"name": "Cổng sau", "via": "command line"}),
+        ("user_create", "", {"account": "mai", "role": "admin", "via": "command line"})]
+
+
+def test_refused_sign_ins_are_recorded_once_per_lockout(app, staff, browser_of, clock):
+    for _ in range(5):
+        browser_of().login("thu", "wrong password")
+    for _ in range(20):
+        assert browser_of().login("thu", "wrong password").status_code == 429
+    assert [e.action for e in events(app)].count("login_refused") == 1
+    clock.advance(minutes=15, seconds=1)
+    for _ in range(5):
+        browser_of().login("thu", "wrong password")
+    browser_of().login("thu", "wrong password")
+    assert [e.action for e in events(app)].count("login_refused") == 2
+    assert len(events(app)) == 12
+
+
+def test_the_purge_adds_up_to_one_entry_a_day(app, clock):
+    clock.now = hanoi(14, 9)
+    for minute in range(3):
+        add_visit(app, hanoi(14, 9, minute), hanoi(14, 9, minute + 1), phone="0900000000")
+    add_visit(app, hanoi(15, 9), phone="0900000000")
+    for minute in range(3):
+        clock.now = hanoi(14, 9, minute, 30) + timedelta(days=21)
+        with app.app_context():
+            assert purge() == 1
+    [entry] = events(app, "purge")
+    assert entry.row_count == 3 and entry.details == {"day": "2021-08-04"}
+    clock.now = hanoi(15, 9) + timedelta(days=21)
+    with app.app_context():
+        assert purge() == 1
+    assert [(e.row_count, e.details["day"]) for e in events(app, "purge")] == [
+        (3, "2021-08-04"), (1, "2021-08-05")]
+
+
+def test_a_head_request_exports_nothing(app, admin):
+    for file_format in ("csv", "xlsx"):
+        response = admin.client.head("/admin/export/download", query_string={
+            "start": "2021-07-14", "end": "2021-07-14", "format": file_format})
+        assert response.status_code == 200
+    assert events(app, "export") == []
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"user": "999"}, "Chọn một nhân viên trong danh sách."),
+    ({"user": "9" * 5000}, "Chọn một nhân viên trong danh sách."),
+    ({"action": "exprot"}, "Chọn một thao tác trong danh sách."),
+    ({"from": "2021-07-15", "to": "2021-07-14"}, "Ngày cuối đứng trước ngày đầu."),
+])
+def test_bad_filters_are_explained(app, admin, query, message):
+    response = admin.client.get("/admin/audit", query_string=query)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_odd_parameters_do_not_break_the_page(app, admin, clock):
+    with app.app_context():
+        db.session.add_all(AuditEvent(at=clock.now, action="visit_view", details={"visit": n})
+                           for n in range(120))
+        db.session.commit()
+    for query in ({"_method": "POST", "_external": "1", "_anchor": "x"},
+                  {"before": "-1"}, {"before": "9" * 5000}, {"before": "١٢"}):
+        response = admin.client.get("/admin/audit", query_string=query)
+        assert response.status_code == 200, query
+        assert 'href="/admin/audit?before=' in response.get_data(as_text=True)

@@ -62,3 +62,8 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
 def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, name, value, message):
     with pytest.raises(ConfigError, match=message):
         create_app({name: value, "SECRET_KEY": "x"}, instance_path=str(tmp_path))
+
+
+def test_the_audit_log_outlives_the_visits(make_app):
+    with pytest.raises(ConfigError, match="AUDIT_RETENTION_DAYS must be at least RETENTION_DAYS"):
+        make_app(RETENTION_DAYS=30, AUDIT_RETENTION_DAYS=29)

@@ -262,3 +262,76 @@ def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin, clock, monkeypatch):
     assert all([c.value for c in sheet[1]] == list(HEADER) for sheet in sheets)
     names = [row[5].value for sheet in sheets for row in sheet.iter_rows(min_row=2)]
     assert names == [f"Người {n}" for n in range(1, 6)]
+
+
+def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin, clock, monkeypatch):
+    import app.export as export_module
+    for minute in range(40):
+        add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
+    fetched = []
+    real_stream = export_module.stream_query
+
+    def counting_stream(statement):
+        for row in real_stream(statement):
+            fetched.append(row[0])
+            yield row
+
+    monkeypatch.setattr(export_module, "stream_query", counting_stream)
+    monkeypatch.setattr(export_module, "CHUNK_BYTES", 1)  # one chunk per row
+    response = admin.get("/admin/export/download", buffered=False,
+                         query_string={"start": DAY, "end": DAY, "format": "csv"})
+    chunks = iter(response.response)
+    try:
+        next(chunks)  # the header
+        assert "Người thứ 0,".encode() in next(chunks)
+        assert len(fetched) < 40
+        assert sum(1 for _ in chunks) == 39
+    finally:
+        response.close()
+
+
+def test_a_download_cut_short_after_some_rows_keeps_no_count(app, admin, clock, monkeypatch):
+    monkeypatch.setattr("app.export.CHUNK_BYTES", 1)
+    for minute in range(10):
+        add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
+    response = admin.get("/admin/export/download", buffered=False,
+                         query_string={"start": DAY, "end": DAY, "format": "csv"})
+    chunks = iter(response.response)
+    for _ in range(11):  # the header and every row: the reader leaves before the end
+        next(chunks)
+    response.close()
+    with app.app_context():
+        [event] = db.session.scalars(db.select(AuditEvent)
+                                     .where(AuditEvent.action == "export")).all()
+        assert event.row_count is None
+
+
+def test_a_failure_to_record_the_count_does_not_cut_the_file(app, admin, clock, monkeypatch,
+                                                              caplog):
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*_args):
+        raise OperationalError("UPDATE audit_event", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("app.audit.set_rows", locked)
+    for minute in range(3):
+        add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
+    rows = csv_rows(download(admin))
+    assert len(rows) == 4
+    assert "could not record the row count of export" in caplog.text
+
+
+def test_a_failed_xlsx_leaves_no_temporary_file(app, clock, monkeypatch):
+    import glob
+    import tempfile
+
+    from app.export import COLUMNS, write_xlsx
+
+    def rows():
+        yield ["Họ Tên Bí Mật"] * len(COLUMNS)
+        raise RuntimeError("the database went away")
+
+    before = set(glob.glob(tempfile.gettempdir() + "/openpyxl.*"))
+    with pytest.raises(RuntimeError):
+        write_xlsx(COLUMNS, rows())
+    assert set(glob.glob(tempfile.gettempdir() + "/openpyxl.*")) == before

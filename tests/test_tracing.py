@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Visit
 from app.tracing import cases_by_phone, overlapping_visits
 from tests.builders import add_visit, hanoi
-from tests.conftest import csrf_from
+from tests.conftest import TEST_DATABASE_URL, csrf_from
 
 CASE_PHONE = "0911111111"
 
@@ -210,3 +210,45 @@ def test_the_visit_page_offers_tracing_to_admins_only(app, admin_client, browser
     receptionist.login_receptionist()
     page = receptionist.client.get(f"/dashboard/visits/{case}").get_data(as_text=True)
     assert "/admin/trace" not in page
+
+
+def test_someone_else_who_gave_the_cases_phone_is_a_contact(app, case):
+    add_visit(app, hanoi(14, 9), hanoi(14, 10), name="Con Gái Ca Bệnh", phone=CASE_PHONE)
+    add_visit(app, hanoi(14, 9, 30), hanoi(14, 10), name="ca  bệnh", phone=CASE_PHONE)
+    assert contacts(app, [case]) == {"Con Gái Ca Bệnh": 60}
+
+
+@pytest.mark.parametrize("fields", [
+    {"minutes": "9" * 5000, "visit": "1"}, {"visit": "9" * 5000}, {"visit": "0"},
+    {"visit": "١٢"}, {"visit": None}, {"by": "other", "visit": "1"},
+])
+def test_odd_input_is_refused_not_a_server_error(app, admin_client, case, fields):
+    token = csrf_from(admin_client.get("/admin/trace").get_data(as_text=True))
+    data = {"by": "visit", "minutes": "15", "csrf_token": token, **fields}
+    response = admin_client.post("/admin/trace",
+                                 data={k: v for k, v in data.items() if v is not None})
+    assert response.status_code == 400
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write lock")
+def test_a_trace_does_not_hold_up_check_ins(app, admin_client, case, monkeypatch):
+    # A trace is a search: while it runs, a check-in can still take the write lock at once.
+    import sqlite3
+
+    import app.routes.exports as exports_module
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    real_trace = exports_module.tracing.overlapping_visits
+    took_lock = []
+
+    def trace_while_checking_in(*args, **kwargs):
+        result = real_trace(*args, **kwargs)
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        took_lock.append(True)
+        other.execute("ROLLBACK")
+        other.close()
+        return result
+
+    monkeypatch.setattr(exports_module.tracing, "overlapping_visits", trace_while_checking_in)
+    assert trace(admin_client, visit=str(case)).status_code == 200
+    assert took_lock == [True]

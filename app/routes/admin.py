@@ -31,13 +31,14 @@ def add_user():
     """Create an account."""
     form = NewUserForm()
     if form.validate_on_submit():
+        # Recorded by the commit that creates the account, or not at all.
+        audit.record("user_create", {"account": form.username.data, "role": form.role.data})
         try:
             user = staff.create_user(form.username.data, form.role.data, form.password.data)
         except staff.StaffError as error:
+            db.session.rollback()
             form[error.field or "username"].errors.append(str(error))
         else:
-            audit.record("user_create", {"account": user.username, "role": user.role})
-            db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for(".users"))
     return _users_page(form, 400)
@@ -46,13 +47,16 @@ def add_user():
 def _change(user_id: int, form, action: str, change) -> object:
     """Run one change on an account, record it, then show the list with the outcome."""
     user = db.get_or_404(User, user_id)
-    if apply_change(form, lambda: change(user, form), staff.StaffError,
-                    lambda: _("Saved: %(name)s.", name=user.username)):
+
+    def audited_change() -> None:
         details = {"account": user.username}
         if action == "user_role":
-            details["role"] = user.role
-        audit.record(action, details)
-        db.session.commit()
+            details["role"] = form.role.data
+        audit.record(action, details)  # stored by the change's own commit, or rolled back
+        change(user, form)
+
+    apply_change(form, audited_change, staff.StaffError,
+                 lambda: _("Saved: %(name)s.", name=user.username))
     return redirect(url_for(".users"))
 
 
@@ -87,20 +91,30 @@ def reset_password(user_id: int):
 @bp.get("/audit")
 def audit_log():
     """Who exported, traced, viewed, signed in or changed what: newest first, filtered."""
-    args = request.args
-    user = args.get("user", "")
-    action = args.get("action", "")
-    start, end = parse_day(args.get("from", "")), parse_day(args.get("to", ""))
-    errors = [_("%(day)s is not a date (use YYYY-MM-DD).", day=raw[:20])
-              for raw, day in ((args.get("from", ""), start), (args.get("to", ""), end))
-              if raw and day is None]
-    filters = audit.AuditFilters(
-        user_id=int(user) if user.isascii() and user.isdigit() and len(user) < 10 else None,
-        action=action if action in audit.ACTIONS else None, start=start, end=end)
-    before = args.get("before", "")
-    events = audit.events(filters, int(before) if before.isascii() and before.isdigit()
-                          and len(before) < 10 else None)
+    args = {key: request.args.get(key, "").strip()[:20] for key in ("user", "action", "from", "to")}
+    users = staff.all_users()
+    errors = []
+    user_id = next((u.id for u in users if str(u.id) == args["user"]), None)
+    if args["user"] and user_id is None:
+        errors.append(_("Choose a staff member from the list."))
+    if args["action"] and args["action"] not in audit.ACTIONS:
+        errors.append(_("Choose an action from the list."))
+    start, end = parse_day(args["from"]), parse_day(args["to"])
+    for raw, day in ((args["from"], start), (args["to"], end)):
+        if raw and day is None:
+            errors.append(_("%(day)s is not a date (use YYYY-MM-DD).", day=raw))
+    if start and end and end < start:
+        errors.append(_("The last day comes before the first."))
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 10 else None
+    if errors:
+        return render_template("admin/audit.html", events=[], more=None, errors=errors,
+                               filters=audit.AuditFilters(), users=users, actions=audit.ACTIONS,
+                               args={}), 400
+    filters = audit.AuditFilters(user_id=user_id, action=args["action"] or None, start=start,
+                                 end=end)
+    events = audit.events(filters, before_id)
     more = events[audit.PAGE_SIZE - 1].id if len(events) > audit.PAGE_SIZE else None
     return render_template("admin/audit.html", events=events[:audit.PAGE_SIZE], more=more,
-                           filters=filters, users=staff.all_users(), actions=audit.ACTIONS,
-                           errors=errors, args={k: v for k, v in args.items() if k != "before"})
+                           filters=filters, users=users, actions=audit.ACTIONS, errors=[],
+                           args={key: value for key, value in args.items() if value})

@@ -69,8 +69,11 @@ def login():
 
 def _record_failure(username: str, refused: bool) -> None:
     """A failed sign-in in the audit log: the account when it exists, never the typed text
-    (people type passwords into the user-name box)."""
+    (people type passwords into the user-name box). Refused attempts cost no password check,
+    so they come as fast as anyone sends them: one entry per lockout is enough."""
     account = auth.find_user(username)
+    if refused and audit.refusal_recorded(account, request.remote_addr or ""):
+        return
     audit.record("login_refused" if refused else "login_failed",
                  {"known_account": account is not None}, user=account)
     db.session.commit()

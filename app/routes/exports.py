@@ -15,9 +15,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, clock, export, tracing
+from ..database import reads_only
 from ..export_forms import ExportForm, TraceForm
 from ..extensions import db
 from ..models import Location, Visit
@@ -48,6 +50,8 @@ def export_download():
     form = _export_form()
     if not form.validate():
         return render_template("exports/index.html", form=form), 400
+    if request.method == "HEAD":  # nothing is exported, nothing to record
+        return Response(mimetype=XLSX_MIMETYPE if form.format.data == "xlsx" else "text/csv")
     start, end = form.days
     event_id = audit.record_now("export", {
         "from": start.isoformat(), "to": end.isoformat(), "location": form.location_id,
@@ -61,14 +65,17 @@ def export_download():
         return send_file(workbook, mimetype=XLSX_MIMETYPE, as_attachment=True,
                          download_name=name)
 
-    def rows() -> Iterator[list[str]]:
+    def body() -> Iterator[bytes]:
         people = export.PersonRows()
-        yield from people.rows(export.stream_query(statement))
-        # Reached only when every row went out: an interrupted download keeps no count.
-        audit.set_rows(event_id, people.count)
+        yield from export.csv_chunks(export.HEADER, people.rows(export.stream_query(statement)))
+        # Reached when the server asks for more after the last chunk went out: an interrupted
+        # download keeps no count. Nothing may fail the download from here.
+        try:
+            audit.set_rows(event_id, people.count)
+        except SQLAlchemyError:
+            current_app.logger.exception("could not record the row count of export %d", event_id)
 
-    return _attachment(Response(stream_with_context(export.csv_chunks(export.HEADER, rows())),
-                                mimetype="text/csv"), name)
+    return _attachment(Response(stream_with_context(body()), mimetype="text/csv"), name)
 
 
 def _attachment(response: Response, name: str) -> Response:
@@ -110,6 +117,7 @@ def _trace_details(form: TraceForm, trace: tracing.Trace) -> dict:
 
 
 @bp.route("/trace", methods=["GET", "POST"])
+@reads_only
 def trace_page():
     """Who was at the same place at the same time as a case, and for how long."""
     form = TraceForm()
@@ -118,13 +126,13 @@ def trace_page():
         return render_template("exports/trace.html", form=form, trace=None)
     if not form.validate_on_submit() or (trace := _trace(form)) is None:
         return render_template("exports/trace.html", form=form, trace=None), 400
-    audit.record("trace", _trace_details(form, trace), rows=trace.people)
-    db.session.commit()
+    audit.record_now("trace", _trace_details(form, trace), rows=trace.people)
     return render_template("exports/trace.html", form=form, trace=trace,
                            now=clock.utcnow(), stay=tracing.stay)
 
 
 @bp.post("/trace/download")
+@reads_only
 def trace_download():
     """The contacts found, in the export's format plus the overlap, as CSV or XLSX."""
     form = TraceForm()
@@ -133,9 +141,8 @@ def trace_download():
             or (trace := _trace(form)) is None):
         return render_template("exports/trace.html", form=form, trace=None), 400
     rows = _trace_rows(trace)
-    audit.record("trace_export", {**_trace_details(form, trace), "format": file_format},
-                 rows=len(rows))
-    db.session.commit()
+    audit.record_now("trace_export", {**_trace_details(form, trace), "format": file_format},
+                     rows=len(rows))
     first = min(clock.to_local(case.checked_in_at).date() for case in trace.cases)
     last = max(clock.to_local(case.checked_in_at).date() for case in trace.cases)
     name = export.file_name("truy-vet", first, last, file_format)

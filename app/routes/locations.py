@@ -36,13 +36,14 @@ def add():
     """Create an entry point."""
     form = LocationNameForm()
     if form.validate_on_submit():
+        # Recorded by the commit that creates the entry point, or not at all.
+        audit.record("location_create", {"name": form.name.data})
         try:
             location = locations.create_location(form.name.data)
         except locations.LocationError as error:
+            db.session.rollback()
             form.name.errors.append(str(error))
         else:
-            audit.record("location_create", {"location": location.id, "name": location.name})
-            db.session.commit()
             flash(_("Entry point %(name)s created.", name=location.name), "success")
             return redirect(url_for(".index"))
     return _list_page(form, 400)
@@ -51,10 +52,15 @@ def add():
 def _change(location_id: int, form, action: str, change, success):
     """Run one change on an entry point, record it, then show the list with the outcome."""
     location = db.get_or_404(Location, location_id)
-    if apply_change(form, lambda: change(location, form), locations.LocationError,
-                    lambda: success(location)):
-        audit.record(action, {"location": location.id, "name": location.name})
-        db.session.commit()
+
+    def audited_change() -> None:
+        details = {"location": location.id, "name": location.name}
+        if action == "location_rename":
+            details["new_name"] = locations.clean_name(form.name.data)
+        audit.record(action, details)  # stored by the change's own commit, or rolled back
+        change(location, form)
+
+    apply_change(form, audited_change, locations.LocationError, lambda: success(location))
     return redirect(url_for(".index"))
 
 
