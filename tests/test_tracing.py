@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Visit
 from app.tracing import cases_by_phone, overlapping_visits
 from tests.builders import add_visit, hanoi
-from tests.conftest import TEST_DATABASE_URL, csrf_from
+from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from
 
 CASE_PHONE = "0911111111"
 
@@ -252,3 +252,29 @@ def test_a_trace_does_not_hold_up_check_ins(app, admin_client, case, monkeypatch
     monkeypatch.setattr(exports_module.tracing, "overlapping_visits", trace_while_checking_in)
     assert trace(admin_client, visit=str(case)).status_code == 200
     assert took_lock == [True]
+
+
+def test_a_corrected_declaration_counts_from_the_first_check_in(app, clock):
+    # The contact checks in at 09:00 and corrects the answers at 09:04 (a new visit replaces
+    # the first at that moment); the case was there from 09:00 to 09:16.
+    clock.now = hanoi(14, 9)
+    phone = Phone(app.test_client())
+    phone.check_in(full_name="Người Sửa Tờ Khai")
+    clock.now = hanoi(14, 9, 4)
+    phone.check_in(full_name="Người Sửa Tờ Khai", symptom_fever="yes")
+    clock.now = hanoi(14, 9, 16)
+    case = add_visit(app, hanoi(14, 9), hanoi(14, 9, 16), name="Ca Bệnh", phone=CASE_PHONE)
+    assert contacts(app, [case]) == {"Người Sửa Tờ Khai": 16}
+    # And the other way round: the case corrected theirs.
+    clock.now = hanoi(14, 10)
+    case_phone = Phone(app.test_client())
+    case_phone.check_in(full_name="Ca Thứ Hai", phone="0922222222")
+    clock.now = hanoi(14, 10, 3)
+    case_phone.check_in(full_name="Ca Thứ Hai", phone="0922222222", symptom_cough="yes")
+    add_visit(app, hanoi(14, 10), hanoi(14, 10, 16), name="Ở Cùng", phone="0900000001")
+    clock.now = hanoi(14, 10, 20)
+    with app.app_context():
+        second_case = db.session.scalar(db.select(Visit.id).where(
+            Visit.full_name == "Ca Thứ Hai", Visit.checkout_by.is_(None)))
+    assert contacts(app, [second_case], min_minutes=15) == {"Ở Cùng": 16,
+                                                            "Người Sửa Tờ Khai": 20}

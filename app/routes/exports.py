@@ -127,8 +127,7 @@ def trace_page():
     if not form.validate_on_submit() or (trace := _trace(form)) is None:
         return render_template("exports/trace.html", form=form, trace=None), 400
     audit.record_now("trace", _trace_details(form, trace), rows=trace.people)
-    return render_template("exports/trace.html", form=form, trace=trace,
-                           now=clock.utcnow(), stay=tracing.stay)
+    return render_template("exports/trace.html", form=form, trace=trace)
 
 
 @bp.post("/trace/download")
@@ -157,10 +156,9 @@ def trace_download():
 def _trace_rows(trace: tracing.Trace) -> list[list[str]]:
     """One row per person: the case's companions (who came with the case), then the contacts
     with their companions, longest overlap first. A trace is small: it is read whole."""
-    now = clock.utcnow()
     extra: dict[int, tuple[str, str]] = {}
     for case in trace.cases:
-        start, end = tracing.stay(case, now)
+        start, end = trace.stay(case)
         extra[case.id] = (str(int((end - start).total_seconds() // 60)), str(case.id))
     for contact in trace.contacts:
         extra[contact.visit.id] = (str(contact.overlap_minutes), str(contact.case_visit_id))
