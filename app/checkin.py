@@ -74,6 +74,7 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     previous = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
     if previous is None:
         previous = _same_person_recently(location, details, recent_visit_ids)
+    arrived_at = None
     if previous is not None:
         if previous.location_id == location.id and details_of(previous) == details:
             phone_keeps = secret if holds_secret(previous, secret) else None
@@ -81,12 +82,15 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
         if previous.is_open:
             previous.checked_out_at, previous.checkout_by = clock.utcnow(), "replaced"
             previous.changed_at = clock.utcnow()
+            if previous.location_id == location.id:  # the same stay, with corrected answers
+                arrived_at = previous.arrived_at or previous.checked_in_at
         if holds_secret(previous, secret):  # the same form, edited: give the new visit its own
             secret = secrets.token_urlsafe(32)
 
     now = clock.utcnow()
     visit = Visit(
-        location=location, checked_in_at=now, changed_at=now, secret_hash=hash_token(secret),
+        location=location, checked_in_at=now, arrived_at=arrived_at, changed_at=now,
+        secret_hash=hash_token(secret),
         full_name=details.full_name, phone=details.phone, birth_year=details.birth_year,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
         province=details.province, ward=details.ward, street=details.street,

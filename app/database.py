@@ -28,9 +28,15 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # SQLAlchemy emits BEGIN itself (below), so pysqlite must not.
         dbapi_connection.isolation_level = None
         # secure_delete: deleted visitors' data is overwritten, not left in free pages.
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL",
-                       "secure_delete=ON", f"busy_timeout={int(busy_timeout_ms)}"):
+        for pragma in ("foreign_keys=ON", "synchronous=FULL", "secure_delete=ON",
+                       f"busy_timeout={int(busy_timeout_ms)}"):
             dbapi_connection.execute(f"PRAGMA {pragma}")
+        # Readers and the writer work side by side only in WAL mode (the audit log is written
+        # while a page reads): refuse to run without it rather than fail under load.
+        mode = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise RuntimeError(f"SQLite could not use WAL mode (it stays in {mode!r} mode): keep "
+                               "the database on a local disk, not a network share")
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:

@@ -25,7 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Select, String, Text, cast, select, type_coerce
+from sqlalchemy import Select, String, Text, cast, func, select, type_coerce
 
 from . import clock
 from .declaration import EXPOSURES, SYMPTOMS
@@ -81,9 +81,11 @@ def file_name(kind: str, start: date, end: date, extension: str) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 # The columns read for each person, as the database stores them (no per-row conversions by
-# the ORM: the formatter below does only what the file needs, and caches what repeats).
+# the ORM: the formatter below does only what the file needs, and caches what repeats). The
+# time in is when the person came in, also for a declaration corrected later.
 _RAW = (
-    Visit.id, type_coerce(Visit.checked_in_at, String), type_coerce(Visit.checked_out_at, String),
+    Visit.id, type_coerce(func.coalesce(Visit.arrived_at, Visit.checked_in_at), String),
+    type_coerce(Visit.checked_out_at, String),
     Location.name, Visit.full_name, Visit.birth_year, Visit.gender, Visit.id_number, Visit.phone,
     Visit.nationality, Visit.street, Visit.ward, Visit.province, cast(Visit.declaration, Text),
     Visit.flagged, Visit.purpose, Visit.source, Companion.full_name, Companion.birth_year,

@@ -55,6 +55,9 @@ class Visit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the person came in, if earlier than checked_in_at: a corrected declaration is a new
+    # visit from the moment of the correction, but its person has been there since the first.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who closed the visit: "visitor", "staff" or "auto" (end of day).
     checkout_by: Mapped[str | None] = mapped_column(String(10))

@@ -20,12 +20,6 @@ MAX_MIN_OVERLAP_MINUTES = 24 * 60
 # this before the case can only overlap it if it was checked out (late), which the check-out
 # index finds.
 RECENT = timedelta(days=2)
-# A corrected declaration closes the earlier one ("replaced") and opens the new one at the
-# same moment (app.checkin.check_in): the person has been there since the first.
-SAME_MOMENT = timedelta(seconds=1)
-# How much later than its person's arrival a corrected visit may begin (a few corrections,
-# each within the duplicate window).
-LATEST_CORRECTION = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -46,12 +40,10 @@ class Trace:
     min_minutes: int
     any_location: bool
     now: datetime
-    # When the person of a visit arrived, where a correction began the visit later.
-    arrived: dict[int, datetime]
 
     def stay(self, visit: Visit) -> tuple[datetime, datetime]:
         """The visit's stay as the trace counted it."""
-        return stay(visit, self.now, self.arrived.get(visit.id))
+        return stay(visit, self.now)
 
     @property
     def people(self) -> int:
@@ -60,11 +52,10 @@ class Trace:
                 + sum(len(case.companions) for case in self.cases))
 
 
-def stay(visit: Visit, now: datetime, arrived: datetime | None = None,
-         ) -> tuple[datetime, datetime]:
-    """When the visit's person came (`arrived`, else its check-in) and left; an open visit
-    lasts until now or its auto check-out, whichever is earlier."""
-    start = min(arrived or visit.checked_in_at, visit.checked_in_at)
+def stay(visit: Visit, now: datetime) -> tuple[datetime, datetime]:
+    """When the visit's person came in (before a corrected declaration, if any) and left; an
+    open visit lasts until now or its auto check-out, whichever is earlier."""
+    start = min(visit.arrived_at or visit.checked_in_at, visit.checked_in_at)
     end = visit.checked_out_at or min(now, auto_checkout_deadline(visit.checked_in_at))
     return start, max(end, start)
 
@@ -91,43 +82,18 @@ def _candidates(case: Visit, case_stay: tuple[datetime, datetime], any_location:
     statement = (
         select(Visit).options(joinedload(Visit.location), selectinload(Visit.companions))
         .where(Visit.counted(), Visit.id.not_in(excluded_ids), or_(
-            and_(Visit.checked_in_at >= start - RECENT,
-                 Visit.checked_in_at < end + LATEST_CORRECTION,
+            and_(Visit.checked_in_at >= start - RECENT, Visit.checked_in_at < end,
                  or_(Visit.checked_out_at.is_(None), Visit.checked_out_at > start)),
-            and_(Visit.checked_in_at < start - RECENT, Visit.checked_out_at > start))))
+            and_(Visit.checked_in_at < start - RECENT, Visit.checked_out_at > start),
+            # corrected after the case left, by someone who came in before
+            and_(Visit.arrived_at < end, Visit.checked_in_at >= end,
+                 or_(Visit.checked_out_at.is_(None), Visit.checked_out_at > start)))))
     if not any_location:
         statement = statement.where(Visit.location_id == case.location_id)
     return db.session.scalars(statement)
 
 
-def _arrivals(visits: list[Visit]) -> dict[int, datetime]:
-    """{visit id: when its person arrived}, for visits that replaced an earlier declaration
-    of the same person (same entry point, same phone or name) at the moment they began."""
-    if not visits:
-        return {}
-    replaced = db.session.execute(
-        select(Visit.location_id, Visit.phone, Visit.full_name, Visit.checked_in_at,
-               Visit.checked_out_at)
-        .where(Visit.checkout_by == "replaced",
-               Visit.checked_out_at >= min(v.checked_in_at for v in visits) - RECENT,
-               Visit.checked_out_at <= max(v.checked_in_at for v in visits) + SAME_MOMENT)).all()
-    arrived = {}
-    for visit in visits:
-        phone, name, start = visit.phone, _person(visit)[1], visit.checked_in_at
-        for _ in range(20):  # a chain of corrections, followed back to the first
-            earlier = next((row for row in replaced if row.location_id == visit.location_id
-                            and abs(row.checked_out_at - start) <= SAME_MOMENT
-                            and row.checked_in_at < start
-                            and (row.phone == phone or _person(row)[1] == name)), None)
-            if earlier is None:
-                break
-            phone, name, start = earlier.phone, _person(earlier)[1], earlier.checked_in_at
-        if start < visit.checked_in_at:
-            arrived[visit.id] = start
-    return arrived
-
-
-def _person(visit) -> tuple[str, str]:
+def _person(visit: Visit) -> tuple[str, str]:
     """Who made a visit, as far as tracing can tell: the phone and the name as typed."""
     return visit.phone, " ".join(fold_for_search(visit.full_name).split())
 
@@ -145,15 +111,13 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     threshold = timedelta(minutes=min_minutes)
     own = {_person(case) for case in cases}
     excluded = {case.id for case in cases}
-    arrived = _arrivals(cases)
     found: dict[int, Contact] = {}
     for case in cases:
-        case_stay = stay(case, now, arrived.get(case.id))
-        candidates = [visit for visit in _candidates(case, case_stay, any_location, excluded)
-                      if _person(visit) not in own]
-        arrived.update(_arrivals(candidates))
-        for visit in candidates:
-            shared = overlap(case_stay, stay(visit, now, arrived.get(visit.id)))
+        case_stay = stay(case, now)
+        for visit in _candidates(case, case_stay, any_location, excluded):
+            if _person(visit) in own:
+                continue
+            shared = overlap(case_stay, stay(visit, now))
             if shared <= timedelta(0) or shared < threshold:
                 continue
             minutes = int(shared.total_seconds() // 60)
@@ -162,4 +126,4 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
                 found[visit.id] = Contact(visit, minutes, case.id)
     contacts = sorted(found.values(),
                       key=lambda c: (-c.overlap_minutes, c.visit.checked_in_at, c.visit.id))
-    return Trace(cases, contacts, min_minutes, any_location, now, arrived)
+    return Trace(cases, contacts, min_minutes, any_location, now)

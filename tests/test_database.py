@@ -152,3 +152,10 @@ def test_the_same_form_sent_twice_at_once_creates_one_visit(app):
     assert {r.status_code for r in responses} == {302}
     assert len({r.headers["Location"] for r in responses}) == 1
     assert len(visits(app)) == 1
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite connection settings")
+def test_sqlite_without_wal_is_refused_with_a_reason(make_app):
+    app = make_app(DATABASE_URL="sqlite://")  # in memory: no WAL possible
+    with app.app_context(), pytest.raises(RuntimeError, match="SQLite could not use WAL mode"):
+        db.session.execute(db.text("SELECT 1"))

@@ -335,3 +335,12 @@ def test_a_failed_xlsx_leaves_no_temporary_file(app, clock, monkeypatch):
     with pytest.raises(RuntimeError):
         write_xlsx(COLUMNS, rows())
     assert set(glob.glob(tempfile.gettempdir() + "/openpyxl.*")) == before
+
+
+def test_a_corrected_declaration_keeps_the_time_its_person_came_in(app, admin, clock):
+    phone = Phone(app.test_client())
+    phone.check_in()  # 08:30
+    clock.advance(minutes=3)
+    phone.check_in(symptom_cough="yes")
+    [row] = as_dicts(csv_rows(download(admin)))
+    assert (row["Thời gian vào"], row["Triệu chứng"]) == ("2021-07-14 08:30:00", "Ho")

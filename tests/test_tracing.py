@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Visit
 from app.tracing import cases_by_phone, overlapping_visits
 from tests.builders import add_visit, hanoi
-from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from
+from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, csrf_from
 
 CASE_PHONE = "0911111111"
 
@@ -205,7 +205,8 @@ def test_a_bad_request_is_explained(app, admin_client, case, fields, message):
 
 
 def test_the_visit_page_offers_tracing_to_admins_only(app, admin_client, browser_of, case):
-    assert "/admin/trace" in admin_client.get(f"/dashboard/visits/{case}").get_data(as_text=True)
+    assert "Truy vết người tiếp xúc của lượt này" in admin_client.get(
+        f"/dashboard/visits/{case}").get_data(as_text=True)
     receptionist = browser_of()
     receptionist.login_receptionist()
     page = receptionist.client.get(f"/dashboard/visits/{case}").get_data(as_text=True)
@@ -278,3 +279,43 @@ def test_a_corrected_declaration_counts_from_the_first_check_in(app, clock):
             Visit.full_name == "Ca Thứ Hai", Visit.checkout_by.is_(None)))
     assert contacts(app, [second_case], min_minutes=15) == {"Ở Cùng": 16,
                                                             "Người Sửa Tờ Khai": 20}
+
+
+def test_a_correction_long_after_the_case_left_still_counts_from_the_first(app, clock):
+    # The same form sent again (Back, change an answer, send) hours later replaces the visit.
+    clock.now = hanoi(14, 9)
+    phone = Phone(app.test_client())
+    hidden = phone.hidden_fields()
+    phone.submit({**VALID_VISITOR, "full_name": "Người Gửi Lại"}, hidden)
+    clock.now = hanoi(14, 11, 5)
+    phone.submit({**VALID_VISITOR, "full_name": "Người Gửi Lại", "symptom_cough": "yes"},
+                 hidden)
+    case = add_visit(app, hanoi(14, 9), hanoi(14, 10), name="Ca Bệnh", phone=CASE_PHONE)
+    assert contacts(app, [case]) == {"Người Gửi Lại": 60}
+
+
+def test_two_people_in_the_same_second_are_not_mixed_up(app, clock):
+    clock.now = hanoi(14, 10, 26)
+    first = Phone(app.test_client())
+    first.check_in(full_name="Nguyễn Văn An", phone="0911000001")
+    clock.now = hanoi(14, 10, 30)
+    first.check_in(full_name="Nguyễn Văn An", phone="0911000001", symptom_cough="yes")
+    Phone(app.test_client()).check_in(full_name="Nguyễn Văn Ân", phone="0911000002")
+    case = add_visit(app, hanoi(14, 10), hanoi(14, 11), name="Ca Bệnh", phone=CASE_PHONE)
+    clock.now = hanoi(14, 12)
+    assert contacts(app, [case], min_minutes=1) == {"Nguyễn Văn An": 34, "Nguyễn Văn Ân": 30}
+
+
+def test_a_replaced_declaration_is_not_a_case(app, admin_client, clock):
+    clock.now = hanoi(14, 9)
+    phone = Phone(app.test_client())
+    phone.check_in()
+    clock.now = hanoi(14, 9, 4)
+    phone.check_in(symptom_cough="yes")
+    with app.app_context():
+        replaced = db.session.scalar(db.select(Visit.id).where(Visit.checkout_by == "replaced"))
+    response = trace(admin_client, visit=str(replaced))
+    assert response.status_code == 400
+    assert "Tờ khai này đã được thay bằng tờ khai sửa lại" in response.get_data(as_text=True)
+    page = admin_client.get(f"/dashboard/visits/{replaced}").get_data(as_text=True)
+    assert "Truy vết người tiếp xúc của lượt này" not in page

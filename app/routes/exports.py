@@ -96,6 +96,10 @@ def _trace(form: TraceForm) -> tracing.Trace | None:
                                        "after %(days)d days.",
                                        days=current_app.config["RETENTION_DAYS"]))
             return None
+        if case.checkout_by == "replaced":
+            form.visit.errors.append(_("This declaration was replaced by a corrected one: "
+                                       "trace from the corrected visit."))
+            return None
         cases = [case]
     else:
         start, end = form.days
