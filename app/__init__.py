@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 from . import cli, database, errors, jobs, templating
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
+from .models import MAX_ID
 from .routes import admin, dashboard, exports, locations, public
 from .routes import auth as auth_routes
 
@@ -20,7 +21,7 @@ class DatabaseIdConverter(IntegerConverter):
     /v/99999999999999999999 is a plain 404 rather than a database error."""
 
     def __init__(self, url_map, *args, **kwargs) -> None:
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),

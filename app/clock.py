@@ -34,6 +34,11 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def local_range_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants where local day `first` starts and the day after `last` starts."""
+    return local_day_bounds(first)[0], local_day_bounds(last)[1]
+
+
 def local_today() -> date:
     """Today's date where the organisation is."""
     return to_local(utcnow()).date()

@@ -100,8 +100,7 @@ def _people(statement: Select) -> Select:
 
 def range_query(start: date, end: date, location_id: int | None = None) -> Select:
     """Everyone who checked in from local day `start` to `end` (both included)."""
-    since, _ = clock.local_day_bounds(start)
-    _, until = clock.local_day_bounds(end)
+    since, until = clock.local_range_bounds(start, end)
     statement = select(*_RAW).where(Visit.checked_in_at >= since, Visit.checked_in_at < until,
                                     Visit.counted())
     if location_id is not None:

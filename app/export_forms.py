@@ -12,21 +12,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, ValidationError
 
 from . import clock
-from .normalise import clean_text, normalise_phone
+from .models import MAX_ID
+from .normalise import clean_text, normalise_phone, parse_day, parse_whole_number
 from .tracing import DEFAULT_MIN_OVERLAP_MINUTES, MAX_MIN_OVERLAP_MINUTES
 
 # A longer range is refused: nothing older than the retention period is kept anyway.
 MAX_RANGE_DAYS = 366
 FORMATS = [SelectChoice("csv", "CSV"), SelectChoice("xlsx", "XLSX (Excel)")]
-
-
-def parse_day(text: str) -> date | None:
-    """A date typed as YYYY-MM-DD (what <input type=date> sends), or None."""
-    try:
-        day = date.fromisoformat(text or "")
-    except ValueError:
-        return None
-    return day if 2000 <= day.year <= 2999 and len(text) == 10 else None
 
 
 def valid_day(form: Form, field: StringField) -> None:
@@ -40,13 +32,6 @@ def day_field(label: str) -> StringField:
     return StringField(label, [valid_day],
                        filters=[clean_text], default=lambda: clock.local_today().isoformat(),
                        render_kw={"type": "date"})
-
-
-def _whole_number(text: str | None, maximum: int) -> bool:
-    """Digits only (ASCII), from 0 to `maximum`."""
-    text = text or ""
-    return (text.isascii() and text.isdigit() and len(text) <= len(str(maximum))
-            and int(text) <= maximum)
 
 
 class DateRangeMixin:
@@ -121,12 +106,12 @@ class TraceForm(DateRangeMixin, FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         """The fields the chosen way of starting needs, and a sensible threshold."""
         ok = super().validate(extra_validators)
-        if not _whole_number(self.minutes.data, MAX_MIN_OVERLAP_MINUTES):
+        if parse_whole_number(self.minutes.data, MAX_MIN_OVERLAP_MINUTES) is None:
             self.minutes.errors.append(_("Enter whole minutes from 0 to %(max)d.",
                                          max=MAX_MIN_OVERLAP_MINUTES))
             ok = False
         if self.by.data == "visit":
-            if not _whole_number(self.visit.data, 2**31 - 1) or int(self.visit.data) == 0:
+            if not parse_whole_number(self.visit.data, MAX_ID):
                 self.visit.errors.append(_("Enter the visit's number, e.g. 1234."))
                 ok = False
             return ok

@@ -32,6 +32,10 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# The largest id an integer primary key holds on every database.
+MAX_ID = 2**31 - 1
+
+
 def new_location_token() -> str:
     """An unguessable token for a check-in URL (128 bits)."""
     return secrets.token_urlsafe(16)

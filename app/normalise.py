@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 # Vietnamese mobile numbers: 03x, 05x, 07x, 08x, 09x + 8 digits. Landlines start with 02.
 _MOBILE = re.compile(r"0[35789][0-9]{8}")
@@ -55,3 +56,21 @@ def fold_for_search(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def parse_day(text: str | None) -> date | None:
+    """A date typed as YYYY-MM-DD (what <input type=date> sends) in years 2000-2999, or None."""
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return day if len(text) == 10 and 2000 <= day.year <= 2999 else None
+
+
+def parse_whole_number(text: str | None, maximum: int) -> int | None:
+    """ASCII digits making a number from 0 to `maximum`, or None (never a huge int())."""
+    text = text or ""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(maximum))):
+        return None
+    number = int(text)
+    return number if number <= maximum else None

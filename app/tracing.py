@@ -65,12 +65,20 @@ def overlap(first: tuple[datetime, datetime], second: tuple[datetime, datetime])
     return max(min(first[1], second[1]) - max(first[0], second[0]), timedelta(0))
 
 
+def _with_place_and_companions():
+    return select(Visit).options(joinedload(Visit.location), selectinload(Visit.companions))
+
+
+def case_visit(visit_id: int) -> Visit | None:
+    """The visit a trace starts from, if it exists."""
+    return db.session.scalar(_with_place_and_companions().where(Visit.id == visit_id))
+
+
 def cases_by_phone(phone: str, start: date, end: date) -> list[Visit]:
     """Every visit made with this (normalised) phone number from day `start` to `end`."""
-    since, _ = clock.local_day_bounds(start)
-    _, until = clock.local_day_bounds(end)
+    since, until = clock.local_range_bounds(start, end)
     return list(db.session.scalars(
-        select(Visit).options(joinedload(Visit.location), selectinload(Visit.companions))
+        _with_place_and_companions()
         .where(Visit.phone == phone, Visit.checked_in_at >= since, Visit.checked_in_at < until,
                Visit.counted())
         .order_by(Visit.checked_in_at)))
@@ -80,8 +88,7 @@ def _candidates(case: Visit, case_stay: tuple[datetime, datetime], any_location:
                 excluded_ids: set[int]):
     start, end = case_stay
     statement = (
-        select(Visit).options(joinedload(Visit.location), selectinload(Visit.companions))
-        .where(Visit.counted(), Visit.id.not_in(excluded_ids), or_(
+        _with_place_and_companions().where(Visit.counted(), Visit.id.not_in(excluded_ids), or_(
             and_(Visit.checked_in_at >= start - RECENT, Visit.checked_in_at < end,
                  or_(Visit.checked_out_at.is_(None), Visit.checked_out_at > start)),
             and_(Visit.checked_in_at < start - RECENT, Visit.checked_out_at > start),

@@ -267,11 +267,17 @@ def browser_of(app):
 
 
 @pytest.fixture
-def admin_client(staff, browser_of):
-    """A test client signed in as the admin "lan"."""
+def admin(staff, browser_of) -> StaffBrowser:
+    """The admin "lan", signed in."""
     browser = browser_of()
     browser.login_admin()
-    return browser.client
+    return browser
+
+
+@pytest.fixture
+def admin_client(admin):
+    """A test client signed in as the admin "lan"."""
+    return admin.client
 
 
 @pytest.fixture

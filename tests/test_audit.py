@@ -21,6 +21,7 @@ NEW_PASSWORD = "mật-khẩu-bí-mật-9"
 
 @pytest.fixture
 def admin(clock, staff, browser_of):
+    """The admin signed in at 17:00 on 14 July, so the sign-in's entry has a known time."""
     clock.now = hanoi(14, 17)
     browser = browser_of()
     browser.login_admin()

@@ -40,19 +40,14 @@ def as_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
-@pytest.fixture
-def admin(admin_client):
-    return admin_client
-
-
-def test_the_csv_has_one_row_per_person_in_vietnamese_and_local_time(app, admin, clock):
+def test_the_csv_has_one_row_per_person_in_vietnamese_and_local_time(app, admin_client, clock):
     Phone(app.test_client()).check_in(**{"companions-0-full_name": "Nguyễn Bảo Ngọc",
                                          "companions-0-birth_year": "2016"})
     clock.advance(minutes=12)
     Phone(app.test_client()).check_in(full_name="Lê Thị Hồng Nhung", phone="0987 654 321",
                                       id_number="", symptom_fever="yes",
                                       none_of_these="")
-    response = download(admin)
+    response = download(admin_client)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert attachment_name(response) == "gatebook-phuong-trang-tien-2021-07-14.csv"
@@ -86,49 +81,50 @@ def test_the_csv_has_one_row_per_person_in_vietnamese_and_local_time(app, admin,
     assert [row["STT"] for row in (visitor, companion, flagged)] == ["1", "2", "3"]
 
 
-def test_times_out_and_a_range_of_days(app, admin, clock):
+def test_times_out_and_a_range_of_days(app, admin_client, clock):
     add_visit(app, hanoi(13, 23, 59, 59), hanoi(14, 0, 20), name="Hôm trước")
     add_visit(app, hanoi(14, 0, 0), hanoi(14, 17, 5, 9), name="Hôm nay")
     add_visit(app, hanoi(15, 0, 0), name="Hôm sau")
-    names = [row["Họ và tên"] for row in as_dicts(csv_rows(download(admin)))]
+    names = [row["Họ và tên"] for row in as_dicts(csv_rows(download(admin_client)))]
     assert names == ["Hôm nay"]
-    row = as_dicts(csv_rows(download(admin)))[0]
+    row = as_dicts(csv_rows(download(admin_client)))[0]
     assert (row["Thời gian vào"], row["Thời gian ra"]) == ("2021-07-14 00:00:00",
                                                            "2021-07-14 17:05:09")
-    response = download(admin, start="2021-07-13", end="2021-07-15")
+    response = download(admin_client, start="2021-07-13", end="2021-07-15")
     assert [row["Họ và tên"] for row in as_dicts(csv_rows(response))] == [
         "Hôm trước", "Hôm nay", "Hôm sau"]
     assert attachment_name(response) == "gatebook-phuong-trang-tien-2021-07-13_2021-07-15.csv"
 
 
-def test_one_entry_point_only(app, admin, clock):
+def test_one_entry_point_only(app, admin_client, clock):
     add_visit(app, hanoi(14, 9), name="Ở cổng")
     add_visit(app, hanoi(14, 9), place="Bộ phận một cửa", name="Ở một cửa")
     counter = location_id(app, "Bộ phận một cửa")
-    rows = as_dicts(csv_rows(download(admin, location=str(counter))))
+    rows = as_dicts(csv_rows(download(admin_client, location=str(counter))))
     assert [(row["Họ và tên"], row["Điểm vào"]) for row in rows] == [
         ("Ở một cửa", "Bộ phận một cửa")]
-    assert len(as_dicts(csv_rows(download(admin, location="")))) == 2
+    assert len(as_dicts(csv_rows(download(admin_client, location="")))) == 2
 
 
-def test_a_declaration_replaced_by_a_correction_is_not_exported(app, admin, clock):
+def test_a_declaration_replaced_by_a_correction_is_not_exported(app, admin_client, clock):
     add_visit(app, hanoi(14, 9), hanoi(14, 9, 1), name="Bản khai cũ", by="replaced")
     add_visit(app, hanoi(14, 9, 1), name="Bản khai đúng")
-    assert [row["Họ và tên"] for row in as_dicts(csv_rows(download(admin)))] == ["Bản khai đúng"]
+    rows = as_dicts(csv_rows(download(admin_client)))
+    assert [row["Họ và tên"] for row in rows] == ["Bản khai đúng"]
 
 
-def test_travel_and_exposure_are_spelt_out(app, admin, clock):
+def test_travel_and_exposure_are_spelt_out(app, admin_client, clock):
     add_visit(app, hanoi(14, 9), answers=declaration(case_contact=True, cough=True,
                                                       travel="Đà Nẵng"))
-    row = as_dicts(csv_rows(download(admin)))[0]
+    row = as_dicts(csv_rows(download(admin_client)))[0]
     assert row["Triệu chứng"] == "Ho"
     assert row["Tiếp xúc/dịch tễ"] == "Người bệnh hoặc nghi ngờ mắc COVID-19"
     assert row["Đi về từ vùng dịch"] == "Có: Đà Nẵng"
     assert row["Cảnh báo"] == "CẢNH BÁO"
 
 
-def test_an_empty_day_is_a_header_only(app, admin, clock):
-    rows = csv_rows(download(admin))
+def test_an_empty_day_is_a_header_only(app, admin_client, clock):
+    rows = csv_rows(download(admin_client))
     assert rows == [list(HEADER)]
 
 
@@ -140,10 +136,10 @@ def xlsx_sheet(response):
     return openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]
 
 
-def test_the_xlsx_keeps_leading_zeros_and_has_a_bold_header(app, admin, clock):
+def test_the_xlsx_keeps_leading_zeros_and_has_a_bold_header(app, admin_client, clock):
     add_visit(app, hanoi(14, 9), name="Phạm Văn Đồng", phone="0912345678",
               id_number="001099012345", companions=(("Phạm Bé Na", 2018),))
-    response = download(admin, format="xlsx")
+    response = download(admin_client, format="xlsx")
     assert response.status_code == 200
     assert attachment_name(response) == "gatebook-phuong-trang-tien-2021-07-14.xlsx"
     sheet = xlsx_sheet(response)
@@ -166,10 +162,10 @@ FORMULAS = ["=1+2", "+1", "-1", "@SUM(1)", '=1+2";=1+2', '=HYPERLINK("http://x",
 
 
 @pytest.mark.parametrize("payload", FORMULAS)
-def test_formulas_are_neutralised_in_the_csv(app, admin, clock, payload):
+def test_formulas_are_neutralised_in_the_csv(app, admin_client, clock, payload):
     add_visit(app, hanoi(14, 9), name=payload, street=payload, purpose=payload,
               nationality=payload, id_number=payload[:20])  # the column holds 20
-    row = as_dicts(csv_rows(download(admin)))[0]
+    row = as_dicts(csv_rows(download(admin_client)))[0]
     assert row["Họ và tên"] == "'" + payload
     assert row["Mục đích"] == "'" + payload
     assert row["Quốc tịch"] == "'" + payload
@@ -177,10 +173,10 @@ def test_formulas_are_neutralised_in_the_csv(app, admin, clock, payload):
     assert row["Địa chỉ"] == "'" + payload + ", Hà Nội"
 
 
-def test_every_text_cell_of_the_csv_is_checked(app, admin, clock):
+def test_every_text_cell_of_the_csv_is_checked(app, admin_client, clock):
     add_visit(app, hanoi(14, 9), place="=cmd|' /C calc'!A0", name="-2+3",
               companions=(("=1+1", 2015),), answers=declaration(travel="=evil()"))
-    visitor, companion = as_dicts(csv_rows(download(admin)))
+    visitor, companion = as_dicts(csv_rows(download(admin_client)))
     for row in (visitor, companion):
         for column, value in row.items():
             assert not value.startswith(tuple("=+-@\t\r\n")), (column, value)
@@ -190,9 +186,9 @@ def test_every_text_cell_of_the_csv_is_checked(app, admin, clock):
 
 
 @pytest.mark.parametrize("payload", FORMULAS)
-def test_formulas_are_plain_strings_in_the_xlsx(app, admin, clock, payload):
+def test_formulas_are_plain_strings_in_the_xlsx(app, admin_client, clock, payload):
     add_visit(app, hanoi(14, 9), name=payload, street=payload, purpose=payload)
-    response = download(admin, format="xlsx")
+    response = download(admin_client, format="xlsx")
     body = response.get_data()
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
@@ -215,8 +211,8 @@ def test_formulas_are_plain_strings_in_the_xlsx(app, admin, clock, payload):
     ({"location": "999"}, "location", "Chọn một điểm vào trong danh sách."),
     ({"format": "pdf"}, "format", "Chọn CSV hoặc XLSX."),
 ])
-def test_a_bad_request_is_explained_in_vietnamese(app, admin, clock, params, field, message):
-    response = download(admin, **params)
+def test_a_bad_request_is_explained_in_vietnamese(app, admin_client, clock, params, field, message):
+    response = download(admin_client, **params)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     with app.app_context():
@@ -224,18 +220,8 @@ def test_a_bad_request_is_explained_in_vietnamese(app, admin, clock, params, fie
             AuditEvent.action == "export")) == 0
 
 
-def test_the_csv_is_streamed(app, admin, clock):
-    for minute in range(50):
-        add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
-    response = admin.get("/admin/export/download",
-                         query_string={"start": DAY, "end": DAY, "format": "csv"},
-                         buffered=False)
-    assert response.is_streamed
-    assert len(response.get_data().split(b"\r\n")) == 52
-
-
-def test_the_export_page_offers_today_every_entry_point_and_csv(app, admin, clock):
-    page = admin.get("/admin/export").get_data(as_text=True)
+def test_the_export_page_offers_today_every_entry_point_and_csv(app, admin_client, clock):
+    page = admin_client.get("/admin/export").get_data(as_text=True)
     assert 'value="2021-07-14"' in page and "Tất cả điểm vào" in page
     assert re.search(r'<input checked[^>]*value="csv"', page)
 
@@ -250,11 +236,11 @@ def test_local_times_follow_daylight_saving(staff_app_admin):
                                                                    "2021-03-28 03:00:00")
 
 
-def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin, clock, monkeypatch):
+def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin_client, clock, monkeypatch):
     monkeypatch.setattr("app.export.XLSX_SHEET_ROWS", 3)  # a header and two people per sheet
     for minute in range(5):
         add_visit(app, hanoi(14, 9, minute), name=f"Người {minute + 1}")
-    response = download(admin, format="xlsx")
+    response = download(admin_client, format="xlsx")
     body = response.get_data()
     response.close()
     sheets = openpyxl.load_workbook(io.BytesIO(body)).worksheets
@@ -264,7 +250,7 @@ def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin, clock, monkeypatch):
     assert names == [f"Người {n}" for n in range(1, 6)]
 
 
-def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin, clock, monkeypatch):
+def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin_client, clock, monkeypatch):
     import app.export as export_module
     for minute in range(40):
         add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
@@ -278,7 +264,7 @@ def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin, clock, mon
 
     monkeypatch.setattr(export_module, "stream_query", counting_stream)
     monkeypatch.setattr(export_module, "CHUNK_BYTES", 1)  # one chunk per row
-    response = admin.get("/admin/export/download", buffered=False,
+    response = admin_client.get("/admin/export/download", buffered=False,
                          query_string={"start": DAY, "end": DAY, "format": "csv"})
     chunks = iter(response.response)
     try:
@@ -290,11 +276,11 @@ def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin, clock, mon
         response.close()
 
 
-def test_a_download_cut_short_after_some_rows_keeps_no_count(app, admin, clock, monkeypatch):
+def test_a_download_cut_short_after_some_rows_keeps_no_count(app, admin_client, clock, monkeypatch):
     monkeypatch.setattr("app.export.CHUNK_BYTES", 1)
     for minute in range(10):
         add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
-    response = admin.get("/admin/export/download", buffered=False,
+    response = admin_client.get("/admin/export/download", buffered=False,
                          query_string={"start": DAY, "end": DAY, "format": "csv"})
     chunks = iter(response.response)
     for _ in range(11):  # the header and every row: the reader leaves before the end
@@ -306,7 +292,7 @@ def test_a_download_cut_short_after_some_rows_keeps_no_count(app, admin, clock, 
         assert event.row_count is None
 
 
-def test_a_failure_to_record_the_count_does_not_cut_the_file(app, admin, clock, monkeypatch,
+def test_a_failure_to_record_the_count_does_not_cut_the_file(app, admin_client, clock, monkeypatch,
                                                               caplog):
     from sqlalchemy.exc import OperationalError
 
@@ -316,7 +302,7 @@ def test_a_failure_to_record_the_count_does_not_cut_the_file(app, admin, clock, 
     monkeypatch.setattr("app.audit.set_rows", locked)
     for minute in range(3):
         add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
-    rows = csv_rows(download(admin))
+    rows = csv_rows(download(admin_client))
     assert len(rows) == 4
     assert "could not record the row count of export" in caplog.text
 
@@ -337,10 +323,10 @@ def test_a_failed_xlsx_leaves_no_temporary_file(app, clock, monkeypatch):
     assert set(glob.glob(tempfile.gettempdir() + "/openpyxl.*")) == before
 
 
-def test_a_corrected_declaration_keeps_the_time_its_person_came_in(app, admin, clock):
+def test_a_corrected_declaration_keeps_the_time_its_person_came_in(app, admin_client, clock):
     phone = Phone(app.test_client())
     phone.check_in()  # 08:30
     clock.advance(minutes=3)
     phone.check_in(symptom_cough="yes")
-    [row] = as_dicts(csv_rows(download(admin)))
+    [row] = as_dicts(csv_rows(download(admin_client)))
     assert (row["Thời gian vào"], row["Triệu chứng"]) == ("2021-07-14 08:30:00", "Ho")

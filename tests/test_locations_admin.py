@@ -14,13 +14,6 @@ from app.models import Location
 from tests.conftest import Phone, visits
 
 
-@pytest.fixture
-def admin(staff, browser_of):
-    browser = browser_of()
-    browser.login_admin()
-    return browser
-
-
 def _location(app, name: str) -> Location:
     with app.app_context():
         return db.session.scalar(db.select(Location).where(Location.name == name))

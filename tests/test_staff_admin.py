@@ -15,13 +15,6 @@ def _user(app, name: str) -> User:
         return db.session.scalar(db.select(User).where(User.username == name))
 
 
-@pytest.fixture
-def admin(staff, browser_of):
-    browser = browser_of()
-    browser.login_admin()
-    return browser
-
-
 def _flash(response) -> str:
     return response.get_data(as_text=True)
 

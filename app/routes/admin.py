@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import audit, staff
-from ..export_forms import parse_day
 from ..extensions import db
-from ..models import User
+from ..models import MAX_ID, User
+from ..normalise import parse_day, parse_whole_number
 from ..staff_forms import ROLE_CHOICES, ActionForm, NewUserForm, ResetPasswordForm, RoleForm
 from .changes import apply_change
 
@@ -44,27 +44,22 @@ def add_user():
     return _users_page(form, 400)
 
 
-def _change(user_id: int, form, action: str, change) -> object:
-    """Run one change on an account, record it, then show the list with the outcome."""
+def _change(user_id: int, form, action: str, change, **details) -> object:
+    """Run one change on an account, recorded with `details`, then show the list."""
     user = db.get_or_404(User, user_id)
-
-    def audited_change() -> None:
-        details = {"account": user.username}
-        if action == "user_role":
-            details["role"] = form.role.data
-        audit.record(action, details)  # stored by the change's own commit, or rolled back
-        change(user, form)
-
-    apply_change(form, audited_change, staff.StaffError,
-                 lambda: _("Saved: %(name)s.", name=user.username))
+    apply_change(form, lambda: change(user, form), staff.StaffError,
+                 lambda: _("Saved: %(name)s.", name=user.username),
+                 action, lambda: {"account": user.username, **details})
     return redirect(url_for(".users"))
 
 
 @bp.post("/users/<id:user_id>/role")
 def change_role(user_id: int):
     """Make an account admin or receptionist."""
-    return _change(user_id, RoleForm(), "user_role",
-                   lambda user, form: staff.change_role(user, form.role.data))
+    form = RoleForm()
+    return _change(user_id, form, "user_role",
+                   lambda user, form: staff.change_role(user, form.role.data),
+                   role=form.role.data)
 
 
 @bp.post("/users/<id:user_id>/deactivate")
@@ -105,8 +100,7 @@ def audit_log():
             errors.append(_("%(day)s is not a date (use YYYY-MM-DD).", day=raw))
     if start and end and end < start:
         errors.append(_("The last day comes before the first."))
-    before = request.args.get("before", "")
-    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 10 else None
+    before_id = parse_whole_number(request.args.get("before"), MAX_ID)
     if errors:
         return render_template("admin/audit.html", events=[], more=None, errors=errors,
                                filters=audit.AuditFilters(), users=users, actions=audit.ACTIONS,

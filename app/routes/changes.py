@@ -1,4 +1,5 @@
-"""One button, one change: validate the posted form, make the change, say how it went."""
+"""One button, one change: validate the posted form, make and record the change, say how it
+went."""
 
 from __future__ import annotations
 
@@ -7,18 +8,22 @@ from collections.abc import Callable
 from flask import flash
 from flask_wtf import FlaskForm
 
+from .. import audit
 from ..extensions import db
 
 
 def apply_change(form: FlaskForm, change: Callable[[], object], refusals: type[Exception],
-                 success: Callable[[], str]) -> bool:
-    """Run `change` if the form is valid; flash the success message or why it was refused."""
+                 success: Callable[[], str], action: str, details: Callable[[], dict]) -> bool:
+    """Run `change` if the form is valid, with its audit entry (`action`, `details()`) stored by
+    the change's own commit or rolled back with it; flash the success message or why it was
+    refused."""
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
         return False
     try:
+        audit.record(action, details())
         change()
     except refusals as error:
         db.session.rollback()

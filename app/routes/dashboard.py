@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from datetime import date, datetime
 
@@ -28,7 +27,8 @@ from ..cccd import CCCDError, parse_cccd
 from ..checkin import check_in, check_out, correct_visit
 from ..extensions import db
 from ..forms import MAX_COMPANIONS, CorrectionForm, StaffEntryForm, declaration_context
-from ..models import Location, Visit
+from ..models import MAX_ID, Location, Visit
+from ..normalise import parse_day, parse_whole_number
 from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
 from ..visit_list import VisitFilters
 
@@ -41,19 +41,15 @@ def _day() -> date:
     """The day asked for (?day=YYYY-MM-DD), today by default."""
     raw = request.args.get("day", "")
     if raw:
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            day = None
-        if day is not None and 2000 <= day.year <= 2999:
+        day = parse_day(raw)
+        if day is not None:
             return day
         flash(_("%(day)s is not a date; showing today.", day=raw[:20]), "error")
     return clock.local_today()
 
 
 def _id_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
+    return parse_whole_number(request.args.get(name), MAX_ID) or None
 
 
 def _filters() -> VisitFilters:
@@ -157,10 +153,14 @@ def visit(visit_id: int):
     """Every answer of one visit, its companions and corrections."""
     found = _visit(visit_id)
     audit.record_now("visit_view", {"visit": visit_id})
-    return render_template("dashboard/visit.html", visit=found,
+    return _visit_page(found, CorrectionForm(formdata=None, full_name=found.full_name,
+                                             phone=found.phone))
+
+
+def _visit_page(found: Visit, form: CorrectionForm, status: int = 200):
+    return render_template("dashboard/visit.html", visit=found, form=form,
                            default_min_overlap=DEFAULT_MIN_OVERLAP_MINUTES,
-                           form=CorrectionForm(formdata=None, full_name=found.full_name,
-                                               phone=found.phone), **declaration_context())
+                           **declaration_context()), status
 
 
 @bp.post("/visits/<id:visit_id>/checkout")
@@ -187,9 +187,7 @@ def correct(visit_id: int):
         changed = correct_visit(found, current_user, form.full_name.data, form.phone.data)
         flash(_("Saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for(".visit", visit_id=found.id))
-    return render_template("dashboard/visit.html", visit=found,
-                           default_min_overlap=DEFAULT_MIN_OVERLAP_MINUTES, form=form,
-                           **declaration_context()), 400
+    return _visit_page(found, form, 400)
 
 
 @bp.route("/new", methods=["GET", "POST"])

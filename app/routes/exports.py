@@ -16,13 +16,12 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, clock, export, tracing
 from ..database import reads_only
 from ..export_forms import ExportForm, TraceForm
 from ..extensions import db
-from ..models import Location, Visit
+from ..models import Location
 from ..normalise import normalise_phone
 
 bp = Blueprint("exports", __name__, url_prefix="/admin")
@@ -88,9 +87,7 @@ def _attachment(response: Response, name: str) -> Response:
 def _trace(form: TraceForm) -> tracing.Trace | None:
     """Run the request in the form, or put what is wrong with it on the form."""
     if form.by.data == "visit":
-        case = db.session.scalar(
-            select(Visit).options(joinedload(Visit.location), selectinload(Visit.companions))
-            .where(Visit.id == int(form.visit.data)))
+        case = tracing.case_visit(int(form.visit.data))
         if case is None:
             form.visit.errors.append(_("There is no visit with this number. Visits are deleted "
                                        "after %(days)d days.",
@@ -126,7 +123,6 @@ def trace_page():
     """Who was at the same place at the same time as a case, and for how long."""
     form = TraceForm()
     if request.method == "GET":
-        form.visit.data = request.args.get("visit", "")[:10]
         return render_template("exports/trace.html", form=form, trace=None)
     if not form.validate_on_submit() or (trace := _trace(form)) is None:
         return render_template("exports/trace.html", form=form, trace=None), 400

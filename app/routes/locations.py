@@ -49,18 +49,13 @@ def add():
     return _list_page(form, 400)
 
 
-def _change(location_id: int, form, action: str, change, success):
-    """Run one change on an entry point, record it, then show the list with the outcome."""
+def _change(location_id: int, form, action: str, change, success,
+            details=lambda _form: {}):
+    """Run one change on an entry point, recorded with `details(form)`, then show the list."""
     location = db.get_or_404(Location, location_id)
-
-    def audited_change() -> None:
-        details = {"location": location.id, "name": location.name}
-        if action == "location_rename":
-            details["new_name"] = locations.clean_name(form.name.data)
-        audit.record(action, details)  # stored by the change's own commit, or rolled back
-        change(location, form)
-
-    apply_change(form, audited_change, locations.LocationError, lambda: success(location))
+    apply_change(form, lambda: change(location, form), locations.LocationError,
+                 lambda: success(location), action,
+                 lambda: {"location": location.id, "name": location.name, **details(form)})
     return redirect(url_for(".index"))
 
 
@@ -69,7 +64,8 @@ def rename(location_id: int):
     """Give an entry point a new name."""
     return _change(location_id, LocationNameForm(), "location_rename",
                    lambda loc, form: locations.rename_location(loc, form.name.data),
-                   lambda loc: _("Renamed to %(name)s.", name=loc.name))
+                   lambda loc: _("Renamed to %(name)s.", name=loc.name),
+                   lambda form: {"new_name": locations.clean_name(form.name.data)})
 
 
 @bp.post("/<id:location_id>/deactivate")
