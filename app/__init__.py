@@ -6,23 +6,12 @@ import os
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
-from . import cli, database, errors, jobs, templating
+from . import cli, database, errors, jobs, routes, templating
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
-from .models import MAX_ID
-from .routes import admin, dashboard, exports, locations, public
+from .language import select_locale
 from .routes import auth as auth_routes
-
-
-class DatabaseIdConverter(IntegerConverter):
-    """A row id in a URL: a whole number that fits the database's integer column, so that
-    /v/99999999999999999999 is a plain 404 rather than a database error."""
-
-    def __init__(self, url_map, *args, **kwargs) -> None:
-        super().__init__(url_map, min=1, max=MAX_ID)
-
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                               "migrations")
@@ -37,18 +26,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    app.url_map.converters["id"] = DatabaseIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     database.init_app(app)
     # The sign-in guard runs before the CSRF check: a signed-out browser is sent to sign in.
     auth_routes.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=public.select_locale)
-
-    for blueprint in (public.bp, dashboard.bp, admin.bp, locations.bp, exports.bp):
-        app.register_blueprint(blueprint)
-
+    babel.init_app(app, locale_selector=select_locale)
+    routes.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

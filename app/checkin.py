@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from . import clock
 from .declaration import is_flagged
 from .extensions import db
-from .models import Companion, Location, User, Visit, VisitCorrection
+from .models import (
+    CheckoutReason,
+    Companion,
+    Location,
+    User,
+    Visit,
+    VisitCorrection,
+    VisitSource,
+)
 from .normalise import normalise_phone
 from .tokens import hash_token
 
@@ -68,7 +76,7 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     A repeat is the same form submitted again (same secret), or the same person checking in at
     the same entry point from the same phone within the duplicate window, with the same
     answers: it shows the visit already stored. With different answers it is a correction:
-    the new answers are recorded as a new visit and the earlier one is closed as "replaced",
+    the new answers are recorded as a new visit and the earlier one is closed as replaced,
     so no answer ever given is lost.
     """
     previous = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
@@ -80,7 +88,7 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
             phone_keeps = secret if holds_secret(previous, secret) else None
             return CheckInResult(previous, created=False, secret=phone_keeps)
         if previous.is_open:
-            previous.checked_out_at, previous.checkout_by = clock.utcnow(), "replaced"
+            previous.checked_out_at, previous.checkout_by = clock.utcnow(), CheckoutReason.REPLACED
             previous.changed_at = clock.utcnow()
             if previous.location_id == location.id:  # the same stay, with corrected answers
                 arrived_at = previous.arrived_at or previous.checked_in_at
@@ -96,7 +104,7 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
         province=details.province, ward=details.ward, street=details.street,
         purpose=details.purpose, declaration=details.declaration,
         flagged=is_flagged(details.declaration),
-        source="staff" if entered_by else "self", entered_by=entered_by,
+        source=VisitSource.STAFF if entered_by else VisitSource.SELF, entered_by=entered_by,
         companions=[Companion(full_name=name, birth_year=year, position=i)
                     for i, (name, year) in enumerate(details.companions)],
     )
@@ -147,7 +155,7 @@ def holds_secret(visit: Visit, secret: str | None) -> bool:
                 and hmac.compare_digest(hash_token(secret), visit.secret_hash))
 
 
-def check_out(visit: Visit, by: str) -> datetime:
+def check_out(visit: Visit, by: CheckoutReason) -> datetime:
     """Close the visit now, once: checking out again keeps the first time."""
     now = clock.utcnow()
     db.session.execute(
@@ -197,7 +205,7 @@ def auto_check_out() -> int:
             closed += db.session.execute(
                 update(Visit).where(Visit.checked_out_at.is_(None), Visit.checked_in_at >= start,
                                     Visit.checked_in_at < upto)
-                .values(checked_out_at=moment, checkout_by="auto", changed_at=now)
+                .values(checked_out_at=moment, checkout_by=CheckoutReason.AUTO, changed_at=now)
             ).rowcount
         day += timedelta(days=1)
     db.session.commit()

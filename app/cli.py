@@ -5,16 +5,15 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
 
 from . import audit
 from .auth import new_setup_token
 from .checkin import auto_check_out
-from .extensions import db
-from .locations import LocationError, checkin_url, create_location
-from .models import Location, User
+from .links import external_url
+from .locations import LocationError, checkin_url, create_location, listed
+from .models import User
 from .retention import purge
 from .staff import StaffError, create_user
 
@@ -37,7 +36,7 @@ base_url_option = click.option(
 @base_url_option
 def add_location_command(name: str, if_none: bool, base_url: str | None) -> None:
     """Create an entry point and print its check-in URL."""
-    if if_none and db.session.scalar(select(func.count(Location.id))):
+    if if_none and listed():
         return
     audit.record("location_create", {"name": name, "via": "command line"})
     try:
@@ -52,7 +51,7 @@ def add_location_command(name: str, if_none: bool, base_url: str | None) -> None
 @base_url_option
 def locations_command(base_url: str | None) -> None:
     """List entry points with their check-in URLs."""
-    locations = db.session.scalars(select(Location).order_by(Location.id)).all()
+    locations = listed()
     if not locations:
         click.echo("No entry points yet: flask --app wsgi add-location \"Cổng chính\"")
     for location in locations:
@@ -90,10 +89,8 @@ def setup_link_command(base_url: str | None) -> None:
     token = new_setup_token()
     if token is None:
         return
-    with current_app.test_request_context():
-        path = url_for("auth.setup", token=token)
     click.echo("No admin account yet. Open this link once to create it:")
-    click.echo(f"  {_base_url(base_url).rstrip('/')}{path}")
+    click.echo(f"  {external_url(_base_url(base_url), 'auth.setup', token=token)}")
 
 
 @click.command("auto-checkout")

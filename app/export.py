@@ -1,73 +1,80 @@
-"""The list for the district health centre: one row per person, as CSV or XLSX, streamed.
+"""The list for the district health centre: which columns, which rows, one row per person.
 
-Rows are read from a database cursor and written out as they come, so a month of visits needs
-no more memory than a day. The columns are those of ../shared/declaration.md, in Vietnamese
-whatever the page's language, since the file is for the health centre.
+Rows are read from a database cursor and turned into cells as they come, so a month of visits
+needs no more memory than a day; app.export_files writes them as CSV or XLSX. The columns are
+those of ../shared/declaration.md, in Vietnamese whatever the page's language, since the file is
+for the health centre.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO
+from enum import Enum
 
 from flask import current_app
 from flask_babel import force_locale
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, String, Text, cast, func, select, type_coerce
 
 from . import clock
 from .declaration import EXPOSURES, SYMPTOMS
 from .extensions import db
-from .models import Companion, Location, Visit
+from .models import Companion, Location, Visit, VisitSource
 from .normalise import fold_for_search
+from .tracing import Trace
 
-# (header, XLSX column width)
-COLUMNS: tuple[tuple[str, int], ...] = (
-    ("STT", 7), ("Mã lượt vào", 11), ("Thời gian vào", 20), ("Thời gian ra", 20),
-    ("Điểm vào", 18), ("Họ và tên", 26), ("Năm sinh", 9), ("Giới tính", 9),
-    ("Số CCCD/CMND/Hộ chiếu", 17), ("Số điện thoại", 14), ("Quốc tịch", 12), ("Địa chỉ", 40),
-    ("Triệu chứng", 24), ("Tiếp xúc/dịch tễ", 24), ("Đi về từ vùng dịch", 22),
-    ("Cảnh báo", 10), ("Mục đích", 24), ("Nguồn", 12), ("Đi cùng với", 26),
+
+class Kind(Enum):
+    """What a column holds, which decides how the files write it."""
+
+    NUMBER = "number"  # made by the application: a count, an id, a year, minutes
+    TIME = "time"  # made by the application: a local time
+    TEXT = "text"  # typed by someone, or a label: never run as a formula
+    PHONE = "phone"  # digits with a leading zero: kept as text
+    ID = "id"  # an ID number (digits, or a passport's letters and digits): kept as text
+
+    @property
+    def may_be_typed(self) -> bool:
+        """Whether a cell can hold what someone typed (and so must be neutralised)."""
+        return self not in (Kind.NUMBER, Kind.TIME)
+
+    @property
+    def keeps_leading_zeros(self) -> bool:
+        """Whether the digits must stay text in a spreadsheet (0912…, 001…)."""
+        return self in (Kind.PHONE, Kind.ID)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the file: its Vietnamese header, its XLSX width and what it holds."""
+
+    header: str
+    width: int
+    kind: Kind
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("STT", 7, Kind.NUMBER), Column("Mã lượt vào", 11, Kind.NUMBER),
+    Column("Thời gian vào", 20, Kind.TIME), Column("Thời gian ra", 20, Kind.TIME),
+    Column("Điểm vào", 18, Kind.TEXT), Column("Họ và tên", 26, Kind.TEXT),
+    Column("Năm sinh", 9, Kind.NUMBER), Column("Giới tính", 9, Kind.TEXT),
+    Column("Số CCCD/CMND/Hộ chiếu", 17, Kind.ID), Column("Số điện thoại", 14, Kind.PHONE),
+    Column("Quốc tịch", 12, Kind.TEXT), Column("Địa chỉ", 40, Kind.TEXT),
+    Column("Triệu chứng", 24, Kind.TEXT), Column("Tiếp xúc/dịch tễ", 24, Kind.TEXT),
+    Column("Đi về từ vùng dịch", 22, Kind.TEXT), Column("Cảnh báo", 10, Kind.TEXT),
+    Column("Mục đích", 24, Kind.TEXT), Column("Nguồn", 12, Kind.TEXT),
+    Column("Đi cùng với", 26, Kind.TEXT),
 )
-HEADER = tuple(name for name, _width in COLUMNS)
-OVERLAP_COLUMNS: tuple[tuple[str, int], ...] = (("Thời gian trùng (phút)", 12),
-                                                ("Mã lượt của ca bệnh", 12))
-# Worth of rows buffered before a CSV chunk goes out.
-CHUNK_BYTES = 64 * 1024
-# The most rows an XLSX sheet holds, header included; more go on a next sheet.
-XLSX_SHEET_ROWS = 1_048_576
-# A cell a spreadsheet would take as a formula (or split into a new cell or row).
-FORMULA_START = "=+-@\t\r\n"
+HEADER = tuple(column.header for column in COLUMNS)
+# A trace's file: the export's columns and two more.
+OVERLAP_COLUMNS: tuple[Column, ...] = (Column("Thời gian trùng (phút)", 12, Kind.NUMBER),
+                                       Column("Mã lượt của ca bệnh", 12, Kind.NUMBER))
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
-SOURCE = {"self": "Tự khai", "staff": "Lễ tân nhập"}
+SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập"}
 FLAG = "CẢNH BÁO"
-
-
-def neutralise(value: str) -> str:
-    """A text cell that a spreadsheet will show as text, never run as a formula."""
-    return "'" + value if value and value[0] in FORMULA_START else value
-
-
-def spreadsheet_digits(value: str) -> str:
-    """A number written with leading zeros (phone, ID) grouped by spaces, which spreadsheets
-    keep as text: "0912345678" -> "0912 345 678". Anything else is left as it is."""
-    if not value.isdigit() or len(value) < 2:
-        return value
-    if len(value) == 10:  # a Vietnamese phone number, as people write it
-        return f"{value[:4]} {value[4:7]} {value[7:]}"
-    return " ".join(value[i:i + 3] for i in range(0, len(value), 3))
 
 
 def file_name(kind: str, start: date, end: date, extension: str) -> str:
@@ -184,7 +191,7 @@ class PersonRows:
              skip_visitor: set[int] | frozenset[int] = frozenset()) -> Iterator[list[str]]:
         """The cells of each person, in COLUMNS order (plus `extra[visit id]`, if given); for
         the visits in `skip_visitor`, only their companions. Text is as stored: the writers
-        neutralise formulas their own way."""
+        neutralise formulas their own way (app.export_files)."""
         last_visit = None
         for (visit_id, checked_in, checked_out, place, name, birth_year, gender, id_number,
              phone, nationality, street, ward, province, declaration, flagged, purpose, source,
@@ -209,97 +216,18 @@ class PersonRows:
                        SOURCE.get(source, source), name, *more]
 
 
-# --- writing ---------------------------------------------------------------------------------
-
-# Columns that hold what people typed (or numbers with leading zeros).
-_TEXT_COLUMNS = (4, 5, 8, 10, 11, 14, 16, 18)
-_ID_COLUMN, _PHONE_COLUMN = 8, 9
-
-
-def csv_chunks(header: Sequence[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
-    """UTF-8 with a BOM (so Excel shows Vietnamese), CRLF, RFC 4180 quoting, formula-safe;
-    yielded in chunks of about CHUNK_BYTES."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
-    buffer.seek(0)
-    buffer.truncate()
-    for row in rows:
-        for index in _TEXT_COLUMNS:
-            value = row[index]
-            if value and value[0] in FORMULA_START:
-                row[index] = neutralise(value)
-        row[_ID_COLUMN] = spreadsheet_digits(row[_ID_COLUMN])
-        row[_PHONE_COLUMN] = spreadsheet_digits(row[_PHONE_COLUMN])
-        writer.writerow(row)
-        if buffer.tell() >= CHUNK_BYTES:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
-
-
-def _xlsx_cell(sheet, value: str):
-    # XML reads a lone CR as a line feed anyway: write the line break spreadsheets use.
-    value = ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
-    if value.startswith("=") or value in ERROR_CODES:
-        # openpyxl would store these as a formula or an error: force plain text.
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def write_xlsx(columns: Sequence[tuple[str, int]], rows: Iterable[list[str]],
-               sheet_title: str = "Sổ vào ra") -> IO[bytes]:
-    """The rows as an XLSX workbook in a temporary file (rewound), every cell a string.
-
-    openpyxl's write-only mode keeps each sheet's rows in its own temporary file, so memory
-    stays flat however many rows there are.
-    """
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def new_sheet(number: int):
-        sheet = workbook.create_sheet(sheet_title if number == 1 else f"{sheet_title} {number}")
-        for index, (_name, width) in enumerate(columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
-        header = []
-        for name, _width in columns:
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        return sheet
-
-    output = tempfile.TemporaryFile()
-    try:
-        sheets, sheet, used = 1, new_sheet(1), 1
-        for row in rows:
-            if used == XLSX_SHEET_ROWS:
-                sheets += 1
-                sheet, used = new_sheet(sheets), 1
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
-            used += 1
-        workbook.save(output)
-    except BaseException:
-        # openpyxl deletes its per-sheet files only when saving: visitors' data must not be
-        # left behind in the temporary folder by a failed export.
-        output.close()
-        _remove_sheet_files(workbook)
-        raise
-    output.seek(0)
-    return output
-
-
-def _remove_sheet_files(workbook: Workbook) -> None:
-    for sheet in workbook.worksheets:
-        writer = getattr(sheet, "_writer", None)
-        if writer is None or not isinstance(writer.out, str) or not os.path.exists(writer.out):
-            continue
-        with contextlib.suppress(Exception):  # finish the sheet's writer, so it lets go
-            sheet.close()
-        writer.cleanup()
+def trace_rows(trace: Trace) -> list[list[str]]:
+    """A trace in the export's format plus OVERLAP_COLUMNS: the case's companions (who came with
+    the case), then the contacts with their companions, longest overlap first. A trace is
+    small: it is read whole."""
+    extra: dict[int, tuple[str, str]] = {}
+    for case in trace.cases:
+        start, end = trace.stay(case)
+        extra[case.id] = (str(int((end - start).total_seconds() // 60)), str(case.id))
+    for contact in trace.contacts:
+        extra[contact.visit.id] = (str(contact.overlap_minutes), str(contact.case_visit_id))
+    by_visit: dict[int, list[tuple]] = {}
+    for row in db.session.execute(visits_query(extra)):
+        by_visit.setdefault(row[0], []).append(row)
+    ordered = [row for visit_id in extra for row in by_visit.get(visit_id, [])]
+    return list(PersonRows().rows(ordered, extra, skip_visitor={case.id for case in trace.cases}))

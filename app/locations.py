@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from . import clock
 from .extensions import db
+from .links import external_url
 from .models import Location, RetiredToken, Visit, new_location_token
 
 MAX_NAME_LENGTH = 100
@@ -75,19 +75,14 @@ def todays_counts() -> dict[int, int]:
     return dict(rows.all())
 
 
-def public_base_url() -> str:
-    """Where visitors' phones reach Gatebook: PUBLIC_URL, else the address of this request."""
-    configured = current_app.config["PUBLIC_URL"]
-    if configured:
-        return configured.rstrip("/")
-    return request.host_url.rstrip("/")
+def listed(active_only: bool = False) -> list[Location]:
+    """The entry points in the order they were made (only the open ones with `active_only`)."""
+    statement = select(Location).order_by(Location.id)
+    if active_only:
+        statement = statement.where(Location.active.is_(True))
+    return list(db.session.scalars(statement))
 
 
 def checkin_url(location: Location, base_url: str) -> str:
     """The URL a poster's QR code opens: the public base URL + /c/<token>."""
-    if has_request_context():
-        path = url_for("public.checkin", token=location.token)
-    else:  # the command line
-        with current_app.test_request_context():
-            path = url_for("public.checkin", token=location.token)
-    return base_url.rstrip("/") + path
+    return external_url(base_url, "checkin.form_page", token=location.token)

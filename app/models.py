@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, TypeDecorator, or_
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, TypeDecorator, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
@@ -30,6 +31,29 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def stored_as_text(enum: type[StrEnum]) -> Enum:
+    """A column holding a StrEnum's values as plain text (no database enum type, no CHECK), so
+    rows written before the enum existed read back as its members."""
+    return Enum(enum, native_enum=False, create_constraint=False, length=10,
+                values_callable=lambda members: [member.value for member in members])
+
+
+class CheckoutReason(StrEnum):
+    """Who or what closed a visit."""
+
+    VISITOR = "visitor"  # the visitor's own phone
+    STAFF = "staff"  # at reception
+    AUTO = "auto"  # the end-of-day automatic check-out
+    REPLACED = "replaced"  # a corrected declaration took its place: not counted
+
+
+class VisitSource(StrEnum):
+    """Who typed the declaration in."""
+
+    SELF = "self"  # the visitor, on their phone
+    STAFF = "staff"  # a receptionist, for a visitor without a smartphone
 
 
 # The largest id an integer primary key holds on every database.
@@ -63,8 +87,7 @@ class Visit(db.Model):
     # visit from the moment of the correction, but its person has been there since the first.
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Who closed the visit: "visitor", "staff" or "auto" (end of day).
-    checkout_by: Mapped[str | None] = mapped_column(String(10))
+    checkout_by: Mapped[CheckoutReason | None] = mapped_column(stored_as_text(CheckoutReason))
 
     full_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(10))  # national form: 0 + 9 digits
@@ -81,12 +104,12 @@ class Visit(db.Model):
     # "travel": {"answer": false, "places": ""}}; kept as data so the questions can change.
     declaration: Mapped[dict] = mapped_column(JSON)
     flagged: Mapped[bool] = mapped_column(default=False)
-    # "self" (the visitor's phone) or "staff" (entered at reception).
-    source: Mapped[str] = mapped_column(String(10), default="self")
+    source: Mapped[VisitSource] = mapped_column(stored_as_text(VisitSource),
+                                                default=VisitSource.SELF)
     # SHA-256 of the per-visit secret held by the visitor's phone; also makes a double submit
     # of the same form land on the same visit.
     secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    # The staff member who entered the visit (source "staff").
+    # The staff member who entered the visit (source VisitSource.STAFF).
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # Name, phone, ID number and companions' names without case or diacritics, for search.
     search_text: Mapped[str] = mapped_column(String(600), default="")
@@ -126,10 +149,15 @@ class Visit(db.Model):
         """True while the visitor has not checked out."""
         return self.checked_out_at is None
 
+    @property
+    def is_replaced(self) -> bool:
+        """True for a declaration later replaced by a corrected one (not a real entry)."""
+        return self.checkout_by == CheckoutReason.REPLACED
+
     @classmethod
     def counted(cls):
         """SQL condition: a real entry, not a declaration later replaced by a corrected one."""
-        return or_(cls.checkout_by.is_(None), cls.checkout_by != "replaced")
+        return or_(cls.checkout_by.is_(None), cls.checkout_by != CheckoutReason.REPLACED)
 
 
 class VisitCorrection(db.Model):

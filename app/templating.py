@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask import Flask, Response, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from . import clock
+from .models import CheckoutReason, VisitSource
 
 HTMX_FILE = "htmx-2.0.11.min.js"
 
@@ -18,6 +21,26 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# What each named state is called on screen.
+LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
+    CheckoutReason: {
+        CheckoutReason.VISITOR: _l("by the visitor"),
+        CheckoutReason.STAFF: _l("at reception"),
+        CheckoutReason.AUTO: _l("automatically, end of day"),
+        CheckoutReason.REPLACED: _l("replaced by a corrected declaration"),
+    },
+    VisitSource: {
+        VisitSource.SELF: _l("Self-declared"),
+        VisitSource.STAFF: _l("Staff entry"),
+    },
+}
+
+
+def label(state: StrEnum) -> str:
+    """The words for a named state (a visit's source, why it was checked out)."""
+    return LABELS[type(state)][state]
+
+
 def init_app(app: Flask) -> None:
     """Register template helpers and response headers."""
 
@@ -25,6 +48,9 @@ def init_app(app: Flask) -> None:
     def localtime(moment: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
         """A stored UTC time as the organisation's local time."""
         return clock.to_local(moment).strftime(fmt) if moment else ""
+
+    app.add_template_filter(label)
+    app.jinja_env.globals["CheckoutReason"] = CheckoutReason
 
     @app.context_processor
     def page_globals() -> dict:

@@ -166,7 +166,7 @@ class Phone:
         """The CSRF token and per-visit secret of a freshly opened form."""
         page = self.open_form(new=1).get_data(as_text=True)
         values = form_values(page, self.form_url)
-        return {name: values[name] for name in ("csrf_token", "submission")}
+        return {name: values[name] for name in ("csrf_token", "visit_secret")}
 
     def submit(self, data: dict, hidden: dict | None = None):
         """Post the form as a browser would: keys with value None are left out."""

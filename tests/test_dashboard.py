@@ -329,12 +329,12 @@ def _plans(app, work) -> list[str]:
 def test_the_list_and_the_counters_read_indexes(app, filters):
     from datetime import date
 
-    from app import visit_list
+    from app import dashboard
     day = date(2021, 7, 14)
     page, *_companions = _plans(
-        app, lambda: visit_list.day_visits(day, visit_list.VisitFilters(**filters)))
-    [counts] = _plans(app, lambda: visit_list.counters(day))
-    [last] = _plans(app, visit_list.last_change)
+        app, lambda: dashboard.day_visits(day, dashboard.VisitFilters(**filters)))
+    [counts] = _plans(app, lambda: dashboard.counters(day))
+    [last] = _plans(app, dashboard.last_change)
     uses = lambda plan, index: re.search(rf"\b{index}\b", plan)  # noqa: E731
     # The list reads a range of one of the visit indexes on the check-in time (which one
     # depends on the filters and the planner), never the whole table.

@@ -39,7 +39,7 @@ def crashing_app(make_app):
     def broken():
         db.session.execute(db.insert(Location).values(name=SECRET_NAME, token=None))
 
-    app.view_functions["public.index"] = broken
+    app.view_functions["checkin.index"] = broken
     return app
 
 

@@ -237,7 +237,7 @@ def test_local_times_follow_daylight_saving(staff_app_admin):
 
 
 def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin_client, clock, monkeypatch):
-    monkeypatch.setattr("app.export.XLSX_SHEET_ROWS", 3)  # a header and two people per sheet
+    monkeypatch.setattr("app.export_files.XLSX_SHEET_ROWS", 3)  # a header and two people per sheet
     for minute in range(5):
         add_visit(app, hanoi(14, 9, minute), name=f"Người {minute + 1}")
     response = download(admin_client, format="xlsx")
@@ -263,7 +263,7 @@ def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin_client, clo
             yield row
 
     monkeypatch.setattr(export_module, "stream_query", counting_stream)
-    monkeypatch.setattr(export_module, "CHUNK_BYTES", 1)  # one chunk per row
+    monkeypatch.setattr("app.export_files.CHUNK_BYTES", 1)  # one chunk per row
     response = admin_client.get("/admin/export/download", buffered=False,
                          query_string={"start": DAY, "end": DAY, "format": "csv"})
     chunks = iter(response.response)
@@ -277,7 +277,7 @@ def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin_client, clo
 
 
 def test_a_download_cut_short_after_some_rows_keeps_no_count(app, admin_client, clock, monkeypatch):
-    monkeypatch.setattr("app.export.CHUNK_BYTES", 1)
+    monkeypatch.setattr("app.export_files.CHUNK_BYTES", 1)
     for minute in range(10):
         add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
     response = admin_client.get("/admin/export/download", buffered=False,
@@ -311,7 +311,8 @@ def test_a_failed_xlsx_leaves_no_temporary_file(app, clock, monkeypatch):
     import glob
     import tempfile
 
-    from app.export import COLUMNS, write_xlsx
+    from app.export import COLUMNS
+    from app.export_files import write_xlsx
 
     def rows():
         yield ["Họ Tên Bí Mật"] * len(COLUMNS)

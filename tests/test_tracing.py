@@ -236,9 +236,9 @@ def test_a_trace_does_not_hold_up_check_ins(app, admin_client, case, monkeypatch
     # A trace is a search: while it runs, a check-in can still take the write lock at once.
     import sqlite3
 
-    import app.routes.exports as exports_module
+    import app.routes.tracing as tracing_routes
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    real_trace = exports_module.tracing.overlapping_visits
+    real_trace = tracing_routes.tracing.overlapping_visits
     took_lock = []
 
     def trace_while_checking_in(*args, **kwargs):
@@ -250,7 +250,7 @@ def test_a_trace_does_not_hold_up_check_ins(app, admin_client, case, monkeypatch
         other.close()
         return result
 
-    monkeypatch.setattr(exports_module.tracing, "overlapping_visits", trace_while_checking_in)
+    monkeypatch.setattr(tracing_routes.tracing, "overlapping_visits", trace_while_checking_in)
     assert trace(admin_client, visit=str(case)).status_code == 200
     assert took_lock == [True]
 

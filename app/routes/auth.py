@@ -20,18 +20,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import audit, auth, clock
+from ..auth_forms import FirstAdminForm, LoginForm
 from ..extensions import db, login_manager
 from ..redirects import local_path
 from ..staff import StaffError, check_password, check_username
-from ..staff_forms import FirstAdminForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
 # Staff endpoints a signed-out browser may open; every other staff page needs a sign-in.
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
 # Blueprints whose pages are for admins only.
-ADMIN_BLUEPRINTS = frozenset({"admin", "locations", "exports"})
-PUBLIC_BLUEPRINTS = frozenset({"public"})
+ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing"})
+PUBLIC_BLUEPRINTS = frozenset({"checkin", "language"})
 
 
 def _begin(user) -> None:

@@ -19,22 +19,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, clock, visit_list
+from .. import audit, clock, dashboard, locations
 from ..cccd import CCCDError, parse_cccd
 from ..checkin import check_in, check_out, correct_visit
+from ..checkin_forms import MAX_COMPANIONS, declaration_context
+from ..dashboard import VisitFilters
+from ..dashboard_forms import CorrectionForm, StaffEntryForm
 from ..extensions import db
-from ..forms import MAX_COMPANIONS, CorrectionForm, StaffEntryForm, declaration_context
-from ..models import MAX_ID, Location, Visit
+from ..models import MAX_ID, CheckoutReason, Location, Visit
 from ..normalise import parse_day, parse_whole_number
 from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
-from ..visit_list import VisitFilters
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-POLL_SECONDS = 2
 
 
 def _day() -> date:
@@ -69,15 +67,16 @@ def _query_args(day: date, filters: VisitFilters, **extra) -> dict:
 
 
 def _list_context(day: date, filters: VisitFilters) -> dict:
-    visits = visit_list.day_visits(day, filters)
+    visits = dashboard.day_visits(day, filters)
     return {"day": day, "filters": filters, "visits": visits,
             "is_today": day == clock.local_today(),
-            "counters": visit_list.counters(day), "more_args": _more_args(day, filters, visits),
-            "since": (visit_list.last_change() or clock.utcnow()).isoformat()}
+            "counters": dashboard.counters(day), "more_args": _more_args(day, filters, visits),
+            "since": (dashboard.last_change() or clock.utcnow()).isoformat(),
+            "poll_seconds": dashboard.POLL_SECONDS}
 
 
 def _more_args(day: date, filters: VisitFilters, visits: list[Visit]) -> dict | None:
-    if len(visits) < visit_list.PAGE_SIZE:
+    if len(visits) < dashboard.PAGE_SIZE:
         return None
     last = visits[-1]
     return _query_args(day, filters, before=f"{last.checked_in_at.isoformat()},{last.id}")
@@ -90,9 +89,8 @@ def index():
     context = _list_context(day, filters)
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "visit-list":
         return render_template("dashboard/_list.html", **context)
-    locations = db.session.scalars(select(Location).order_by(Location.id)).all()
-    return render_template("dashboard/index.html", locations=locations,
-                           arrivals=visit_list.arrivals_per_hour(day), **context)
+    return render_template("dashboard/index.html", locations=locations.listed(),
+                           arrivals=dashboard.arrivals_per_hour(day), **context)
 
 
 @bp.get("/more")
@@ -106,7 +104,7 @@ def more():
         abort(400)
     if before[0].tzinfo is None:
         abort(400)
-    visits = visit_list.day_visits(day, filters, before=before)
+    visits = dashboard.day_visits(day, filters, before=before)
     return render_template("dashboard/_more.html", visits=visits, day=day,
                            is_today=day == clock.local_today(),
                            more_args=_more_args(day, filters, visits))
@@ -123,21 +121,21 @@ def changes():
         abort(400)
     if _day() != clock.local_today():  # past midnight: today is a new page
         return Response(status=204, headers={"HX-Refresh": "true"})
-    latest = visit_list.last_change()
-    recent = clock.utcnow() - visit_list.CHANGE_OVERLAP
+    latest = dashboard.last_change()
+    recent = clock.utcnow() - dashboard.CHANGE_OVERLAP
     if latest is None or (latest <= since and since < recent):
         return Response(status=204)
     day, filters = clock.local_today(), _filters()
     context = _list_context(day, filters)
     shown = {visit.id for visit in context["visits"]}
-    changed = visit_list.changed_since(since, day, filters)
+    changed = dashboard.changed_since(since, day, filters)
     # Whatever the list is filtered to, and within the look-back window too: a flagged visit
     # committed late must still alert.
-    flagged = [v for v in visit_list.changed_since(since, day, VisitFilters(flagged_only=True))
-               if v.is_open and v.checked_in_at > since - visit_list.CHANGE_OVERLAP]
+    flagged = [v for v in dashboard.changed_since(since, day, VisitFilters(flagged_only=True))
+               if v.is_open and v.checked_in_at > since - dashboard.CHANGE_OVERLAP]
     response = make_response(render_template(
         "dashboard/_changes.html", changed_elsewhere=[v for v in changed if v.id not in shown],
-        newly_flagged=flagged, arrivals=visit_list.arrivals_per_hour(day), **context))
+        newly_flagged=flagged, arrivals=dashboard.arrivals_per_hour(day), **context))
     if flagged:  # the page beeps once per visit it has not alerted on yet
         response.headers["HX-Trigger"] = json.dumps(
             {"flagged-checkin": {"ids": [visit.id for visit in flagged]}})
@@ -167,12 +165,12 @@ def _visit_page(found: Visit, form: CorrectionForm, status: int = 200):
 def checkout(visit_id: int):
     """Check a visit out at reception (once; again changes nothing)."""
     found = _visit(visit_id)
-    check_out(found, by="staff")
+    check_out(found, by=CheckoutReason.STAFF)
     if request.headers.get("HX-Request"):
         day = clock.to_local(found.checked_in_at).date()
         return render_template("dashboard/_row_checked_out.html", visit=found,
                                is_today=day == clock.local_today(),
-                               counters=visit_list.counters(day))
+                               counters=dashboard.counters(day))
     flash(_("%(name)s checked out.", name=found.full_name), "success")
     return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
                     else url_for(".visit", visit_id=found.id))
@@ -193,12 +191,11 @@ def correct(visit_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 def new_visit():
     """Manual entry for a visitor without a smartphone; a CCCD scan fills the identity."""
-    locations = db.session.scalars(select(Location).where(Location.active.is_(True))
-                                   .order_by(Location.id)).all()
+    open_locations = locations.listed(active_only=True)
     form = StaffEntryForm()
-    form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in locations]
-    if not form.submission.data:
-        form.submission.data = secrets.token_urlsafe(32)
+    form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in open_locations]
+    if not form.visit_secret.data:
+        form.visit_secret.data = secrets.token_urlsafe(32)
     filled = False
     if request.method == "POST":
         if form.cccd.data and ("fill_cccd" in request.form or not form.full_name.data):
@@ -208,15 +205,16 @@ def new_visit():
                 form.companions.append_entry()
         elif form.validate():
             location = db.session.get(Location, form.location_id.data)
-            result = check_in(location, form.details(), form.submission.data, [],
+            result = check_in(location, form.details(), form.visit_secret.data, [],
                               entered_by=current_user)
             flash(_("%(name)s checked in at %(place)s.", name=result.visit.full_name,
                     place=location.name), "success")
             return redirect(url_for(".new_visit", location=location.id))
     else:
-        form.location_id.data = _id_arg("location") or (locations[0].id if locations else None)
+        form.location_id.data = _id_arg("location") or (
+            open_locations[0].id if open_locations else None)
     return render_template("dashboard/new.html", form=form, filled=filled,
-                           no_locations=not locations, **declaration_context())
+                           no_locations=not open_locations, **declaration_context())
 
 
 def _fill_from_cccd(form: StaffEntryForm) -> bool:
@@ -239,7 +237,7 @@ def _fill_from_cccd(form: StaffEntryForm) -> bool:
 @bp.get("/inside")
 def inside():
     """Everyone not yet checked out: the roll call for an evacuation (printable)."""
-    visits = visit_list.still_inside()
+    visits = dashboard.still_inside()
     people = sum(1 + len(v.companions) for v in visits)
     return render_template("dashboard/inside.html", visits=visits, people=people,
                            now=clock.utcnow())

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import audit, locations, posters
 from ..extensions import db
+from ..form_fields import ActionForm
+from ..location_forms import LocationNameForm
 from ..models import Location
-from ..staff_forms import ActionForm, LocationNameForm
-from .changes import apply_change
+from .audited_change import apply_change
 
 bp = Blueprint("locations", __name__, url_prefix="/admin/locations")
 
 
+def _base_url() -> str:
+    """Where visitors' phones reach Gatebook: PUBLIC_URL, else the address of this request."""
+    return current_app.config["PUBLIC_URL"] or request.host_url
+
+
 def _list_page(form: LocationNameForm | None = None, status: int = 200):
-    all_locations = db.session.scalars(db.select(Location).order_by(Location.id)).all()
-    base = locations.public_base_url()
+    all_locations = locations.listed()
+    base = _base_url()
     return render_template(
         "locations/index.html", locations=all_locations, counts=locations.todays_counts(),
         urls={loc.id: locations.checkin_url(loc, base) for loc in all_locations},
@@ -94,7 +109,7 @@ def rotate(location_id: int):
 
 
 def _url(location: Location) -> str:
-    return locations.checkin_url(location, locations.public_base_url())
+    return locations.checkin_url(location, _base_url())
 
 
 @bp.get("/<id:location_id>/poster")

@@ -5,25 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    has_request_context,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from ..checkin import check_in, check_out, holds_secret, recent_open_visit
-from ..config import SUPPORTED_LANGUAGES
+from ..checkin_forms import MAX_COMPANIONS, CheckInForm, CheckOutForm, declaration_context
 from ..extensions import csrf, db
-from ..forms import MAX_COMPANIONS, CheckInForm, CheckOutForm, declaration_context
 from ..locations import find_by_token
-from ..models import Location, Visit
-from ..redirects import local_path
+from ..models import CheckoutReason, Location, Visit
 from ..visitor_cookies import (
     forget_profile,
     read_profile,
@@ -32,9 +20,8 @@ from ..visitor_cookies import (
     remember_visit,
 )
 
-bp = Blueprint("public", __name__)
+bp = Blueprint("checkin", __name__)
 
-LANGUAGE_COOKIE = "lang"
 _SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
@@ -43,7 +30,7 @@ def _active_location(token: str) -> Location:
     saying so."""
     location, replaced = find_by_token(token)
     if replaced:
-        abort(make_response(render_template("public/replaced.html"), 410))
+        abort(make_response(render_template("checkin/replaced.html"), 410))
     if location is None or not location.active:
         abort(404)
     return location
@@ -56,12 +43,12 @@ def _new_secret() -> str:
 @bp.get("/")
 def index():
     """Where someone lands without a QR code: tell them to scan one."""
-    return render_template("public/index.html")
+    return render_template("checkin/index.html")
 
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, to keep the visitor's input when it has expired
-def checkin(token: str):
+def form_page(token: str):
     """The check-in form: shown prefilled for a remembered visitor; a valid post records a visit."""
     location = _active_location(token)
     visit_secrets = read_visit_secrets(request)
@@ -75,8 +62,8 @@ def checkin(token: str):
     stale_form = False
     if request.method == "GET":
         form.remember.data = bool(profile)
-    if not _SECRET_FORMAT.fullmatch(form.submission.data or ""):
-        form.submission.data = _new_secret()
+    if not _SECRET_FORMAT.fullmatch(form.visit_secret.data or ""):
+        form.visit_secret.data = _new_secret()
 
     if request.method == "POST":
         if "add_companion" in request.form:  # works without JavaScript: one more row, no errors
@@ -86,13 +73,13 @@ def checkin(token: str):
             return _record(location, form, visit_secrets, profile)
         else:
             stale_form = bool(form.csrf_token.errors)
-    return render_template("public/checkin.html", form=form, location=location, profile=profile,
+    return render_template("checkin/form.html", form=form, location=location, profile=profile,
                            stale_form=stale_form, **declaration_context())
 
 
 def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str],
             profile: dict):
-    result = check_in(location, form.details(), form.submission.data, list(visit_secrets))
+    result = check_in(location, form.details(), form.visit_secret.data, list(visit_secrets))
     response = redirect(url_for(".done", visit_id=result.visit.id))
     if result.secret:
         remember_visit(request, response, result.visit.id, result.secret)
@@ -108,7 +95,7 @@ def _own_visit(visit_id: int) -> Visit:
     visit = db.session.get(Visit, visit_id)
     secret = read_visit_secrets(request).get(visit_id)
     if visit is None or not holds_secret(visit, secret):
-        abort(make_response(render_template("public/not_your_visit.html"), 403))
+        abort(make_response(render_template("checkin/not_your_visit.html"), 403))
     return visit
 
 
@@ -120,7 +107,7 @@ def done(visit_id: int):
     is closed or its QR code replaced.
     """
     visit = _own_visit(visit_id)
-    return render_template("public/done.html", visit=visit, location=visit.location,
+    return render_template("checkin/done.html", visit=visit, location=visit.location,
                            form=CheckOutForm())
 
 
@@ -131,9 +118,9 @@ def checkout(visit_id: int):
     visit = _own_visit(visit_id)
     form = CheckOutForm()
     if not form.validate_on_submit():
-        return render_template("public/done.html", visit=visit, location=visit.location,
+        return render_template("checkin/done.html", visit=visit, location=visit.location,
                                form=form, tap_again=True)
-    check_out(visit, by="visitor")
+    check_out(visit, by=CheckoutReason.VISITOR)
     return redirect(url_for(".done", visit_id=visit.id))
 
 
@@ -141,24 +128,6 @@ def checkout(visit_id: int):
 @csrf.exempt  # it only deletes a cookie on the phone that sends it; nothing stored changes
 def forget(token: str):
     """Remove the remembered details from this phone and show an empty form."""
-    response = redirect(url_for(".checkin", token=token, new=1))
+    response = redirect(url_for(".form_page", token=token, new=1))
     forget_profile(response)
     return response
-
-
-@bp.get("/lang/<code>")
-def set_language(code: str):
-    """Switch the interface language and go back to the page the visitor was on."""
-    if code not in SUPPORTED_LANGUAGES:
-        abort(404)
-    response = redirect(local_path(request.args.get("next"), url_for(".index")))
-    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
-                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
-    return response
-
-
-def select_locale() -> str:
-    """The visitor's chosen language, else the organisation's default (Vietnamese)."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
-    return chosen if chosen in SUPPORTED_LANGUAGES else current_app.config["DEFAULT_LANGUAGE"]
-

@@ -1,4 +1,5 @@
-"""The public check-in form, built from the declaration data in app.declaration."""
+"""The visitor's check-in form, built from the declaration data in app.declaration, and the
+check-out button."""
 
 from __future__ import annotations
 
@@ -14,12 +15,10 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
+from wtforms.validators import AnyOf, InputRequired
 
-from . import clock
 from .checkin import VisitorDetails
 from .declaration import (
     DEFAULT_NATIONALITY,
@@ -31,7 +30,8 @@ from .declaration import (
     SYMPTOMS_PROMPT,
     TRAVEL,
 )
-from .normalise import clean_text, has_control_characters, normalise_id_number, normalise_phone
+from .form_fields import plain_text, text, valid_birth_year, valid_id_number, valid_phone
+from .normalise import normalise_id_number, normalise_phone
 
 YES, NO = "yes", "no"
 YES_NO = [SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))]
@@ -39,44 +39,6 @@ MAX_COMPANIONS = 10
 # The identity fields: the only ones "remember me on this phone" keeps.
 IDENTITY_FIELDS = ("full_name", "phone", "birth_year", "gender", "id_number", "nationality",
                    "province", "ward", "street")
-
-
-def plain_text(form: Form, field: StringField) -> None:
-    """Refuse control characters (nobody types them; they break exports and screens)."""
-    if field.data and has_control_characters(field.data):
-        raise ValidationError(_("Please remove the special characters from this field."))
-
-
-def valid_phone(form: Form, field: StringField) -> None:
-    """A Vietnamese mobile number, with or without +84 and spaces."""
-    if field.data and normalise_phone(field.data) is None:
-        raise ValidationError(
-            _("Enter a mobile number of 10 digits starting with 0 (or +84), e.g. 0912 345 678."))
-
-
-def valid_birth_year(form: Form, field: StringField) -> None:
-    """A year between 1900 and this year."""
-    if not field.data:
-        return
-    this_year = clock.local_today_year()
-    if not (field.data.isascii() and field.data.isdigit()
-            and 1900 <= int(field.data) <= this_year):
-        raise ValidationError(
-            _("Enter a year of birth between 1900 and %(year)d.", year=this_year))
-
-
-def valid_id_number(form: Form, field: StringField) -> None:
-    """CCCD 12 digits, CMND 9 digits, or a passport number."""
-    if field.data and normalise_id_number(field.data) is None:
-        raise ValidationError(_("A CCCD has 12 digits, a CMND 9 digits; a passport number has "
-                                "6 to 20 letters and digits."))
-
-
-def text(label: str, max_length: int, *validators, **kwargs) -> StringField:
-    """A trimmed, NFC-normalised text field with a length limit."""
-    return StringField(label, [*validators, Length(
-        max=max_length, message=_l("Use at most %(max)d characters."))],
-        filters=[clean_text], **kwargs)
 
 
 class CompanionForm(Form):
@@ -144,7 +106,7 @@ class CheckInForm(FlaskForm):
         [InputRequired(_l("Please confirm that the information is true."))])
     consent = BooleanField(validators=[InputRequired(_l("Please give your consent to check in."))])
     # The per-visit secret: generated with the blank form, held by the phone after check-in.
-    submission = HiddenField()
+    visit_secret = HiddenField()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -231,29 +193,6 @@ class CheckInForm(FlaskForm):
         identity = {name: self[name].data or "" for name in IDENTITY_FIELDS}
         identity["phone"] = normalise_phone(self.phone.data) or identity["phone"]
         return identity
-
-
-class StaffEntryForm(CheckInForm):
-    """The receptionist enters a visitor without a smartphone; a CCCD scan fills the identity."""
-
-    class Meta:
-        csrf_time_limit = None  # as long as the staff session
-
-    cccd = StringField(_l("Scan or paste the CCCD QR code"), filters=[clean_text])
-    location_id = SelectField(_l("Entry point"), coerce=int, validate_choice=False, choices=[])
-
-    def validate_location_id(self, field: SelectField) -> None:
-        """One of the open entry points offered."""
-        if field.data not in {choice.value for choice in field.choices}:
-            raise ValidationError(_("Choose an entry point."))
-
-
-class CorrectionForm(FlaskForm):
-    """A typo in a visit's name or phone, corrected by staff."""
-
-    full_name = text(_l("Full name"), 100, InputRequired(_l("Enter your full name.")), plain_text)
-    phone = text(_l("Phone number"), 30, InputRequired(_l("Enter your phone number.")),
-                 valid_phone)
 
 
 def declaration_context() -> dict:

@@ -15,6 +15,8 @@ from .models import Visit
 from .normalise import fold_for_search
 
 PAGE_SIZE = 50
+# How often an open dashboard asks whether anything changed.
+POLL_SECONDS = 2
 # Transactions that commit out of order (PostgreSQL) are caught by looking back this far.
 CHANGE_OVERLAP = timedelta(seconds=5)
 

@@ -1,5 +1,5 @@
-"""One button, one change: validate the posted form, make and record the change, say how it
-went."""
+"""One button, one audited change (admin pages): validate the posted form, make the change and
+its audit entry in one commit, say how it went."""
 
 from __future__ import annotations
 

@@ -1,22 +1,22 @@
-"""Admin: staff accounts and the audit log."""
+"""Admin: staff accounts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from .. import audit, staff
 from ..extensions import db
-from ..models import MAX_ID, User
-from ..normalise import parse_day, parse_whole_number
-from ..staff_forms import ROLE_CHOICES, ActionForm, NewUserForm, ResetPasswordForm, RoleForm
-from .changes import apply_change
+from ..form_fields import ActionForm
+from ..models import User
+from ..staff_forms import ROLE_CHOICES, NewUserForm, ResetPasswordForm, RoleForm
+from .audited_change import apply_change
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("staff", __name__, url_prefix="/admin")
 
 
 def _users_page(new_user_form: NewUserForm | None = None, status: int = 200):
-    return render_template("admin/users.html", users=staff.all_users(),
+    return render_template("staff/users.html", users=staff.all_users(),
                            form=new_user_form or NewUserForm(), roles=ROLE_CHOICES), status
 
 
@@ -81,34 +81,3 @@ def reset_password(user_id: int):
     """Give an account a new password (it is signed out everywhere)."""
     return _change(user_id, ResetPasswordForm(), "user_password",
                    lambda user, form: staff.reset_password(user, form.password.data))
-
-
-@bp.get("/audit")
-def audit_log():
-    """Who exported, traced, viewed, signed in or changed what: newest first, filtered."""
-    args = {key: request.args.get(key, "").strip()[:20] for key in ("user", "action", "from", "to")}
-    users = staff.all_users()
-    errors = []
-    user_id = next((u.id for u in users if str(u.id) == args["user"]), None)
-    if args["user"] and user_id is None:
-        errors.append(_("Choose a staff member from the list."))
-    if args["action"] and args["action"] not in audit.ACTIONS:
-        errors.append(_("Choose an action from the list."))
-    start, end = parse_day(args["from"]), parse_day(args["to"])
-    for raw, day in ((args["from"], start), (args["to"], end)):
-        if raw and day is None:
-            errors.append(_("%(day)s is not a date (use YYYY-MM-DD).", day=raw))
-    if start and end and end < start:
-        errors.append(_("The last day comes before the first."))
-    before_id = parse_whole_number(request.args.get("before"), MAX_ID)
-    if errors:
-        return render_template("admin/audit.html", events=[], more=None, errors=errors,
-                               filters=audit.AuditFilters(), users=users, actions=audit.ACTIONS,
-                               args={}), 400
-    filters = audit.AuditFilters(user_id=user_id, action=args["action"] or None, start=start,
-                                 end=end)
-    events = audit.events(filters, before_id)
-    more = events[audit.PAGE_SIZE - 1].id if len(events) > audit.PAGE_SIZE else None
-    return render_template("admin/audit.html", events=events[:audit.PAGE_SIZE], more=more,
-                           filters=filters, users=users, actions=audit.ACTIONS, errors=[],
-                           args={key: value for key, value in args.items() if value})

@@ -1,0 +1,108 @@
+"""Form pieces shared by several areas: trimmed text fields, the checks every typed name or
+number gets, a range of days, and the one-button form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, StringField
+from wtforms.validators import Length, ValidationError
+
+from . import clock
+from .normalise import (
+    clean_text,
+    has_control_characters,
+    normalise_id_number,
+    normalise_phone,
+    parse_day,
+)
+
+
+def plain_text(form: Form, field: StringField) -> None:
+    """Refuse control characters (nobody types them; they break exports and screens)."""
+    if field.data and has_control_characters(field.data):
+        raise ValidationError(_("Please remove the special characters from this field."))
+
+
+def valid_phone(form: Form, field: StringField) -> None:
+    """A Vietnamese mobile number, with or without +84 and spaces."""
+    if field.data and normalise_phone(field.data) is None:
+        raise ValidationError(
+            _("Enter a mobile number of 10 digits starting with 0 (or +84), e.g. 0912 345 678."))
+
+
+def valid_birth_year(form: Form, field: StringField) -> None:
+    """A year between 1900 and this year."""
+    if not field.data:
+        return
+    this_year = clock.local_today_year()
+    if not (field.data.isascii() and field.data.isdigit()
+            and 1900 <= int(field.data) <= this_year):
+        raise ValidationError(
+            _("Enter a year of birth between 1900 and %(year)d.", year=this_year))
+
+
+def valid_id_number(form: Form, field: StringField) -> None:
+    """CCCD 12 digits, CMND 9 digits, or a passport number."""
+    if field.data and normalise_id_number(field.data) is None:
+        raise ValidationError(_("A CCCD has 12 digits, a CMND 9 digits; a passport number has "
+                                "6 to 20 letters and digits."))
+
+
+def text(label: str, max_length: int, *validators, **kwargs) -> StringField:
+    """A trimmed, NFC-normalised text field with a length limit."""
+    return StringField(label, [*validators, Length(
+        max=max_length, message=_l("Use at most %(max)d characters."))],
+        filters=[clean_text], **kwargs)
+
+
+def valid_day(form: Form, field: StringField) -> None:
+    """A real date."""
+    if field.data and parse_day(field.data) is None:
+        raise ValidationError(_("Enter a date as YYYY-MM-DD, e.g. 2021-07-14."))
+
+
+def day_field(label: str) -> StringField:
+    """A date input, today by default."""
+    return StringField(label, [valid_day],
+                       filters=[clean_text], default=lambda: clock.local_today().isoformat(),
+                       render_kw={"type": "date"})
+
+
+# A longer range is refused: nothing older than the retention period is kept anyway.
+MAX_RANGE_DAYS = 366
+
+
+class DateRangeMixin:
+    """From one day to another, both included."""
+
+    start = day_field(_l("From"))
+    end = day_field(_l("To"))
+
+    def check_range(self) -> bool:
+        """Both days given, the second not before the first, the range not too long."""
+        start, end = self.days
+        for field in (self.start, self.end):
+            if not field.data:
+                field.errors.append(_("Enter a date."))
+        if start is None or end is None:
+            return False
+        if end < start:
+            self.end.errors.append(_("The last day comes before the first."))
+            return False
+        if (end - start).days >= MAX_RANGE_DAYS:
+            self.end.errors.append(_("Choose at most %(days)d days.", days=MAX_RANGE_DAYS))
+            return False
+        return True
+
+    @property
+    def days(self) -> tuple[date | None, date | None]:
+        """(first day, last day) as dates."""
+        return parse_day(self.start.data), parse_day(self.end.data)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (deactivate, rotate, …): only the CSRF token."""
