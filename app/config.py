@@ -49,6 +49,9 @@ class Defaults:
     STAFF_SESSION_HOURS = 12
     # Behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0: none).
     TRUSTED_PROXIES = 0
+    # How staff passwords are hashed, in werkzeug's notation. The default is OWASP's minimum
+    # for scrypt (N=2^17, r=8, p=1); outside tests nothing cheaper is accepted.
+    PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
 
     SESSION_COOKIE_SAMESITE = "Lax"
     # Staff forms' CSRF tokens last as long as the staff session (which the server ends); the
@@ -125,3 +128,22 @@ def _check(config: dict) -> None:
         raise ConfigError("TRUSTED_PROXIES must be a whole number (0 when not behind a proxy)")
     if config["PUBLIC_URL"] and not config["PUBLIC_URL"].startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_URL must start with http:// or https://")
+    _check_password_hashing(config["PASSWORD_HASH_METHOD"], testing=config.get("TESTING"))
+
+
+# The weakest hashing accepted outside tests (OWASP's minimums).
+MIN_SCRYPT_N = 2**17
+MIN_PBKDF2_ITERATIONS = 600_000
+
+
+def _check_password_hashing(method: object, testing: bool) -> None:
+    scrypt = re.fullmatch(r"scrypt:([0-9]+):([0-9]+):([0-9]+)", str(method))
+    pbkdf2 = re.fullmatch(r"pbkdf2:sha(256|512):([0-9]+)", str(method))
+    if not isinstance(method, str) or not (scrypt or pbkdf2):
+        raise ConfigError("PASSWORD_HASH_METHOD must be scrypt:N:r:p or pbkdf2:sha256:ITERATIONS,"
+                          f" not {method!r}")
+    strong = (int(scrypt.group(1)) >= MIN_SCRYPT_N) if scrypt else (
+        int(pbkdf2.group(2)) >= MIN_PBKDF2_ITERATIONS)
+    if not strong and not testing:
+        raise ConfigError(f"PASSWORD_HASH_METHOD {method!r} is too cheap: use at least "
+                          f"scrypt:{MIN_SCRYPT_N}:8:1 or pbkdf2:sha256:{MIN_PBKDF2_ITERATIONS}")

@@ -12,14 +12,17 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
 
 from app import create_app, declaration
-from app.auth import hash_password
 from app.extensions import db
 from app.models import Location, User, Visit
 from tests.html_form import form_values
 
 TEST_DATABASE_URL = os.environ.get("GATEBOOK_TEST_DATABASE_URL", "")
+# Staff passwords are hashed cheaply in tests; tests marked real_password_hashing get the real
+# cost (the configured default), and the tests that assert its parameters use it.
+TEST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 # One schema per test run, so two runs against the same server cannot trip over each other.
 PG_SCHEMA = f"gatebook_test_{os.getpid()}"
 
@@ -72,13 +75,17 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def make_app(tmp_path, database_url):
+def make_app(request, tmp_path, database_url):
     """Build an app on the test database; extra settings override the test defaults."""
     apps = []
+    hashing = ({} if request.node.get_closest_marker("real_password_hashing")
+               else {"PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD})
 
     def factory(**settings):
+        # A served app (TESTING off) accepts only real hashing, like production.
+        cheap = hashing if settings.get("TESTING", True) else {}
         config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
-                  "ORG_NAME": "Phường Tràng Tiền", **settings}
+                  "ORG_NAME": "Phường Tràng Tiền", **cheap, **settings}
         app = create_app(config, instance_path=str(tmp_path / "instance"))
         apps.append(app)
         return app
@@ -205,8 +212,8 @@ RECEPTIONIST_PASSWORD = "lễ-tân-cổng-chính"
 
 @functools.cache
 def password_hash(password: str) -> str:
-    """The real (slow) hash, computed once per password for the whole run."""
-    return hash_password(password)
+    """A stored hash of the password (the cheap test method), made once for the whole run."""
+    return generate_password_hash(password, method=TEST_PASSWORD_HASH_METHOD)
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from html.parser import HTMLParser
 
 
 class _FormReader(HTMLParser):
-    def __init__(self, action_part: str) -> None:
+    def __init__(self, action_part: str, form_id: str | None = None) -> None:
         super().__init__(convert_charrefs=True)
         self.action_part = action_part
+        self.form_id = form_id
         self.inside = False
         self.values: dict[str, str] = {}
         self.labels_for: set[str] = set()
@@ -20,7 +21,8 @@ class _FormReader(HTMLParser):
         if tag == "label" and "for" in a:
             self.labels_for.add(a["for"])
         if tag == "form":
-            self.inside = self.action_part in a.get("action", "")
+            self.inside = (self.action_part in a.get("action", "")
+                           and self.form_id in (None, a.get("id")))
         if not self.inside:
             return
         if tag == "input":
@@ -45,13 +47,13 @@ class _FormReader(HTMLParser):
             self._select = None
 
 
-def read_form(html: str, action_part: str) -> _FormReader:
-    """Parse the form whose action contains `action_part`."""
-    reader = _FormReader(action_part)
+def read_form(html: str, action_part: str, form_id: str | None = None) -> _FormReader:
+    """Parse the form whose action contains `action_part` (and whose id is `form_id`)."""
+    reader = _FormReader(action_part, form_id)
     reader.feed(html)
     return reader
 
 
-def form_values(html: str, action_part: str) -> dict[str, str]:
+def form_values(html: str, action_part: str, form_id: str | None = None) -> dict[str, str]:
     """The values the browser would send for that form, before the user changes anything."""
-    return read_form(html, action_part).values
+    return read_form(html, action_part, form_id).values

@@ -195,15 +195,17 @@ def test_secure_cookies_over_https(make_app, settings):
 def test_guesses_sent_all_at_once_get_no_more_than_five_password_checks(
         app, staff, browser_of, monkeypatch):
     import threading
-    import time
     from concurrent.futures import ThreadPoolExecutor
 
     import app.auth as auth_module
     checks = []
     real_check = auth_module.check_password_hash
+    fifth_check = threading.Event()
 
     def counting_check(*args):
         checks.append(1)
+        if len(checks) >= 5:
+            fifth_check.set()
         return real_check(*args)
 
     monkeypatch.setattr(auth_module, "check_password_hash", counting_check)
@@ -216,7 +218,9 @@ def test_guesses_sent_all_at_once_get_no_more_than_five_password_checks(
             start.wait()
             password = f"guess-number-{n}"
         else:
-            time.sleep(0.15)  # the right password, a moment after the burst began
+            # The right password, once five guesses of the burst are being checked (their
+            # attempts are written down before the check), while the rest may be in flight.
+            fifth_check.wait(timeout=30)
             password = ADMIN_PASSWORD
         return browsers[n].client.post("/login", data={
             "username": "lan", "password": password, "csrf_token": tokens[n]}).status_code

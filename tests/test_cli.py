@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
@@ -58,6 +59,7 @@ def test_locations_lists_every_entry_point_with_its_url(app, runner):
                      f"Cổng sau (deactivated): http://192.168.1.10:5000/c/{tokens[1]}"]
 
 
+@pytest.mark.real_password_hashing
 def test_create_user_reads_the_password_from_stdin(app, runner):
     result = runner.invoke(args=["create-user", "thu", "--role", "receptionist",
                                  "--password-stdin"], input="mật khẩu đủ dài\n")

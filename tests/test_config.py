@@ -17,6 +17,7 @@ def test_defaults(tmp_path):
     assert app.config["RETENTION_DAYS"] == 21
     assert app.config["DEFAULT_LANGUAGE"] == "vi"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/gatebook.sqlite"
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt:131072:8:1"
 
 
 def test_first_start_writes_a_secret_key_and_reuses_it(tmp_path):
@@ -58,6 +59,9 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
     ("RETENTION_DAYS", 0, "RETENTION_DAYS must be a whole number"),
     ("RETENTION_DAYS", "21", "RETENTION_DAYS must be a whole number"),
     ("PUBLIC_URL", "vao.example.vn", "PUBLIC_URL must start with http"),
+    ("PASSWORD_HASH_METHOD", "md5", "PASSWORD_HASH_METHOD must be scrypt:N:r:p"),
+    ("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1", "is too cheap"),
+    ("PASSWORD_HASH_METHOD", "scrypt:16384:8:1", "is too cheap"),
 ])
 def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, name, value, message):
     with pytest.raises(ConfigError, match=message):

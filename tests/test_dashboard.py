@@ -3,14 +3,16 @@ corrections, manual entry with a CCCD scan, auto check-out, the roll call and th
 
 from __future__ import annotations
 
+import html
 import re
-from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 
 from app.extensions import db
 from app.models import Location, Visit, VisitCorrection
 from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
+from tests.html_form import form_values
 
 CCCD = ("001085012345|012345678|Nguyễn Văn An|15031985|Nam|"
         "Số 12 Hàng Bài, Phường Hoàn Kiếm, Hà Nội|20042021")
@@ -417,11 +419,24 @@ def test_after_midnight_the_poll_reloads_the_page(desk, day_of_visits, clock):
     assert 'hx-include="#filters"' in page and "q=" not in _since(page)
 
 
-def test_the_poll_keeps_the_filters_of_the_form(desk, day_of_visits, clock):
-    since = (clock.now - timedelta(minutes=30)).isoformat()
-    html = desk.client.get("/dashboard/changes", query_string={
-        "since": since, "day": "2021-07-14", "q": "mai"}).get_data(as_text=True)
-    assert _names(html.split('id="counters"')[0]) == ["Trần Thị Mai"]
+def test_the_poll_keeps_the_filters_of_the_form(app, desk, day_of_visits, clock):
+    # The receptionist has filtered the list by "mai"; the poller then asks with its own URL
+    # plus every field of the filter form (hx-include), as htmx sends them.
+    page = desk.client.get("/dashboard/", query_string={"q": "mai"}).get_data(as_text=True)
+    poller = re.search(r'id="poller" hx-get="([^"]+)"\s+hx-include="#filters"', page)
+    filters = form_values(page, "/dashboard/", form_id="filters")
+    assert filters["q"] == "mai"
+    clock.advance(seconds=10)
+    Phone(app.test_client()).check_in(full_name="Phạm Thị Hoa", phone="0961234567",
+                                      id_number="")
+    clock.advance(seconds=10)
+    url = html.unescape(poller.group(1))
+    poll = desk.client.get(f"{url}&{urlencode(filters)}").get_data(as_text=True)
+    assert _names(poll.split('id="counters"')[0]) == ["Trần Thị Mai"]
+    # Without the form's fields the same poll would list the newcomer: the form is what
+    # keeps the filter.
+    unfiltered = desk.client.get(url).get_data(as_text=True)
+    assert "Phạm Thị Hoa" in _names(unfiltered.split('id="counters"')[0])
 
 
 def test_a_flagged_visit_committed_late_still_raises_the_alert(app, desk, clock):

@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 
 import openpyxl
 import pytest
+from sqlalchemy import Enum, String
 from werkzeug.http import parse_options_header
 
+from app import export, export_files
 from app.export import HEADER
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, Companion, Location, Visit
 from tests.builders import add_visit, declaration, hanoi, location_id
 from tests.conftest import Phone
 
@@ -183,6 +185,65 @@ def test_every_text_cell_of_the_csv_is_checked(app, admin_client, clock):
     assert visitor["Điểm vào"] == "'=cmd|' /C calc'!A0"
     assert companion["Họ và tên"] == "'=1+1" and companion["Đi cùng với"] == "'-2+3"
     assert visitor["Đi về từ vùng dịch"] == "Có: =evil()"  # starts with "Có", not a formula
+
+
+def _text_columns(model) -> list[tuple[str, int]]:
+    """(attribute, length) of every plain text column of a model (not its named states)."""
+    return [(column.key, column.type.length or 200) for column in model.__table__.columns
+            if isinstance(column.type, String) and not isinstance(column.type, Enum)]
+
+
+def test_no_stored_text_reaches_a_cell_as_a_formula(app, admin_client, clock):
+    # Every text column of the visits, their companions and their entry point holds a
+    # formula; no cell of the export, or of a trace's file, starts like one. A column added
+    # to the files from stored text fails here unless its kind has it neutralised.
+    payload = "=1+2"
+    clock.now = hanoi(14, 12)
+    with app.app_context():
+        place = Location(**{name: payload + str(i) for i, (name, _n) in
+                            enumerate(_text_columns(Location))})
+        people = []
+        for hour in (9, 10):
+            visit = Visit(location=place, checked_in_at=hanoi(14, hour),
+                          changed_at=hanoi(14, hour), birth_year=1990, flagged=False,
+                          declaration=declaration(travel=payload),
+                          **{name: (payload + str(hour) + name)[:length]
+                             for name, length in _text_columns(Visit)})
+            visit.companions = [Companion(birth_year=2015, **{
+                name: payload for name, _length in _text_columns(Companion)})]
+            people.append(visit)
+        db.session.add_all(people)
+        db.session.commit()
+        case_id = people[0].id
+    exported = csv_rows(download(admin_client))
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                      admin_client.get("/admin/trace").get_data(as_text=True)).group(1)
+    traced = csv_rows(admin_client.post("/admin/trace/download", data={
+        "by": "visit", "visit": str(case_id), "minutes": "0", "csrf_token": token,
+        "format": "csv"}))
+    assert len(exported) == 5 and len(traced) == 4  # the contact and both companions
+    for rows in (exported, traced):
+        for row in rows[1:]:
+            for column, value in zip(rows[0], row, strict=True):
+                assert not value.startswith(tuple("=+-@\t\r\n")), (column, value)
+    assert as_dicts(exported)[0]["Họ và tên"] == "'=1+29full_name"
+
+
+@pytest.mark.parametrize("column", export.COLUMNS + export.OVERLAP_COLUMNS,
+                         ids=lambda column: column.header)
+def test_each_column_is_written_as_its_kind_says(column):
+    # A typed value in a column that may hold what someone typed comes out as text; the
+    # columns the application fills itself (numbers, times) are written as they are.
+    columns = export.COLUMNS + export.OVERLAP_COLUMNS
+    row = ["7"] * len(columns)
+    row[columns.index(column)] = "-0912345678"
+    [_header, cells] = list(csv.reader(io.StringIO(
+        b"".join(export_files.csv_chunks(columns, [row])).decode("utf-8-sig"), newline="")))
+    written = cells[columns.index(column)]
+    if column.kind.may_be_typed:
+        assert written == "'-0912345678"
+    else:
+        assert column.kind in (export.Kind.NUMBER, export.Kind.TIME) and written == "-0912345678"
 
 
 @pytest.mark.parametrize("payload", FORMULAS)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import User
-from tests.conftest import RECEPTIONIST_PASSWORD
+from tests.conftest import RECEPTIONIST_PASSWORD, password_hash
+from tests.html_form import form_values
 
 
 def _user(app, name: str) -> User:
@@ -19,11 +22,29 @@ def _flash(response) -> str:
     return response.get_data(as_text=True)
 
 
-def test_the_list_shows_every_account(admin):
+def _accounts_listed(html: str) -> dict[str, tuple[str, str]]:
+    """{user name: (the role its form has selected, the status shown)}, row by row."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    listed = {}
+    for row in body.split("<tr")[1:]:
+        name = re.search(r'<th scope="row">(.*?)</th>', row).group(1)
+        status = re.search(r"<span>(.*?)</span>", row).group(1)
+        listed[name] = (form_values(row, "/role")["role"], status)
+    return listed
+
+
+def test_the_list_shows_every_account(app, admin):
+    with app.app_context():
+        db.session.add(User(username="cu.nhan.vien", role="receptionist", active=False,
+                            password_hash=password_hash(RECEPTIONIST_PASSWORD)))
+        db.session.commit()
     html = admin.client.get("/admin/users").get_data(as_text=True)
-    assert "lan" in html and "thu" in html and "Lễ tân" in html
+    assert _accounts_listed(html) == {"cu.nhan.vien": ("receptionist", "Đã khoá"),
+                                      "lan": ("admin", "Đang hoạt động"),
+                                      "thu": ("receptionist", "Đang hoạt động")}
 
 
+@pytest.mark.real_password_hashing
 def test_add_an_account(app, admin, browser_of):
     form = {"username": "mai.nguyen", "role": "receptionist", "password": "mật-khẩu-mới-1",
             "confirm": "mật-khẩu-mới-1"}
