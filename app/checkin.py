@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import clock
+from . import audit, clock
 from .declaration import is_flagged
 from .extensions import db
 from .models import (
@@ -69,9 +69,21 @@ def details_of(visit: Visit) -> VisitorDetails:
         companions=[(c.full_name, c.birth_year) for c in visit.companions])
 
 
+@dataclass(frozen=True)
+class SlipTimes:
+    """When a visitor entered by staff from a paper slip came and (if written) left."""
+
+    came: datetime
+    left: datetime | None = None
+
+
 def check_in(location: Location, details: VisitorDetails, secret: str,
-             recent_visit_ids: list[int], entered_by: User | None = None) -> CheckInResult:
+             recent_visit_ids: list[int], entered_by: User | None = None,
+             slip: SlipTimes | None = None) -> CheckInResult:
     """Record a visit with its companions in one transaction, unless it is a repeat.
+
+    A visit entered by staff (`entered_by`) is audited in the same transaction; with `slip`,
+    it is a paper slip's, stored with the slip's times.
 
     A repeat is the same form submitted again (same secret), or the same person checking in at
     the same entry point from the same phone within the duplicate window, with the same
@@ -96,15 +108,19 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
             secret = secrets.token_urlsafe(32)
 
     now = clock.utcnow()
+    source = (VisitSource.SELF if entered_by is None
+              else VisitSource.PAPER if slip is not None else VisitSource.STAFF)
     visit = Visit(
-        location=location, checked_in_at=now, arrived_at=arrived_at, changed_at=now,
+        location=location, checked_in_at=slip.came if slip else now, arrived_at=arrived_at,
+        checked_out_at=slip.left if slip else None,
+        checkout_by=CheckoutReason.STAFF if slip and slip.left else None, changed_at=now,
         secret_hash=hash_token(secret),
         full_name=details.full_name, phone=details.phone, birth_year=details.birth_year,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
         province=details.province, ward=details.ward, street=details.street,
         purpose=details.purpose, declaration=details.declaration,
         flagged=is_flagged(details.declaration),
-        source=VisitSource.STAFF if entered_by else VisitSource.SELF, entered_by=entered_by,
+        source=source, entered_by=entered_by,
         companions=[Companion(full_name=name, birth_year=year, position=i)
                     for i, (name, year) in enumerate(details.companions)],
     )
@@ -112,6 +128,10 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     visit.refresh_search_text()
     db.session.add(visit)
     try:
+        if entered_by is not None:
+            db.session.flush()  # the visit's number, for the audit entry
+            audit.record("visit_paper_entry" if slip else "visit_manual_entry",
+                         {"visit": visit.id, "location": location.id}, user=entered_by)
         db.session.commit()
     except IntegrityError:
         # The same form arrived twice at once (PostgreSQL lets both start): keep the first.
@@ -156,15 +176,36 @@ def holds_secret(visit: Visit, secret: str | None) -> bool:
 
 
 def check_out(visit: Visit, by: CheckoutReason) -> datetime:
-    """Close the visit now, once: checking out again keeps the first time."""
+    """Close the visit now, once: checking out again keeps the first time. A check-out at
+    reception is audited."""
     now = clock.utcnow()
-    db.session.execute(
+    closed = db.session.execute(
         update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
         .values(checked_out_at=now, checkout_by=by, changed_at=now)
-    )
+    ).rowcount
+    if closed and by == CheckoutReason.STAFF:
+        audit.record("visit_checkout", {"visit": visit.id})
     db.session.commit()
     db.session.refresh(visit)
     return visit.checked_out_at
+
+
+def undo_check_out(visit: Visit, within: timedelta) -> bool:
+    """Reopen a visit checked out at reception less than `within` ago, if nothing else has
+    happened to it since (a check-out clicked by mistake); audited. Returns whether it was
+    reopened."""
+    now = clock.utcnow()
+    reopened = db.session.execute(
+        update(Visit).where(Visit.id == visit.id, Visit.checkout_by == CheckoutReason.STAFF,
+                            Visit.checked_out_at > now - within,
+                            Visit.changed_at == Visit.checked_out_at)
+        .values(checked_out_at=None, checkout_by=None, changed_at=now)
+    ).rowcount
+    if reopened:
+        audit.record("visit_checkout_undone", {"visit": visit.id})
+    db.session.commit()
+    db.session.refresh(visit)
+    return bool(reopened)
 
 
 def _auto_checkout_moment(day: date) -> datetime:
@@ -225,5 +266,8 @@ def correct_visit(visit: Visit, user: User, full_name: str, phone: str) -> bool:
     if changes:
         visit.changed_at = now
         visit.refresh_search_text()
+        audit.record("visit_correct", {"visit": visit.id,
+                                       "fields": [name for name, _old, _new in changes]},
+                     user=user)
         db.session.commit()
     return bool(changes)
