@@ -227,9 +227,9 @@ def _fill_from_cccd(form: StaffEntryForm) -> bool:
         return False
     form.full_name.data, form.id_number.data = card.full_name, card.id_number
     form.birth_year.data, form.gender.data = str(card.birth_year), card.gender
-    form.street.data = card.address
-    if card.province:
-        form.province.data = card.province
+    if card.place.province:
+        form.province.data = card.place.province
+    form.ward.data, form.street.data = card.place.ward, card.place.street
     form.cccd.data = ""
     return True
 
