@@ -121,3 +121,15 @@ def still_inside() -> list[Visit]:
         select(Visit).where(Visit.checked_out_at.is_(None))
         .options(joinedload(Visit.location), selectinload(Visit.companions))
         .order_by(Visit.location_id, Visit.checked_in_at)))
+
+
+def open_visits_of(phone: str | None, id_number: str | None, day: date) -> list[Visit]:
+    """The day's visits not checked out made with this phone number or ID number: the
+    person may be inside already."""
+    people = [column == value for column, value in ((Visit.phone, phone),
+                                                    (Visit.id_number, id_number)) if value]
+    if not people:
+        return []
+    return list(db.session.scalars(
+        select(Visit).where(_on_day(day), Visit.checked_out_at.is_(None), or_(*people))
+        .options(joinedload(Visit.location)).order_by(Visit.checked_in_at)))

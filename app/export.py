@@ -73,7 +73,8 @@ HEADER = tuple(column.header for column in COLUMNS)
 OVERLAP_COLUMNS: tuple[Column, ...] = (Column("Thời gian trùng (phút)", 12, Kind.NUMBER),
                                        Column("Mã lượt của ca bệnh", 12, Kind.NUMBER))
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
-SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập"}
+SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
+          VisitSource.PAPER: "Phiếu giấy"}
 FLAG = "CẢNH BÁO"
 
 

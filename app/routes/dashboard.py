@@ -1,9 +1,8 @@
-"""The receptionist's dashboard: today's visits live, search, detail, check-out, manual entry."""
+"""The receptionist's dashboard: today's visits live, search, detail, check-out, corrections."""
 
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import date, datetime
 
 from flask import (
@@ -19,16 +18,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from .. import audit, clock, dashboard, locations
-from ..cccd import CCCDError, parse_cccd
-from ..checkin import check_in, check_out, correct_visit
-from ..checkin_forms import MAX_COMPANIONS, declaration_context
+from ..checkin import check_out, correct_visit
+from ..checkin_forms import declaration_context
 from ..dashboard import VisitFilters
-from ..dashboard_forms import CorrectionForm, StaffEntryForm
+from ..dashboard_forms import CorrectionForm
 from ..extensions import db
-from ..models import MAX_ID, CheckoutReason, Location, Visit
+from ..models import MAX_ID, CheckoutReason, Visit
 from ..normalise import parse_day, parse_whole_number
 from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
 
@@ -186,52 +183,6 @@ def correct(visit_id: int):
         flash(_("Saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for(".visit", visit_id=found.id))
     return _visit_page(found, form, 400)
-
-
-@bp.route("/new", methods=["GET", "POST"])
-def new_visit():
-    """Manual entry for a visitor without a smartphone; a CCCD scan fills the identity."""
-    open_locations = locations.listed(active_only=True)
-    form = StaffEntryForm()
-    form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in open_locations]
-    if not form.visit_secret.data:
-        form.visit_secret.data = secrets.token_urlsafe(32)
-    filled = False
-    if request.method == "POST":
-        if form.cccd.data and ("fill_cccd" in request.form or not form.full_name.data):
-            filled = _fill_from_cccd(form)
-        elif "add_companion" in request.form:
-            if len(form.companions) < MAX_COMPANIONS:
-                form.companions.append_entry()
-        elif form.validate():
-            location = db.session.get(Location, form.location_id.data)
-            result = check_in(location, form.details(), form.visit_secret.data, [],
-                              entered_by=current_user)
-            flash(_("%(name)s checked in at %(place)s.", name=result.visit.full_name,
-                    place=location.name), "success")
-            return redirect(url_for(".new_visit", location=location.id))
-    else:
-        form.location_id.data = _id_arg("location") or (
-            open_locations[0].id if open_locations else None)
-    return render_template("dashboard/new.html", form=form, filled=filled,
-                           no_locations=not open_locations, **declaration_context())
-
-
-def _fill_from_cccd(form: StaffEntryForm) -> bool:
-    """Fill the identity from the scanned CCCD text; malformed text fills nothing."""
-    try:
-        card = parse_cccd(form.cccd.data)
-    except CCCDError:
-        form.cccd.errors = [_("This is not the text of a CCCD QR code. Scan the code on the "
-                              "card again, or type the details.")]
-        return False
-    form.full_name.data, form.id_number.data = card.full_name, card.id_number
-    form.birth_year.data, form.gender.data = str(card.birth_year), card.gender
-    if card.place.province:
-        form.province.data = card.place.province
-    form.ward.data, form.street.data = card.place.ward, card.place.street
-    form.cccd.data = ""
-    return True
 
 
 @bp.get("/inside")
