@@ -11,14 +11,52 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from . import clock
 from .extensions import db
-from .models import Visit
-from .normalise import fold_for_search
+from .models import MAX_ID, Visit
+from .normalise import fold_for_search, parse_whole_number
 
 PAGE_SIZE = 50
 # How often an open dashboard asks whether anything changed.
 POLL_SECONDS = 2
 # Transactions that commit out of order (PostgreSQL) are caught by looking back this far.
 CHANGE_OVERLAP = timedelta(seconds=5)
+# A check-out at reception can be undone from the list for this long; the server accepts the
+# undo a little longer, for a slow network.
+UNDO_SECONDS = 10
+UNDO_ACCEPTED = timedelta(seconds=UNDO_SECONDS + 20)
+
+# A place in the list: (check-in time, visit id). The list runs newest first.
+Cursor = tuple[datetime, int]
+_CURSOR = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6})Z/"
+                     r"([0-9]{10})")
+
+
+def cursor(visit: Visit) -> str:
+    """The visit's place in the list as text that sorts as the list does (oldest first as
+    text): its check-in time in UTC to the microsecond, then its number."""
+    return f"{visit.checked_in_at:%Y-%m-%dT%H:%M:%S.%f}Z/{visit.id:010d}"
+
+
+def parse_cursor(text: str | None) -> Cursor | None:
+    """A place in the list written by cursor(), or None if the text is not one."""
+    match = _CURSOR.fullmatch(text or "")
+    if match is None:
+        return None
+    visit_id = parse_whole_number(match.group(2).lstrip("0") or "0", MAX_ID)
+    try:
+        at = datetime.fromisoformat(match.group(1) + "+00:00")
+    except ValueError:
+        return None
+    return (at, visit_id) if visit_id is not None else None
+
+
+def _older_than(place: Cursor):
+    at, visit_id = place
+    return or_(Visit.checked_in_at < at, and_(Visit.checked_in_at == at, Visit.id < visit_id))
+
+
+def _not_older_than(place: Cursor):
+    at, visit_id = place
+    return or_(Visit.checked_in_at > at, and_(Visit.checked_in_at == at, Visit.id >= visit_id))
 
 
 @dataclass(frozen=True)
@@ -54,6 +92,7 @@ class Counters:
     visits: int
     inside: int
     flagged: int
+    undecided: int  # flagged, and the gate has not recorded what it did
 
 
 def _on_day(day: date):
@@ -61,29 +100,40 @@ def _on_day(day: date):
     return and_(Visit.checked_in_at >= start, Visit.checked_in_at < end, Visit.counted())
 
 
-def day_visits(day: date, filters: VisitFilters, before: tuple[datetime, int] | None = None,
+def _with_row_details(statement):
+    """What a row of the list shows besides the visit: entry point, companions, decision."""
+    return statement.options(joinedload(Visit.location), joinedload(Visit.gate_decision),
+                             selectinload(Visit.companions))
+
+
+def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
                limit: int = PAGE_SIZE) -> list[Visit]:
     """The day's visits, newest first, `limit` at a time (older than `before` for "more")."""
     statement = filters.apply(select(Visit).where(_on_day(day)))
     if before is not None:
-        at, visit_id = before
-        statement = statement.where(or_(Visit.checked_in_at < at,
-                                        and_(Visit.checked_in_at == at, Visit.id < visit_id)))
-    statement = (statement.options(joinedload(Visit.location), selectinload(Visit.companions))
-                 .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit))
-    return list(db.session.scalars(statement))
+        statement = statement.where(_older_than(before))
+    return list(db.session.scalars(_with_row_details(statement).order_by(
+        Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit)))
+
+
+def undecided_flagged(day: date):
+    """SQL condition: a flagged visit of the day the gate has not decided about yet."""
+    return and_(Visit.flagged.is_(True), _on_day(day), ~Visit.gate_decision.has())
 
 
 def counters(day: date) -> Counters:
-    """Visits, people inside now (companions too), flagged visits: one pass over the day's
-    counter index."""
-    visits, inside, flagged = db.session.execute(select(
+    """Visits, people inside now (companions too), flagged visits and those of them still
+    waiting for the gate's decision: one pass over the day's counter index (a flagged visit's
+    decision is one look into the decisions' own index)."""
+    waiting = and_(Visit.flagged.is_(True), ~Visit.gate_decision.has())
+    visits, inside, flagged, undecided = db.session.execute(select(
         func.count(),
         func.coalesce(func.sum(case((Visit.checked_out_at.is_(None), Visit.party_size),
                                     else_=0)), 0),
         func.coalesce(func.sum(case((Visit.flagged.is_(True), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
     ).select_from(Visit).where(_on_day(day))).one()
-    return Counters(visits, inside, flagged)
+    return Counters(visits, inside, flagged, undecided)
 
 
 def last_change() -> datetime | None:
@@ -91,13 +141,27 @@ def last_change() -> datetime | None:
     return db.session.scalar(select(func.max(Visit.changed_at)))
 
 
-def changed_since(since: datetime, day: date, filters: VisitFilters) -> list[Visit]:
-    """The day's visits (as filtered) changed after `since` (with the overlap), newest first."""
-    return list(db.session.scalars(
-        filters.apply(select(Visit)).where(_on_day(day),
-                                           Visit.changed_at > since - CHANGE_OVERLAP)
-        .options(joinedload(Visit.location), selectinload(Visit.companions))
+def _changed(since: datetime, floor: Cursor | None):
+    condition = Visit.changed_at > since - CHANGE_OVERLAP
+    return and_(condition, _not_older_than(floor)) if floor is not None else condition
+
+
+def changed_since(since: datetime, day: date, filters: VisitFilters,
+                  floor: Cursor | None = None) -> list[Visit]:
+    """The day's visits (as filtered) changed after `since` (with the overlap), newest first;
+    with `floor`, only those not older than it (the list shows no older ones yet)."""
+    return list(db.session.scalars(_with_row_details(
+        filters.apply(select(Visit)).where(_on_day(day), _changed(since, floor)))
         .order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
+
+
+def changed_ids_since(since: datetime, day: date, floor: Cursor | None = None) -> set[int]:
+    """The ids of every visit of the day changed after `since` (with the overlap), whatever
+    the filters, and replaced declarations too: those not in changed_since() have left the
+    list."""
+    start, end = clock.local_day_bounds(day)
+    return set(db.session.scalars(select(Visit.id).where(
+        Visit.checked_in_at >= start, Visit.checked_in_at < end, _changed(since, floor))))
 
 
 def arrivals_per_hour(day: date) -> list[int]:
