@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import clock
@@ -141,27 +141,40 @@ def last_change() -> datetime | None:
     return db.session.scalar(select(func.max(Visit.changed_at)))
 
 
-def _changed(since: datetime, floor: Cursor | None):
-    condition = Visit.changed_at > since - CHANGE_OVERLAP
+def changed_after(since: datetime) -> list[int]:
+    """The ids of the visits changed after `since` (with the overlap), read from the end of
+    the change index alone: the narrowest start, whatever the planner would guess."""
+    return list(db.session.scalars(select(Visit.id).where(
+        Visit.changed_at > since - CHANGE_OVERLAP)))
+
+
+def _among(ids: list[int], day: date, floor: Cursor | None):
+    """SQL condition: one of these visits (found by their ids, written into the statement so
+    that however many there are, no limit on parameters is met), of the day, and with
+    `floor`, not older than it (the list shows no older ones yet)."""
+    start, end = clock.local_day_bounds(day)
+    condition = and_(Visit.id.in_(bindparam("changed", ids, expanding=True,
+                                            literal_execute=True)),
+                     Visit.checked_in_at >= start, Visit.checked_in_at < end)
     return and_(condition, _not_older_than(floor)) if floor is not None else condition
 
 
-def changed_since(since: datetime, day: date, filters: VisitFilters,
-                  floor: Cursor | None = None) -> list[Visit]:
-    """The day's visits (as filtered) changed after `since` (with the overlap), newest first;
-    with `floor`, only those not older than it (the list shows no older ones yet)."""
+def changed_visits(ids: list[int], day: date, filters: VisitFilters,
+                   floor: Cursor | None = None) -> list[Visit]:
+    """Of these changed visits, the day's that the list (as filtered) shows, newest first."""
+    if not ids:
+        return []
     return list(db.session.scalars(_with_row_details(
-        filters.apply(select(Visit)).where(_on_day(day), _changed(since, floor)))
+        filters.apply(select(Visit)).where(_among(ids, day, floor), Visit.counted()))
         .order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
 
 
-def changed_ids_since(since: datetime, day: date, floor: Cursor | None = None) -> set[int]:
-    """The ids of every visit of the day changed after `since` (with the overlap), whatever
-    the filters, and replaced declarations too: those not in changed_since() have left the
-    list."""
-    start, end = clock.local_day_bounds(day)
-    return set(db.session.scalars(select(Visit.id).where(
-        Visit.checked_in_at >= start, Visit.checked_in_at < end, _changed(since, floor))))
+def changed_of_day(ids: list[int], day: date, floor: Cursor | None = None) -> set[int]:
+    """Of these changed visits, the day's, whatever the filters, replaced declarations too:
+    those not in changed_visits() have left the list."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Visit.id).where(_among(ids, day, floor))))
 
 
 def arrivals_per_hour(day: date) -> list[int]:

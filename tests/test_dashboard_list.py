@@ -13,7 +13,7 @@ from app import dashboard
 from app.extensions import db
 from app.models import Visit
 from tests.builders import hanoi
-from tests.conftest import Phone, csrf_from, visits
+from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
 
 
 @pytest.fixture
@@ -177,3 +177,27 @@ def test_a_page_with_a_filter_polls_with_it_and_its_floor(desk, clock):
     html = desk.client.get("/dashboard/", query_string={"q": "mai"}).get_data(as_text=True)
     assert 'hx-include="#filters, #list-floor, #chart-wanted"' in html
     assert '<div hidden><table><tbody id="incoming"></tbody></table></div>' in html
+
+
+def test_the_poll_finds_what_changed_from_the_change_index(app, clock):
+    from datetime import date
+
+    from tests.test_dashboard import _plans
+    day, since = date(2021, 7, 14), hanoi(14, 9)
+    Phone(app.test_client()).check_in()
+    with app.app_context():
+        floor = dashboard.parse_cursor(dashboard.cursor(db.session.get(Visit, 1)))
+    [ids] = _plans(app, lambda: dashboard.changed_after(since))
+    rows, *_companions = _plans(app, lambda: dashboard.changed_visits(
+        [1, 2, 3], day, dashboard.VisitFilters(query="nguyen"), floor))
+    [of_day] = _plans(app, lambda: dashboard.changed_of_day([1, 2, 3], day, floor))
+    # The narrow start is the end of the change index; then each changed visit by its key.
+    assert "ix_visit_changed_at" in ids
+    if TEST_DATABASE_URL:
+        for plan in (ids, rows, of_day):
+            assert "Seq Scan on visit" not in plan, plan
+        assert "pk_visit" in rows and "pk_visit" in of_day
+    else:
+        for plan in (rows, of_day):
+            assert "SEARCH visit USING INTEGER PRIMARY KEY" in plan, plan
+        assert not any(re.search(r"SCAN visit\b", plan) for plan in (ids, rows, of_day))

@@ -137,11 +137,13 @@ def changes():
         return Response(status=204)
     day, filters = clock.local_today(), _filters()
     floor = dashboard.parse_cursor(request.args.get("floor"))
-    changed = dashboard.changed_since(since, day, filters, floor)
-    gone = dashboard.changed_ids_since(since, day, floor) - {visit.id for visit in changed}
+    changed_ids = dashboard.changed_after(since)
+    changed = dashboard.changed_visits(changed_ids, day, filters, floor)
+    gone = dashboard.changed_of_day(changed_ids, day, floor) - {visit.id for visit in changed}
     # Whatever the list is filtered to, and within the look-back window too: a flagged visit
     # committed late must still alert.
-    flagged = [v for v in dashboard.changed_since(since, day, VisitFilters(flagged_only=True))
+    flagged = [v for v in dashboard.changed_visits(changed_ids, day,
+                                                   VisitFilters(flagged_only=True))
                if v.is_open and v.checked_in_at > since - dashboard.CHANGE_OVERLAP]
     chart = request.args.get("chart") == "1"  # the page shows the chart
     response = make_response(render_template(
