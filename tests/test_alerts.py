@@ -265,7 +265,9 @@ def test_the_panel_and_its_counter_read_indexes(app):
     # The panel reads the day's flagged visits from their own index; the counter counts the
     # undecided ones in its one pass over the day, looking each flagged one up in the
     # decisions' index.
-    assert "ix_visit_flagged_checked_in_at" in panel, panel
+    # PostgreSQL's planner may take either index over the day's range (tiny tables here).
+    assert "ix_visit_flagged_checked_in_at" in panel or (
+        TEST_DATABASE_URL and "ix_visit_checked_in_at_id" in panel), panel
     assert "ix_visit_day_counters" in counts or (
         TEST_DATABASE_URL and "ix_visit_checked_in_at_id" in counts), counts
     for plan in (panel, counts):

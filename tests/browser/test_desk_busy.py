@@ -72,7 +72,8 @@ def _sign_in(browser, live_server, username: str, viewport: dict):
     page.fill("#username", username)
     page.fill("#password", RECEPTIONIST_PASSWORD)
     page.click("button.primary")
-    assert page.url.endswith("/dashboard/")
+    page.wait_for_url("**/dashboard/")
+    page.wait_for_load_state()  # its stylesheets too
     return page
 
 
