@@ -65,8 +65,8 @@ def busy_morning(app, staff, running_clock) -> list[int]:
         return [visit.id for visit in people]
 
 
-def _sign_in(browser, live_server, username: str, viewport: dict):
-    page = browser.new_context(viewport=viewport).new_page()
+def _sign_in(pages, live_server, username: str, viewport: dict):
+    page = pages(viewport=viewport)
     page.on("dialog", lambda dialog: pytest.fail(f"a dialog asked: {dialog.message}"))
     page.goto(f"{live_server}/login")
     page.fill("#username", username)
@@ -97,8 +97,8 @@ def _visible_rows(page) -> int:
                        return box.top >= 0 && box.bottom <= window.innerHeight; }).length""")
 
 
-def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, browser, output_dir):
-    desk = _sign_in(browser, live_server, "thu", {"width": 1366, "height": 768})
+def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, pages, output_dir):
+    desk = _sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
     desk.evaluate("window.loadedAt = performance.timeOrigin")  # to prove there is no reload
     assert len(_row_ids(desk)) == 50
 
@@ -137,7 +137,7 @@ def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, browser, outp
     desk.reload()
     assert desk.locator("#alert-list .alert-item").count() == 5
     assert desk.locator("#counters .waiting dd").inner_text() == "5"
-    other = _sign_in(browser, live_server, SECOND, {"width": 1366, "height": 768})
+    other = _sign_in(pages, live_server, SECOND, {"width": 1366, "height": 768})
     assert other.locator("#alert-list .alert-item").count() == 5
     time.sleep(4)  # two polls later, still all there
     assert other.locator("#alert-list .alert-item").count() == 5
@@ -165,8 +165,8 @@ def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, browser, outp
         assert db.session.scalar(db.select(db.func.count(GateDecision.id))) == 5
 
 
-def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, browser, output_dir):
-    desk = _sign_in(browser, live_server, "thu", {"width": 1366, "height": 768})
+def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, pages, output_dir):
+    desk = _sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
     third = desk.locator("#rows tr[data-key]").nth(2)
     aimed = third.get_attribute("id")
     third.locator("td.name").hover()
@@ -199,10 +199,10 @@ def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, brows
 
 
 def test_a_phone_sized_dashboard_does_not_scroll_sideways(app, busy_morning, live_server,
-                                                          browser, output_dir):
+                                                          pages, output_dir):
     _arrive(app, 1, symptom_cough="yes", **{"companions-0-full_name": "Nguyễn Thị Bé Con Út",
                                              "companions-0-birth_year": "2019"})
-    page = _sign_in(browser, live_server, "thu", {"width": 360, "height": 740})
+    page = _sign_in(pages, live_server, "thu", {"width": 360, "height": 740})
     page.locator("#alert-list .alert-item").wait_for()
     width = page.evaluate("[document.documentElement.scrollWidth, "
                           "document.documentElement.clientWidth]")
@@ -218,10 +218,10 @@ def test_a_phone_sized_dashboard_does_not_scroll_sideways(app, busy_morning, liv
 
 
 def test_a_check_out_from_the_list_asks_nothing_and_can_be_undone(app, busy_morning,
-                                                                   live_server, browser,
+                                                                   live_server, pages,
                                                                    monkeypatch, output_dir):
     monkeypatch.setattr("app.dashboard.UNDO_SECONDS", 3)
-    desk = _sign_in(browser, live_server, "thu", {"width": 1366, "height": 768})
+    desk = _sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
     row = desk.locator("#visit-120")
     row.locator("button:has-text('Ra về')").click()  # a dialog would fail the test
     row.locator("button:has-text('Hoàn tác')").wait_for()

@@ -12,8 +12,8 @@ CCCD = ("001085012345|012345678|Nguyễn Văn An|15031985|Nam|"
         "Thôn 3, Xã Tân Lập, Huyện Đan Phượng, Thành phố Hà Nội|20042021")
 
 
-def _sign_in(browser, live_server, username: str, password: str, width: int = 1366):
-    page = browser.new_context(viewport={"width": width, "height": 768}).new_page()
+def _sign_in(pages, live_server, username: str, password: str, width: int = 1366):
+    page = pages(viewport={"width": width, "height": 768})
     page.goto(f"{live_server}/login")
     page.fill("#username", username)
     page.fill("#password", password)
@@ -27,10 +27,10 @@ def _focused(page) -> str:
     return page.evaluate("() => document.activeElement.id")
 
 
-def test_a_scan_then_the_keyboard(app, staff, clock, live_server, browser, output_dir):
+def test_a_scan_then_the_keyboard(app, staff, clock, live_server, pages, output_dir):
     Phone(app.test_client()).check_in(full_name="Trần Văn Bình", phone="0987654321",
                                       id_number="")
-    page = _sign_in(browser, live_server, "thu", RECEPTIONIST_PASSWORD)
+    page = _sign_in(pages, live_server, "thu", RECEPTIONIST_PASSWORD)
     page.keyboard.press("n")  # the desk's key for manual entry
     page.wait_for_url("**/dashboard/new")
     assert _focused(page) == "cccd"
@@ -60,11 +60,11 @@ def test_a_scan_then_the_keyboard(app, staff, clock, live_server, browser, outpu
                                                               "staff")
 
 
-def test_the_desks_keys(app, staff, clock, live_server, browser):
+def test_the_desks_keys(app, staff, clock, live_server, pages):
     Phone(app.test_client()).check_in()
     Phone(app.test_client()).check_in(full_name="Trần Thị Mai", phone="0987654321",
                                       id_number="")
-    page = _sign_in(browser, live_server, "thu", RECEPTIONIST_PASSWORD)
+    page = _sign_in(pages, live_server, "thu", RECEPTIONIST_PASSWORD)
     assert "Phím tắt:" in page.locator(".shortcuts").inner_text()
     page.keyboard.press("/")
     assert _focused(page) == "q"
@@ -85,8 +85,8 @@ def test_the_desks_keys(app, staff, clock, live_server, browser):
     assert page.locator("h1").inner_text() == "Nhập phiếu giấy"
 
 
-def test_the_blank_slips_print_as_one_a4_sheet(app, staff, live_server, browser, output_dir):
-    page = _sign_in(browser, live_server, "lan", ADMIN_PASSWORD)
+def test_the_blank_slips_print_as_one_a4_sheet(app, staff, live_server, pages, output_dir):
+    page = _sign_in(pages, live_server, "lan", ADMIN_PASSWORD)
     page.goto(f"{live_server}/admin/locations/")
     page.click("text=Phiếu giấy để in")
     page.wait_for_url(re.compile(r".*/dashboard/paper/slip/\d+"))
