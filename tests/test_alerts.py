@@ -276,3 +276,13 @@ def test_the_panel_and_its_counter_read_indexes(app):
             assert "Seq Scan on visit" not in plan and "Seq Scan on gate_decision" not in plan
         else:
             assert not re.search(r"SCAN (visit|gate_decision)\b", plan), plan
+
+
+def test_a_decision_goes_with_its_visit_at_the_end_of_the_retention_period(app, desk, flagged,
+                                                                          clock):
+    from app.retention import purge
+    _decide(desk, flagged[0], decision="medical", temperature="38.5", note="ho khan")
+    clock.advance(days=22)
+    with app.app_context():
+        assert purge() == 3
+        assert db.session.scalar(db.select(db.func.count(GateDecision.id))) == 0
