@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -18,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from .. import alerts, audit, clock, dashboard, locations
 from ..alerts_forms import DecisionForm
@@ -26,12 +28,28 @@ from ..checkin_forms import declaration_context
 from ..dashboard import VisitFilters
 from ..dashboard_forms import CorrectionForm
 from ..extensions import db
-from ..models import MAX_ID, CheckoutReason, Visit
+from ..models import MAX_ID, CheckoutReason, Decision, Visit, VisitSource
 from ..normalise import parse_day, parse_whole_number
+from ..templating import label
 from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 bp.add_app_template_filter(dashboard.cursor, "list_cursor")
+
+
+@bp.app_template_global()
+def desk_words() -> dict:
+    """What every row of the list and every alert repeats (words, the CSRF token), worked
+    out once per request: a busy day's page has dozens of each."""
+    if "desk_words" not in g:
+        g.desk_words = {
+            "check_out": _("Check out"), "undo": _("Undo"), "flagged": _("Flagged"),
+            "auto": _("auto"), "temperature": _("Temperature (°C)"), "note": _("Note"),
+            "decisions": [(decision.value, str(label(decision))) for decision in Decision],
+            "decided": {decision: str(label(decision)) for decision in Decision},
+            "sources": {source: str(label(source)) for source in VisitSource},
+            "csrf": generate_csrf()}
+    return g.desk_words
 
 
 def _day() -> date:
