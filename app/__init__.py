@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, database, errors, jobs, routes, templating
+from . import cli, compression, database, errors, jobs, routes, static_files, templating
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
 from .language import select_locale
@@ -34,7 +34,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     routes.init_app(app)
+    static_files.init_app(app)
     templating.init_app(app)
+    compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)

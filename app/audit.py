@@ -40,6 +40,7 @@ ACTIONS = {
     "location_deactivate": _l("Closed an entry point"),
     "location_reactivate": _l("Reopened an entry point"),
     "location_rotate": _l("Gave an entry point a new QR code"),
+    "settings_change": _l("Changed the notice to visitors"),
     "purge": _l("Deleted visits past the retention period"),
 }
 

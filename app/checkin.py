@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import clock
 from .declaration import is_flagged
@@ -25,6 +26,18 @@ from .models import (
 )
 from .normalise import normalise_phone
 from .tokens import hash_token
+
+# A visitor who checked out by mistake can undo it from the same phone for this long.
+CHECKOUT_UNDO = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CompanionDetails:
+    """Someone checked in with the visitor, with their own answers."""
+
+    full_name: str
+    birth_year: int
+    declaration: dict | None
 
 
 @dataclass
@@ -42,7 +55,7 @@ class VisitorDetails:
     ward: str = ""
     street: str = ""
     purpose: str = ""
-    companions: list[tuple[str, int]] = field(default_factory=list)
+    companions: list[CompanionDetails] = field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +79,8 @@ def details_of(visit: Visit) -> VisitorDetails:
         gender=visit.gender, nationality=visit.nationality, province=visit.province,
         declaration=visit.declaration, id_number=visit.id_number, ward=visit.ward,
         street=visit.street, purpose=visit.purpose,
-        companions=[(c.full_name, c.birth_year) for c in visit.companions])
+        companions=[CompanionDetails(c.full_name, c.birth_year, c.declaration)
+                    for c in visit.companions])
 
 
 def check_in(location: Location, details: VisitorDetails, secret: str,
@@ -103,11 +117,14 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
         province=details.province, ward=details.ward, street=details.street,
         purpose=details.purpose, declaration=details.declaration,
-        flagged=is_flagged(details.declaration),
         source=VisitSource.STAFF if entered_by else VisitSource.SELF, entered_by=entered_by,
-        companions=[Companion(full_name=name, birth_year=year, position=i)
-                    for i, (name, year) in enumerate(details.companions)],
+        companions=[Companion(full_name=c.full_name, birth_year=c.birth_year, position=i,
+                              declaration=c.declaration,
+                              flagged=bool(c.declaration) and is_flagged(c.declaration))
+                    for i, c in enumerate(details.companions)],
     )
+    # The party is flagged when anyone in it declared something.
+    visit.flagged = is_flagged(details.declaration) or any(c.flagged for c in visit.companions)
     visit.party_size = 1 + len(visit.companions)
     visit.refresh_search_text()
     db.session.add(visit)
@@ -143,10 +160,18 @@ def _same_person_recently(location: Location, details: VisitorDetails,
                  if v.phone == details.phone and v.full_name.casefold() == name), None)
 
 
-def recent_open_visit(location: Location, recent_visit_ids: list[int]) -> Visit | None:
-    """This phone's latest open visit at this entry point, if made within the window."""
-    visits = _recent_open_visits(location, recent_visit_ids)
-    return visits[0] if visits else None
+def open_visits_today(visit_secrets: dict[int, str]) -> list[Visit]:
+    """The visits this phone made today (local time), at any entry point, that are still open,
+    newest first: a phone that scans a poster while these are open is on its way out."""
+    if not visit_secrets:
+        return []
+    start, end = clock.local_day_bounds(clock.local_today())
+    visits = db.session.scalars(
+        select(Visit).options(joinedload(Visit.location))
+        .where(Visit.id.in_(list(visit_secrets)), Visit.checked_out_at.is_(None),
+               Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()))
+    return [visit for visit in visits if holds_secret(visit, visit_secrets[visit.id])]
 
 
 def holds_secret(visit: Visit, secret: str | None) -> bool:
@@ -165,6 +190,25 @@ def check_out(visit: Visit, by: CheckoutReason) -> datetime:
     db.session.commit()
     db.session.refresh(visit)
     return visit.checked_out_at
+
+
+def can_undo_check_out(visit: Visit) -> bool:
+    """True for a visit its visitor checked out less than CHECKOUT_UNDO ago."""
+    return (visit.checkout_by == CheckoutReason.VISITOR and visit.checked_out_at is not None
+            and visit.checked_out_at > clock.utcnow() - CHECKOUT_UNDO)
+
+
+def undo_check_out(visit: Visit) -> bool:
+    """Reopen a visit its visitor checked out by mistake, if it is still within CHECKOUT_UNDO
+    (once: another check-out, by staff or the end of the day, is never undone here)."""
+    now = clock.utcnow()
+    reopened = db.session.execute(
+        update(Visit).where(Visit.id == visit.id, Visit.checkout_by == CheckoutReason.VISITOR,
+                            Visit.checked_out_at > now - CHECKOUT_UNDO)
+        .values(checked_out_at=None, checkout_by=None, changed_at=now)).rowcount
+    db.session.commit()
+    db.session.refresh(visit)
+    return bool(reopened)
 
 
 def _auto_checkout_moment(day: date) -> datetime:

@@ -103,6 +103,7 @@ class Visit(db.Model):
     # Every answer as asked, e.g. {"symptoms": {"fever": false, ...}, "exposure": {...},
     # "travel": {"answer": false, "places": ""}}; kept as data so the questions can change.
     declaration: Mapped[dict] = mapped_column(JSON)
+    # Anyone of the party (the visitor or a companion) declared a symptom, contact or travel.
     flagged: Mapped[bool] = mapped_column(default=False)
     source: Mapped[VisitSource] = mapped_column(stored_as_text(VisitSource),
                                                 default=VisitSource.SELF)
@@ -182,6 +183,10 @@ class Companion(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     full_name: Mapped[str] = mapped_column(String(100))
     birth_year: Mapped[int]
+    # The companion's own answers, in the shape of Visit.declaration; None for companions
+    # recorded before companions were asked.
+    declaration: Mapped[dict | None] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(default=False)
 
     visit: Mapped[Visit] = relationship(back_populates="companions")
 
@@ -280,3 +285,12 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_action_at", "action", "at"),
         Index("ix_audit_event_user_id_at", "user_id", "at"),
     )
+
+
+class Setting(db.Model):
+    """A setting an admin changes on the settings page (e.g. the health-measures notice)."""
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2000), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -180,19 +180,20 @@ def test_the_admin_page_lists_and_filters_entries(app, admin, browser_of, staff,
     receptionist.login_receptionist()
     receptionist.client.get(f"/dashboard/visits/{visit}")
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert page.count("Mở lượt vào") >= 3  # two rows, and the action filter's option
-    assert "Đăng nhập" in page and f"visit: {visit}" in page
+    assert page.count("Xem chi tiết lượt vào") >= 3  # two rows, and the action filter's option
+    assert "<td>Đăng nhập thành công</td>" in page and f"visit: {visit}" in page
     by_thu = client.get("/admin/audit", query_string={"user": staff["thu"]}).get_data(
         as_text=True)
     assert "<td>thu</td>" in by_thu and "<td>lan</td>" not in by_thu
     views = client.get("/admin/audit", query_string={"action": "visit_view"}).get_data(
         as_text=True)
-    assert views.count("<td>Mở lượt vào</td>") == 2 and "<td>Đăng nhập</td>" not in views
+    assert views.count("<td>Xem chi tiết lượt vào</td>") == 2
+    assert "<td>Đăng nhập thành công</td>" not in views
     none = client.get("/admin/audit", query_string={"from": "2021-07-15"}).get_data(
         as_text=True)
     assert "Không có mục nào phù hợp." in none
     today = client.get("/admin/audit", query_string={"from": "2021-07-14", "to": "2021-07-14"})
-    assert "<td>Mở lượt vào</td>" in today.get_data(as_text=True)
+    assert "<td>Xem chi tiết lượt vào</td>" in today.get_data(as_text=True)
     bad = client.get("/admin/audit", query_string={"from": "14/07"}).get_data(as_text=True)
     assert "14/07 không phải là ngày" in bad
 
@@ -338,7 +339,7 @@ def test_a_head_request_exports_nothing(app, admin):
     ({"user": "999"}, "Chọn một nhân viên trong danh sách."),
     ({"user": "9" * 5000}, "Chọn một nhân viên trong danh sách."),
     ({"action": "exprot"}, "Chọn một thao tác trong danh sách."),
-    ({"from": "2021-07-15", "to": "2021-07-14"}, "Ngày cuối đứng trước ngày đầu."),
+    ({"from": "2021-07-15", "to": "2021-07-14"}, "Ngày kết thúc phải bằng hoặc sau ngày bắt đầu."),
 ])
 def test_bad_filters_are_explained(app, admin, query, message):
     response = admin.client.get("/admin/audit", query_string=query)

@@ -256,7 +256,7 @@ def test_first_run_link_creates_the_first_admin_once(app, runner, browser_of):
     token = csrf_from(page.get_data(as_text=True))
     mismatch = browser.client.post(path, data={"csrf_token": token, "username": "lan",
                                                "password": "mật-khẩu-dài", "confirm": "khác"})
-    assert "Hai mật khẩu không giống nhau." in mismatch.get_data(as_text=True)
+    assert "Mật khẩu nhập lại không khớp." in mismatch.get_data(as_text=True)
     created = browser.client.post(path, data={"csrf_token": token, "username": "lan",
                                               "password": "mật-khẩu-dài",
                                               "confirm": "mật-khẩu-dài"})

@@ -92,6 +92,6 @@ def test_create_user_refuses_bad_input(app, runner):
     assert spaces.exit_code != 0 and "Tên đăng nhập gồm 2 đến 60" in spaces.output
     assert create("chi").exit_code == 0
     twice = create("CHI")
-    assert twice.exit_code != 0 and "Tên đăng nhập CHI đã có người dùng." in twice.output
+    assert twice.exit_code != 0 and "Tên đăng nhập CHI đã được sử dụng." in twice.output
     with app.app_context():
         assert db.session.scalars(db.select(User.username)).all() == ["chi"]

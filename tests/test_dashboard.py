@@ -36,7 +36,8 @@ def day_of_visits(app, clock):
     clock.advance(minutes=10)
     Phone(app.test_client(), "counter-token-02").check_in(
         full_name="Trần Thị Mai", phone="0987654321", symptom_cough="yes", id_number="",
-        **{"companions-0-full_name": "Đỗ Bé Na", "companions-0-birth_year": "2016"})
+        **{"companions-0-full_name": "Đỗ Bé Na", "companions-0-birth_year": "2016",
+           "companions-0-answer": "none"})
     clock.advance(minutes=10)
     gone = Phone(app.test_client())
     done = gone.check_in(full_name="Lê Văn Cường", phone="0971234567", id_number="")
@@ -182,7 +183,7 @@ def test_another_day_is_read_only(desk, day_of_visits, clock):
     assert "/dashboard/changes" not in html and "/checkout" not in html
     assert _names(desk.client.get("/dashboard/").get_data(as_text=True)) == []
     bad = desk.client.get("/dashboard/?day=14-07-2021").get_data(as_text=True)
-    assert "không phải là một ngày" in bad
+    assert "không phải là ngày hợp lệ" in bad
 
 
 def test_arrivals_per_hour_chart(desk, day_of_visits):
@@ -192,7 +193,7 @@ def test_arrivals_per_hour_chart(desk, day_of_visits):
 
 def test_still_inside_roll_call_counts_companions(desk, day_of_visits):
     html = desk.client.get("/dashboard/inside").get_data(as_text=True)
-    assert "Còn bên trong: 3 người" in html
+    assert "Còn ở bên trong: 3 người" in html
     assert "Đỗ Bé Na" in html and "Lê Văn Cường" not in html
 
 
@@ -226,7 +227,7 @@ def test_a_cccd_scan_fills_the_identity(desk):
     assert (filled["full_name"], filled["id_number"], filled["birth_year"], filled["gender"],
             filled["province"]) == ("Nguyễn Văn An", "001085012345", "1985", "male", "Hà Nội")
     assert filled["street"] == "Số 12 Hàng Bài, Phường Hoàn Kiếm, Hà Nội"
-    assert "Đã điền từ CCCD" in html
+    assert "Đã điền thông tin từ CCCD" in html
 
 
 @pytest.mark.parametrize("scan", ["001085012345|Nguyễn Văn An", "garbage", CCCD.replace("Nam", "X"),

@@ -37,7 +37,7 @@ def test_add_two_entry_points_and_see_them_listed(app, admin):
 
 
 @pytest.mark.parametrize(("name", "message"), [("   ", "Nhập tên điểm vào."),
-                                               ("X" * 101, "Tối đa 100 ký tự.")])
+                                               ("X" * 101, "Nhập tối đa 100 ký tự.")])
 def test_a_bad_name_is_refused(app, admin, name, message):
     response = admin.post("/admin/locations/", {"name": name}, page="/admin/locations/")
     assert response.status_code == 400 and message in response.get_data(as_text=True)
@@ -125,7 +125,9 @@ def test_the_poster_page(app, admin):
     html = admin.client.get(f"/admin/locations/{location.id}/poster").get_data(as_text=True)
     assert "Phường Tràng Tiền" in html  # the organisation
     assert '<h1 class="place">Cổng chính</h1>' in html
-    assert "Quét mã QR để khai báo y tế khi ra vào" in html
+    assert "Quét mã QR để khai báo y tế khi vào" in html
+    assert "Khi ra về, quét lại mã này và bấm" in html  # leaving is a scan and a tap
+    assert "Thông điệp 5K" in html and "The 5K message" in html  # the health notice
     assert "lưu 21 ngày" in html
     assert f'<span class="url">http://localhost/c/{location.token}</span>' in html
     assert f'src="/admin/locations/{location.id}/qr.svg"' in html

@@ -21,7 +21,8 @@ def _count(app, model) -> int:
 
 def test_present_at_day_20_gone_at_day_21(app, runner, clock):
     Phone(app.test_client()).check_in(**{"companions-0-full_name": "Bé Na",
-                                         "companions-0-birth_year": "2016"})
+                                         "companions-0-birth_year": "2016",
+                                         "companions-0-answer": "none"})
     clock.advance(days=20, hours=23, minutes=59)
     assert runner.invoke(args=["purge"]).output.strip() == "Deleted 0 visits older than 21 days."
     assert len(visits(app)) == 1

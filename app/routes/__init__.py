@@ -6,7 +6,17 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from ..models import MAX_ID
-from . import audit, checkin, dashboard, export, language, locations, staff, tracing
+from . import (
+    audit,
+    checkin,
+    dashboard,
+    export,
+    language,
+    locations,
+    settings,
+    staff,
+    tracing,
+)
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -20,5 +30,6 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Register the id converter and every area's blueprint (sign-in has its own init_app)."""
     app.url_map.converters["id"] = DatabaseIdConverter
-    for area in (checkin, language, dashboard, staff, audit, locations, export, tracing):
+    for area in (checkin, language, dashboard, staff, audit, locations, export, tracing,
+                 settings):
         app.register_blueprint(area.bp)

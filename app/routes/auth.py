@@ -30,7 +30,7 @@ bp = Blueprint("auth", __name__)
 # Staff endpoints a signed-out browser may open; every other staff page needs a sign-in.
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
 # Blueprints whose pages are for admins only.
-ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing"})
+ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing", "settings"})
 PUBLIC_BLUEPRINTS = frozenset({"checkin", "language"})
 
 

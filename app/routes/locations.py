@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import audit, locations, posters
+from .. import audit, locations, posters, settings
 from ..extensions import db
 from ..form_fields import ActionForm
 from ..location_forms import LocationNameForm
@@ -121,14 +121,15 @@ def poster(location_id: int):
     for lang in ("vi", "en"):
         with force_locale(lang):
             texts[lang] = {
-                "scan": _("Scan the QR code to declare your health when entering or leaving"),
+                "scan": _("Scan the QR code to declare your health when you come in"),
+                "leave": _("When you leave, scan it again and tap Leave."),
                 "retention": _("Your declaration is kept for %(days)d days for contact tracing, "
                                "then deleted.", days=days),
                 "no_phone": _("No smartphone? Ask the staff at the entrance."),
                 "type": _("Or type this address:"),
             }
     return render_template("locations/poster.html", location=location, url=_url(location),
-                           texts=texts,
+                           texts=texts, notices=settings.health_notices(),
                            public_url_missing=not current_app.config["PUBLIC_URL"])
 
 
