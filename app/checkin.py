@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from . import clock
+from .database import write_transaction
 from .declaration import is_flagged
 from .extensions import db
 from .models import (
@@ -91,8 +92,14 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     the same entry point from the same phone within the duplicate window, with the same
     answers: it shows the visit already stored. With different answers it is a correction:
     the new answers are recorded as a new visit and the earlier one is closed as replaced,
-    so no answer ever given is lost.
+    so no answer ever given is lost. Only these reads and the write hold the write lock.
     """
+    with write_transaction():
+        return _check_in(location, details, secret, recent_visit_ids, entered_by)
+
+
+def _check_in(location: Location, details: VisitorDetails, secret: str,
+              recent_visit_ids: list[int], entered_by: User | None) -> CheckInResult:
     previous = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
     if previous is None:
         previous = _same_person_recently(location, details, recent_visit_ids)
@@ -183,11 +190,11 @@ def holds_secret(visit: Visit, secret: str | None) -> bool:
 def check_out(visit: Visit, by: CheckoutReason) -> datetime:
     """Close the visit now, once: checking out again keeps the first time."""
     now = clock.utcnow()
-    db.session.execute(
-        update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
-        .values(checked_out_at=now, checkout_by=by, changed_at=now)
-    )
-    db.session.commit()
+    with write_transaction():
+        db.session.execute(
+            update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
+            .values(checked_out_at=now, checkout_by=by, changed_at=now)
+        )
     db.session.refresh(visit)
     return visit.checked_out_at
 
@@ -202,11 +209,12 @@ def undo_check_out(visit: Visit) -> bool:
     """Reopen a visit its visitor checked out by mistake, if it is still within CHECKOUT_UNDO
     (once: another check-out, by staff or the end of the day, is never undone here)."""
     now = clock.utcnow()
-    reopened = db.session.execute(
-        update(Visit).where(Visit.id == visit.id, Visit.checkout_by == CheckoutReason.VISITOR,
-                            Visit.checked_out_at > now - CHECKOUT_UNDO)
-        .values(checked_out_at=None, checkout_by=None, changed_at=now)).rowcount
-    db.session.commit()
+    with write_transaction():
+        reopened = db.session.execute(
+            update(Visit).where(Visit.id == visit.id,
+                                Visit.checkout_by == CheckoutReason.VISITOR,
+                                Visit.checked_out_at > now - CHECKOUT_UNDO)
+            .values(checked_out_at=None, checkout_by=None, changed_at=now)).rowcount
     db.session.refresh(visit)
     return bool(reopened)
 

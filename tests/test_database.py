@@ -85,27 +85,93 @@ def test_sqlite_connections_use_wal_foreign_keys_full_sync_and_a_busy_timeout(ap
         assert pragma("busy_timeout") == app.config["SQLITE_BUSY_TIMEOUT_MS"]
 
 
-@sqlite_only
-def test_posts_lock_for_writing_up_front_and_pages_only_read(app):
+def _statements(app, work) -> list[str]:
+    """Every SQL statement `work` sends, in order (SQLite)."""
     from sqlalchemy import event
-    begins = []
+    sent = []
     with app.app_context():
         engine = db.engine
 
     def record(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
+        sent.append(" ".join(statement.split()))
 
-    event.listen(engine, "before_cursor_execute", record)
+    def commit(conn):
+        sent.append("COMMIT")
+
+    def rollback(conn):
+        sent.append("ROLLBACK")
+
+    listeners = [("before_cursor_execute", record), ("commit", commit), ("rollback", rollback)]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
     try:
-        phone = Phone(app.test_client())
-        hidden = phone.hidden_fields()  # opening the form
-        assert begins and set(begins) == {"BEGIN"}
-        begins.clear()
-        phone.submit(VALID_VISITOR, hidden)
-        assert begins and set(begins) == {"BEGIN IMMEDIATE"}
+        work()
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+    return sent
+
+
+def _write_transactions(sent: list[str]) -> list[list[str]]:
+    """The statements of each transaction that held the write lock (BEGIN IMMEDIATE...)."""
+    found, current = [], None
+    for statement in sent:
+        if statement == "BEGIN IMMEDIATE":
+            current = []
+        elif statement in ("COMMIT", "ROLLBACK") and current is not None:
+            found.append(current)
+            current = None
+        elif current is not None:
+            current.append(statement)
+    return found
+
+
+@sqlite_only
+def test_a_check_in_holds_the_write_lock_for_its_own_reads_and_writes_only(app):
+    phone = Phone(app.test_client())
+    hidden = {}
+    opened = _statements(app, lambda: hidden.update(phone.hidden_fields()))
+    assert "BEGIN IMMEDIATE" not in opened  # opening the form only reads
+    sent = _statements(app, lambda: phone.submit(
+        {**VALID_VISITOR, "companions-0-full_name": "Bé Na", "companions-0-birth_year": "2016",
+         "companions-0-answer": "none"}, hidden))
+    [write] = _write_transactions(sent)
+    # The entry point was looked up before, in a plain read transaction...
+    lookup = next(i for i, s in enumerate(sent) if "FROM location" in s)
+    assert sent.index("BEGIN") < lookup < sent.index("BEGIN IMMEDIATE")
+    # ...and the write lock covers nothing but the check-in: its duplicate checks and inserts.
+    assert write, "the check-in wrote inside the write transaction"
+    for statement in write:
+        assert statement.startswith(("SELECT visit.", "INSERT INTO visit ",
+                                     "INSERT INTO companion ")), statement
+    assert any(s.startswith("INSERT INTO visit ") for s in write)
+    assert any(s.startswith("INSERT INTO companion ") for s in write)
+
+
+@sqlite_only
+def test_a_form_sent_with_a_mistake_is_shown_again_without_the_write_lock(app):
+    phone = Phone(app.test_client())
+    hidden = phone.hidden_fields()
+    sent = _statements(app, lambda: phone.submit({**VALID_VISITOR, "phone": "123"}, hidden))
+    assert "BEGIN" in sent and "BEGIN IMMEDIATE" not in sent
+    assert visits(app) == []
+
+
+@sqlite_only
+def test_staff_changes_still_lock_up_front(app, admin):
+    visit_id = None
+
+    def check_in_and_correct():
+        nonlocal visit_id
+        Phone(app.test_client()).check_in()
+        visit_id = visits(app)[0].id
+
+    check_in_and_correct()
+    page = f"/dashboard/visits/{visit_id}"
+    sent = _statements(app, lambda: admin.post(f"{page}/correct", {
+        "full_name": "Nguyễn Văn Ân", "phone": "0912345678"}, page=page))
+    posted = sent[sent.index("BEGIN IMMEDIATE"):]
+    assert posted and "BEGIN" not in posted[1:3]
 
 
 @sqlite_only
