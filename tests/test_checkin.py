@@ -403,3 +403,29 @@ def test_a_closed_entry_point_still_shows_its_visitors_their_visit(app, phone):
     page = phone.client.get(done_url).get_data(as_text=True)
     assert "Nguyễn Văn An" in page and "Ra về" in page
     assert "Khai báo cho người khác" not in page
+
+
+def test_each_phone_gets_its_own_token_and_secret_in_the_same_blank_form(app, phone):
+    # The blank form is rendered once and copied: the copies must differ where they must.
+    other = Phone(app.test_client())
+    mine = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
+    theirs = form_values(other.open_form().get_data(as_text=True), other.form_url)
+    again = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
+    assert mine["visit_secret"] != theirs["visit_secret"] != again["visit_secret"]
+    assert mine["csrf_token"] != theirs["csrf_token"]
+    assert "MARK" not in mine["csrf_token"] + mine["visit_secret"]
+    # What one visitor typed (a form sent with a mistake) never reaches another's blank form.
+    phone.check_in(full_name="Người Bí Mật", phone="123")
+    assert "Người Bí Mật" not in other.open_form().get_data(as_text=True)
+    # A copy still works: its token and secret are accepted.
+    assert other.submit(VALID_VISITOR, theirs).status_code == 302
+
+
+def test_the_blank_form_follows_a_renamed_entry_point(app, phone):
+    assert "Cổng chính" in phone.open_form().get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(db.update(Location).values(name="Cổng số 2"))
+        db.session.commit()
+    html = phone.open_form().get_data(as_text=True)
+    assert "Cổng số 2" in html and "Cổng chính" not in html
+

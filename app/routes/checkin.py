@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import OrderedDict
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 
 from .. import settings
 from ..checkin import (
@@ -24,6 +35,7 @@ from ..checkin_forms import (
     declaration_context,
     one_tap_form,
 )
+from ..database import writes_late
 from ..extensions import csrf, db
 from ..locations import find_by_token
 from ..models import CheckoutReason, Location, Visit
@@ -69,6 +81,7 @@ def _consented(remembered: Remembered | None) -> bool:
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, to keep the visitor's input when it has expired
+@writes_late
 def form_page(token: str):
     """The check-in: a phone already inside is offered Ra về; a remembered visitor the
     one-tap check-in; anyone else (or someone else, with ?new=1) the form. A valid post
@@ -109,11 +122,42 @@ def _first_page(location: Location, visit_secrets: dict[int, str],
                                    form=CheckOutForm(), notice=settings.health_notice())
         if _consented(remembered) and "full" not in request.args:
             return _one_tap_page(location, remembered)
-    mine = remembered is not None and not for_other
-    form = CheckInForm(data=remembered.identity if mine else None)
-    form.remember.data = mine
-    form.consent.data = mine and _consented(remembered)
-    return _form(location, form, remembered, for_other=for_other)
+    if remembered is None or for_other:
+        return _blank_form(location, for_other)
+    form = CheckInForm(data=remembered.identity)
+    form.remember.data = True
+    form.consent.data = _consented(remembered)
+    return _form(location, form, remembered)
+
+
+# The blank form is the page nearly every scan opens: it is rendered once per entry point,
+# language and settings, and each visitor's CSRF token and visit secret are put into the copy.
+_CSRF_MARK, _SECRET_MARK = "GATEBOOK-CSRF-TOKEN-MARK", "GATEBOOK-VISIT-SECRET-MARK"
+BLANK_FORMS_KEPT = 64
+
+
+def _blank_form(location: Location, for_other: bool) -> str:
+    """The empty check-in form for this entry point, with this phone's token and secret."""
+    form = CheckInForm(formdata=None)
+    token = form.csrf_token.current_token
+    notice = settings.health_notice()
+    config = current_app.config
+    key = (str(get_locale()), location.id, location.name, location.token, for_other, notice,
+           request.full_path, config["ORG_NAME"], config["RETENTION_DAYS"],
+           config["REQUIRE_ID_NUMBER"])
+    kept: OrderedDict = current_app.extensions.setdefault("gatebook_blank_forms", OrderedDict())
+    html = kept.get(key)
+    if html is None:
+        form.csrf_token.current_token = _CSRF_MARK
+        form.visit_secret.data = _SECRET_MARK
+        html = render_template(
+            "checkin/form.html", form=form, location=location, remembered=None,
+            for_other=for_other, consent_changed=False, stale_form=False, notice=notice,
+            **declaration_context())
+        kept[key] = html
+        while len(kept) > BLANK_FORMS_KEPT:
+            kept.popitem(last=False)
+    return html.replace(_CSRF_MARK, token).replace(_SECRET_MARK, _new_secret())
 
 
 def _with_secret(form: CheckInForm) -> CheckInForm:
@@ -182,6 +226,7 @@ def done(visit_id: int):
 
 @bp.post("/v/<id:visit_id>/checkout")
 @csrf.exempt  # checked below, so a page left open all day gets a second tap, not an error page
+@writes_late
 def checkout(visit_id: int):
     """Check the visit out (once; again changes nothing) and show the confirmation."""
     visit = _own_visit(visit_id)
@@ -194,6 +239,7 @@ def checkout(visit_id: int):
 
 @bp.post("/v/<id:visit_id>/still-here")
 @csrf.exempt  # checked below, as for the check-out
+@writes_late
 def still_here(visit_id: int):
     """Undo a check-out made by mistake on this phone, within a minute of it."""
     visit = _own_visit(visit_id)
