@@ -41,6 +41,14 @@ ACTIONS = {
     "location_reactivate": _l("Reopened an entry point"),
     "location_rotate": _l("Gave an entry point a new QR code"),
     "settings_change": _l("Changed the notice to visitors"),
+    "employee_create": _l("Added an employee"),
+    "employee_update": _l("Changed an employee's entry"),
+    "employee_deactivate": _l("Deactivated an employee"),
+    "employee_reactivate": _l("Reactivated an employee"),
+    "employee_import": _l("Imported the employee register"),
+    "employee_sheet": _l("Printed enrolment codes"),
+    "employee_device_revoke": _l("Revoked an employee's phone"),
+    "employee_enrol": _l("An employee's phone was enrolled"),
     "purge": _l("Deleted visits past the retention period"),
 }
 

@@ -19,6 +19,7 @@ from .extensions import db
 from .models import (
     CheckoutReason,
     Companion,
+    Employee,
     Location,
     User,
     Visit,
@@ -47,7 +48,7 @@ class VisitorDetails:
 
     full_name: str
     phone: str
-    birth_year: int
+    birth_year: int | None
     gender: str
     nationality: str
     province: str
@@ -57,6 +58,18 @@ class VisitorDetails:
     street: str = ""
     purpose: str = ""
     companions: list[CompanionDetails] = field(default_factory=list)
+    # An employee's check-in: who, from the register.
+    employee_id: int | None = None
+    employee_code: str | None = None
+    department: str = ""
+
+
+def employee_details(employee: Employee, declaration: dict) -> VisitorDetails:
+    """An enrolled employee's check-in: who they are comes from the register, never typed."""
+    return VisitorDetails(
+        full_name=employee.full_name, phone=employee.phone, birth_year=None, gender="",
+        nationality="", province="", declaration=declaration, id_number=employee.id_number,
+        employee_id=employee.id, employee_code=employee.code, department=employee.department)
 
 
 @dataclass
@@ -81,7 +94,9 @@ def details_of(visit: Visit) -> VisitorDetails:
         declaration=visit.declaration, id_number=visit.id_number, ward=visit.ward,
         street=visit.street, purpose=visit.purpose,
         companions=[CompanionDetails(c.full_name, c.birth_year, c.declaration)
-                    for c in visit.companions])
+                    for c in visit.companions],
+        employee_id=visit.employee_id, employee_code=visit.employee_code,
+        department=visit.department)
 
 
 def check_in(location: Location, details: VisitorDetails, secret: str,
@@ -124,6 +139,8 @@ def _check_in(location: Location, details: VisitorDetails, secret: str,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
         province=details.province, ward=details.ward, street=details.street,
         purpose=details.purpose, declaration=details.declaration,
+        employee_id=details.employee_id, employee_code=details.employee_code,
+        department=details.department,
         source=VisitSource.STAFF if entered_by else VisitSource.SELF, entered_by=entered_by,
         companions=[Companion(full_name=c.full_name, birth_year=c.birth_year, position=i,
                               declaration=c.declaration,

@@ -16,7 +16,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -39,11 +38,10 @@ from .declaration import (
     answered_yes,
     no_answers,
 )
+from .declaration_forms import DeclarationForm
 from .form_fields import plain_text, text, valid_birth_year, valid_id_number, valid_phone
 from .normalise import normalise_id_number, normalise_phone
 
-YES, NO = "yes", "no"
-YES_NO = [SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))]
 MAX_COMPANIONS = 10
 # The identity fields: the only ones "remember me on this phone" keeps.
 IDENTITY_FIELDS = ("full_name", "phone", "birth_year", "gender", "id_number", "nationality",
@@ -124,12 +122,8 @@ class CompanionForm(Form):
         return CompanionDetails(self.full_name.data, int(self.birth_year.data), declaration)
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(DeclarationForm):
     """Identity, this visit, the health declaration, and the two commitments."""
-
-    class Meta:
-        # A form left open this long on a phone gets a fresh token on submit (input kept).
-        csrf_time_limit = 3600
 
     full_name = text(_l("Full name"), 100, InputRequired(_l("Enter your full name.")), plain_text)
     phone = text(_l("Phone number"), 30, InputRequired(_l("Enter your phone number.")), valid_phone)
@@ -154,61 +148,24 @@ class CheckInForm(FlaskForm):
 
     companions = FieldList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
 
-    none_of_these = BooleanField(_l("I have none of the symptoms, contacts or travel below"))
-    travel_places = text(_l("Which places?"), 200, plain_text)
-
     remember = BooleanField(_l("Remember my details on this phone"))
-    confirm_true = BooleanField(
-        _l("I confirm that the information above is true. A false declaration is an offence."),
-        [InputRequired(_l("Please confirm that the information is true."))])
     consent = BooleanField(validators=[InputRequired(_l("Please give your consent to check in."))])
-    # The per-visit secret: generated with the blank form, held by the phone after check-in.
-    visit_secret = HiddenField()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.companions_error: str | None = None
-        # One message for the questions left unanswered, rather than one per question.
-        self.declaration_error: str | None = None
-        self.unanswered: set[str] = set()
         self.consent.label.text = consent_text()
 
-    def declaration_fields(self) -> list[RadioField]:
-        """Every yes/no question of the declaration, in the order asked."""
-        return [self[f"symptom_{q.key}"] for q in SYMPTOMS] + \
-               [self[f"exposure_{q.key}"] for q in EXPOSURES] + [self["travel"]]
-
     def validate(self, extra_validators=None) -> bool:
-        """Field rules, then the declaration: every question answered, or "none of these"."""
+        """The declaration's rules, then the ID number if required and the companions."""
         ok = super().validate(extra_validators)
         if current_app.config["REQUIRE_ID_NUMBER"] and not self.id_number.data:
             self.id_number.errors.append(_("Enter your ID number."))
-            ok = False
-        questions = self.declaration_fields()
-        for field in questions:
-            if field.data not in (None, "", YES, NO):
-                field.errors.append(_("Choose Yes or No."))
-                ok = False
-        self.unanswered = {field.name for field in questions
-                           if not field.data and not self.none_of_these.data}
-        self.declaration_error = None
-        if self.unanswered:
-            self.declaration_error = _(
-                "Answer Yes or No to each question marked in red, or tick \"I have none of the "
-                "symptoms, contacts or travel below\" at the top.")
-            ok = False
-        if self.none_of_these.data and any(field.data == YES for field in questions):
-            self.none_of_these.errors.append(
-                _("You ticked \"none\" but answered Yes to a question. "
-                  "Untick it or change the answer."))
             ok = False
         self.companions_error = None
         if self._companion_rows_sent() > MAX_COMPANIONS:
             self.companions_error = _("At most %(n)d people can be checked in with you.",
                                       n=MAX_COMPANIONS)
-            ok = False
-        if self.answer(self.travel) and not self.travel_places.data:
-            self.travel_places.errors.append(_("Tell us which places you have been to."))
             ok = False
         return ok
 
@@ -217,21 +174,6 @@ class CheckInForm(FlaskForm):
         rows = {key.split("-")[1] for key in request.form
                 if key.startswith("companions-") and key.count("-") >= 2}
         return len(rows)
-
-    @staticmethod
-    def answer(field: RadioField) -> bool:
-        """True for Yes (validation has made sure each question is answered, or "none of
-        these" ticked, which answers No to the unanswered ones)."""
-        return field.data == YES
-
-    def declaration(self) -> dict:
-        """The answers as stored with the visit."""
-        return {
-            "symptoms": {q.key: self.answer(self[f"symptom_{q.key}"]) for q in SYMPTOMS},
-            "exposure": {q.key: self.answer(self[f"exposure_{q.key}"]) for q in EXPOSURES},
-            "travel": {"answer": self.answer(self.travel),
-                       "places": self.travel_places.data if self.answer(self.travel) else ""},
-        }
 
     def details(self) -> VisitorDetails:
         """The validated answers in their stored form."""
@@ -277,14 +219,3 @@ class CheckOutForm(FlaskForm):
 
     class Meta:
         csrf_time_limit = None
-
-
-def _yes_no(label: str) -> RadioField:
-    return RadioField(label, choices=YES_NO, validate_choice=False)
-
-
-for _question in SYMPTOMS:
-    setattr(CheckInForm, f"symptom_{_question.key}", _yes_no(_question.label))
-for _question in EXPOSURES:
-    setattr(CheckInForm, f"exposure_{_question.key}", _yes_no(_question.label))
-CheckInForm.travel = _yes_no(TRAVEL.label)

@@ -91,8 +91,9 @@ class Visit(db.Model):
 
     full_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(10))  # national form: 0 + 9 digits
-    birth_year: Mapped[int]
-    gender: Mapped[str] = mapped_column(String(10))  # male | female | other
+    # Not known for an employee (the register holds name, code, department, phone only).
+    birth_year: Mapped[int | None]
+    gender: Mapped[str] = mapped_column(String(10))  # male | female | other; "" if not known
     id_number: Mapped[str | None] = mapped_column(String(20))
     nationality: Mapped[str] = mapped_column(String(60))
     province: Mapped[str] = mapped_column(String(60))
@@ -118,6 +119,12 @@ class Visit(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The visitor and their companions: the people this visit brought in.
     party_size: Mapped[int] = mapped_column(default=1)
+    # An employee's visit: who (while the register keeps them), and their code and department
+    # as they were that day.
+    employee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employee.id", ondelete="SET NULL"), index=True)
+    employee_code: Mapped[str | None] = mapped_column(String(30))
+    department: Mapped[str] = mapped_column(String(100), default="")
 
     location: Mapped[Location] = relationship(back_populates="visits")
     entered_by: Mapped[User | None] = relationship()
@@ -142,13 +149,19 @@ class Visit(db.Model):
     def refresh_search_text(self) -> None:
         """Recompute search_text after the name, phone, ID number or companions change."""
         names = [self.full_name, *(c.full_name for c in self.companions)]
+        code = [self.employee_code] if self.employee_code else []
         self.search_text = " | ".join(fold_for_search(part) for part in
-                                      [self.phone, self.id_number or "", *names])[:600]
+                                      [self.phone, self.id_number or "", *names, *code])[:600]
 
     @property
     def is_open(self) -> bool:
         """True while the visitor has not checked out."""
         return self.checked_out_at is None
+
+    @property
+    def is_employee(self) -> bool:
+        """True for a visit made by one of the organisation's own employees."""
+        return self.employee_code is not None
 
     @property
     def is_replaced(self) -> bool:
@@ -294,3 +307,48 @@ class Setting(db.Model):
     value: Mapped[str] = mapped_column(String(2000), default="")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class Employee(db.Model):
+    """One of the organisation's own staff or workers, in the register an admin keeps."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)  # mã nhân viên
+    full_name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(100), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(10))  # national form, as for visitors
+    id_number: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())
+    # When the employee left: the entry is deleted once the retention period has passed.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    devices: Mapped[list[EmployeeDevice]] = relationship(
+        back_populates="employee", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="EmployeeDevice.created_at")
+
+
+class EmployeeDevice(db.Model):
+    """A phone enrolled for an employee: it keeps a long-lived token, the server its hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id", ondelete="CASCADE"),
+                                             index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    employee: Mapped[Employee] = relationship(back_populates="devices")
+
+
+class EnrolmentCode(db.Model):
+    """A personal QR code on an enrolment sheet: used once, within its days (hash only)."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id", ondelete="CASCADE"),
+                                             index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    employee: Mapped[Employee] = relationship()
+

@@ -10,6 +10,8 @@ from . import (
     audit,
     checkin,
     dashboard,
+    employees,
+    enrolment,
     export,
     language,
     locations,
@@ -30,6 +32,6 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Register the id converter and every area's blueprint (sign-in has its own init_app)."""
     app.url_map.converters["id"] = DatabaseIdConverter
-    for area in (checkin, language, dashboard, staff, audit, locations, export, tracing,
-                 settings):
+    for area in (checkin, enrolment, language, dashboard, staff, audit, locations, export,
+                 tracing, settings, employees):
         app.register_blueprint(area.bp)

@@ -30,8 +30,9 @@ bp = Blueprint("auth", __name__)
 # Staff endpoints a signed-out browser may open; every other staff page needs a sign-in.
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
 # Blueprints whose pages are for admins only.
-ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing", "settings"})
-PUBLIC_BLUEPRINTS = frozenset({"checkin", "language"})
+ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing", "settings",
+                              "employees"})
+PUBLIC_BLUEPRINTS = frozenset({"checkin", "enrolment", "language"})
 
 
 def _begin(user) -> None:

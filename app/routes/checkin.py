@@ -17,12 +17,14 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from werkzeug.datastructures import MultiDict
 
-from .. import settings
+from .. import enrolment, settings
 from ..checkin import (
     can_undo_check_out,
     check_in,
     check_out,
+    employee_details,
     holds_secret,
     open_visits_today,
     undo_check_out,
@@ -36,9 +38,10 @@ from ..checkin_forms import (
     one_tap_form,
 )
 from ..database import writes_late
+from ..enrolment_forms import EmployeeDeclarationForm
 from ..extensions import csrf, db
 from ..locations import find_by_token
-from ..models import CheckoutReason, Location, Visit
+from ..models import CheckoutReason, EmployeeDevice, Location, Visit
 from ..visitor_cookies import (
     Remembered,
     forget_profile,
@@ -53,7 +56,7 @@ bp = Blueprint("checkin", __name__)
 _SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
-def _active_location(token: str) -> Location:
+def active_location(token: str) -> Location:
     """The entry point of a scanned QR code; a replaced, unknown or closed one gets a page
     saying so."""
     location, replaced = find_by_token(token)
@@ -86,11 +89,14 @@ def form_page(token: str):
     """The check-in: a phone already inside is offered Ra về; a remembered visitor the
     one-tap check-in; anyone else (or someone else, with ?new=1) the form. A valid post
     records a visit."""
-    location = _active_location(token)
+    location = active_location(token)
     visit_secrets = read_visit_secrets(request)
     remembered = read_profile(request)
+    device = enrolment.device_of(request)
     if request.method == "GET":
-        return _first_page(location, visit_secrets, remembered)
+        return _first_page(location, visit_secrets, remembered, device)
+    if "employee_tap" in request.form or "employee_declare" in request.form:
+        return _employee_check_in(location, visit_secrets, device)
     if "one_tap" in request.form:
         if not _consented(remembered):  # forgotten or a changed notice meanwhile: ask again
             return redirect(url_for(".form_page", token=token, full=1))
@@ -112,14 +118,18 @@ def form_page(token: str):
 
 
 def _first_page(location: Location, visit_secrets: dict[int, str],
-                remembered: Remembered | None):
-    """What a scan opens: Ra về when inside, the one-tap check-in when remembered, the form."""
+                remembered: Remembered | None, device: EmployeeDevice | None):
+    """What a scan opens: Ra về when inside; an enrolled employee's one tap; a remembered
+    visitor's one tap; the form."""
     for_other = "new" in request.args
     if not for_other:
         inside = open_visits_today(visit_secrets)
         if inside:  # scanning on the way out
             return render_template("checkin/inside.html", visits=inside, location=location,
                                    form=CheckOutForm(), notice=settings.health_notice())
+        if device is not None:
+            return _employee_page(location, device, EmployeeDeclarationForm(formdata=None),
+                                  declaring="declare" in request.args)
         if _consented(remembered) and "full" not in request.args:
             return _one_tap_page(location, remembered)
     if remembered is None or for_other:
@@ -174,6 +184,41 @@ def _form(location: Location, form: CheckInForm, remembered: Remembered | None,
         remembered=remembered if mine else None, for_other=for_other,
         consent_changed=mine and not _consented(remembered), stale_form=stale_form,
         notice=settings.health_notice(), **declaration_context())
+
+
+def _employee_page(location: Location, device: EmployeeDevice, form: EmployeeDeclarationForm,
+                   declaring: bool):
+    """An enrolled employee: one tap in, or the questions when there is something to declare;
+    who they are comes from the register."""
+    template = "checkin/employee_declare.html" if declaring else "checkin/employee.html"
+    return render_template(template, form=_with_secret(form), location=location,
+                           employee=device.employee, notice=settings.health_notice(),
+                           **declaration_context())
+
+
+def _employee_check_in(location: Location, visit_secrets: dict[int, str],
+                       device: EmployeeDevice | None):
+    """An enrolled employee's tap (its words are the answer: nothing to declare) or their
+    declaration; the commitment is the button's, or ticked on the form."""
+    if device is None:  # revoked, or the employee deactivated, since the page was opened
+        return redirect(url_for(".form_page", token=location.token))
+    if "employee_tap" in request.form:
+        form = EmployeeDeclarationForm(formdata=MultiDict({
+            "none_of_these": "y", "confirm_true": "y",
+            "csrf_token": request.form.get("csrf_token", ""),
+            "visit_secret": request.form.get("visit_secret", "")}))
+    else:
+        form = EmployeeDeclarationForm()
+    if not form.validate():
+        return _employee_page(location, device, form, declaring=True)
+    details = employee_details(device.employee, form.declaration())
+    result = check_in(location, details, form.visit_secret.data, list(visit_secrets))
+    enrolment.seen(device)
+    response = redirect(url_for(".done", visit_id=result.visit.id))
+    if result.secret:
+        remember_visit(request, response, result.visit.id, result.secret)
+    enrolment.remember_device(response, enrolment.device_token(request))  # a year on
+    return response
 
 
 def _one_tap_page(location: Location, remembered: Remembered):

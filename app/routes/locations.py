@@ -25,14 +25,14 @@ from .audited_change import apply_change
 bp = Blueprint("locations", __name__, url_prefix="/admin/locations")
 
 
-def _base_url() -> str:
+def public_base_url() -> str:
     """Where visitors' phones reach Gatebook: PUBLIC_URL, else the address of this request."""
     return current_app.config["PUBLIC_URL"] or request.host_url
 
 
 def _list_page(form: LocationNameForm | None = None, status: int = 200):
     all_locations = locations.listed()
-    base = _base_url()
+    base = public_base_url()
     return render_template(
         "locations/index.html", locations=all_locations, counts=locations.todays_counts(),
         urls={loc.id: locations.checkin_url(loc, base) for loc in all_locations},
@@ -109,7 +109,7 @@ def rotate(location_id: int):
 
 
 def _url(location: Location) -> str:
-    return locations.checkin_url(location, _base_url())
+    return locations.checkin_url(location, public_base_url())
 
 
 @bp.get("/<id:location_id>/poster")

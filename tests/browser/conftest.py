@@ -82,6 +82,7 @@ class Web:
         """axe-core on the page as it is now: no violation. A page without JavaScript is
         checked in a copy of its document, rendered by a page with JavaScript."""
         from axe_playwright_python.sync_playwright import Axe
+        page.wait_for_load_state("load")  # a click may have only just begun the next page
         target = page if page.javascript else self.replica(page)
         assert target.locator("main").count() == 1, f"{page.url} has no <main>"
         assert target.locator("meta[name=description]").count() == 1, f"{page.url}: no description"
