@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import cli, database, errors, jobs, templating
+from . import cli, database, errors, jobs, static_files, templating
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
 from .models import MAX_ID
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.register_blueprint(blueprint)
 
     templating.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
