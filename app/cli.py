@@ -9,7 +9,7 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from . import audit
+from . import audit, backup_cli
 from .auth import new_setup_token
 from .checkin import auto_check_out
 from .extensions import db
@@ -113,5 +113,6 @@ def purge_command() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (add_location_command, locations_command, create_user_command,
-                    setup_link_command, auto_checkout_command, purge_command):
+                    setup_link_command, auto_checkout_command, purge_command,
+                    backup_cli.backup_command, backup_cli.restore_command):
         app.cli.add_command(command)
