@@ -31,15 +31,20 @@ def claim(job: str, period: str) -> bool:
     """Take this job's turn for the period; False when another process has it already."""
     if db.session.scalar(select(JobRun.job).where(JobRun.job == job, JobRun.period == period)):
         db.session.rollback()  # end the read: SQLite's next write transaction starts afresh
-        return False
+        return _taken(job, period)
     db.session.add(JobRun(job=job, period=period, claimed_at=clock.utcnow(),
                           claimed_by=f"{socket.gethostname()}:{os.getpid()}"[:100]))
     try:
         db.session.commit()
     except IntegrityError:  # another process inserted it in between
         db.session.rollback()
-        return False
+        return _taken(job, period)
     return True
+
+
+def _taken(job: str, period: str) -> bool:
+    log.debug("job %s for period %s: taken by another process", job, period)
+    return False
 
 
 def release(job: str, period: str) -> None:
