@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
-from app import jobs
+from app import create_app, jobs
 from app.backup import backups
 from app.extensions import db
 from app.models import AuditEvent, Location, Visit
@@ -273,3 +275,42 @@ def test_on_postgresql_backup_and_restore_point_to_pg_dump(app, runner, tmp_path
     assert result.exit_code == 1 and "pg_restore" in result.output
     with app.app_context():
         assert jobs.backup_period() is None  # the server takes no backup of its own
+
+
+@pytest.fixture
+def own_postgres_database() -> Iterator[str]:
+    """A whole PostgreSQL database of the test's own, as the README's pg_dump line backs up."""
+    name = f"gatebook_dump_{os.getpid()}"
+    server = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    server.dispose()
+
+
+@postgres_only
+def test_the_readmes_pg_dump_and_pg_restore_bring_a_database_back(own_postgres_database,
+                                                                   tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                      "DATABASE_URL": own_postgres_database}, instance_path=str(tmp_path))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exception is None
+    with app.app_context():
+        db.session.add(Location(name="Cổng chính", token="gate-token-0001"))
+        db.session.commit()
+    Phone(app.test_client()).check_in()
+    libpq = make_url(own_postgres_database).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    dump = tmp_path / "gatebook.dump"
+    subprocess.run(["pg_dump", "-Fc", "-f", str(dump), libpq], check=True)
+    Phone(app.test_client()).check_in(full_name="Trần Thị Bình", phone="0987654321")
+    with app.app_context():
+        db.engine.dispose()  # every app server stopped
+    subprocess.run(["pg_restore", "--clean", "--if-exists", "-d", libpq, str(dump)], check=True)
+    assert runner.invoke(args=["db", "upgrade"]).exception is None  # make migrate
+    assert [visit.full_name for visit in visits(app)] == ["Nguyễn Văn An"]
+    with app.app_context():
+        db.engine.dispose()
