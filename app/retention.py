@@ -56,11 +56,16 @@ def purge() -> int:
     deleted = db.session.execute(visits).rowcount
     for statement in others:
         db.session.execute(statement)
-    pruned = prune_backups(now)
-    if deleted or pruned:
-        audit.record_purge(deleted, backups_deleted=pruned.files_deleted,
-                           backup_visits_deleted=pruned.visits_deleted)
+    if deleted:
+        audit.record_purge(deleted)
     db.session.commit()
+    # The backups after the commit: the database's write lock is not held meanwhile, so
+    # check-ins go on however long the backups take.
+    pruned = prune_backups(now)
+    if pruned:
+        audit.record_purge(0, backups_deleted=pruned.files_deleted,
+                           backup_visits_deleted=pruned.visits_deleted)
+        db.session.commit()
     return deleted
 
 

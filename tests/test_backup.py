@@ -314,3 +314,30 @@ def test_the_readmes_pg_dump_and_pg_restore_bring_a_database_back(own_postgres_d
     assert [visit.full_name for visit in visits(app)] == ["Nguyễn Văn An"]
     with app.app_context():
         db.engine.dispose()
+
+
+@sqlite_only
+def test_check_ins_go_on_while_the_purge_works_through_the_backups(app, runner, clock,
+                                                                   monkeypatch):
+    import app.retention as retention
+    Phone(app.test_client()).check_in()
+    clock.advance(days=1)
+    assert runner.invoke(args=["backup"]).exit_code == 0
+    clock.advance(days=20, minutes=1)  # the visit has expired; the backup is kept
+    live = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    purge_file, writable = retention._purge_file, []
+
+    def while_a_backup_is_purged(found, now):
+        other = sqlite3.connect(live, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # as a check-in would, without waiting
+            other.execute("ROLLBACK")
+            writable.append(True)
+        finally:
+            other.close()
+        return purge_file(found, now)
+
+    monkeypatch.setattr(retention, "_purge_file", while_a_backup_is_purged)
+    assert runner.invoke(args=["purge"]).output.strip() == "Deleted 1 visits older than 21 days."
+    assert writable == [True]
+    assert _visit_ids(_backup_files(app)[0]) == set()
