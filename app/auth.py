@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +20,8 @@ from .tokens import hash_token
 
 # OWASP's minimum for scrypt: N=2^17, r=8, p=1.
 PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+# PostgreSQL advisory lock key ("signin" in ASCII) that puts sign-in attempts in one line.
+ATTEMPTS_LOCK = 0x7369676E696E
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -111,6 +113,10 @@ def sign_in(username: str, password: str, address: str) -> SignInResult:
     struck off; a refused one does not extend the lockout.
     """
     now = clock.utcnow()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL hands out ids before commit: without the lock, an attempt could commit
+        # after a later one had counted those before it (SQLite's write lock does this).
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ATTEMPTS_LOCK})
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
     attempt = LoginFailure(at=now, username_key=_username_key(username),
                            address=address_key(address))
