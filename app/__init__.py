@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """Build the application: configuration, extensions, blueprints, CLI, error pages."""
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
+    app.logger.setLevel(app.config["LOG_LEVEL"])
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
@@ -29,11 +30,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     database.init_app(app)
-    # The sign-in guard runs before the CSRF check: a signed-out browser is sent to sign in.
+    # The sign-in guard runs before the CSRF check: a signed-out browser is sent to sign in;
+    # the routes' body limits too (the CSRF check reads the body).
     auth_routes.init_app(app)
+    routes.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    routes.init_app(app)
     static_files.init_app(app)
     templating.init_app(app)
     compression.init_app(app)

@@ -49,7 +49,9 @@ ACTIONS = {
     "employee_sheet": _l("Printed enrolment codes"),
     "employee_device_revoke": _l("Revoked an employee's phone"),
     "employee_enrol": _l("An employee's phone was enrolled"),
-    "purge": _l("Deleted visits past the retention period"),
+    "purge": _l("Deleted visits past the retention period (and from backups)"),
+    "backup": _l("Backed up the database"),
+    "restore": _l("Restored the database from a backup"),
 }
 
 
@@ -110,17 +112,25 @@ def refusal_recorded(account: User | None, address: str) -> bool:
             else AuditEvent.user_id == account.id).limit(1)) is not None
 
 
-def record_purge(deleted: int) -> None:
-    """Count visits deleted by the retention purge: one entry a day, however often it runs."""
+def record_purge(deleted: int, backups_deleted: int = 0, backup_visits_deleted: int = 0) -> None:
+    """Count what the retention purge deleted: visits, and backups (whole files past the
+    retention period, and expired visits inside the others). One entry a day, however often
+    it runs."""
     day_start, _ = clock.local_day_bounds(clock.local_today())
     today = db.session.scalar(
-        select(AuditEvent.id).where(AuditEvent.action == "purge", AuditEvent.at >= day_start)
-        .order_by(AuditEvent.id.desc()).limit(1))
+        select(AuditEvent).where(AuditEvent.action == "purge", AuditEvent.at >= day_start)
+        .order_by(AuditEvent.id.desc()).limit(1).with_for_update())
+    counts = {"backups_deleted": backups_deleted,
+              "visits_deleted_from_backups": backup_visits_deleted}
     if today is None:
-        record("purge", {"day": clock.local_today().isoformat()}, rows=deleted, user=None)
-    else:  # added up in the database: several processes may purge at once
-        db.session.execute(update(AuditEvent).where(AuditEvent.id == today)
-                           .values(row_count=AuditEvent.row_count + deleted))
+        record("purge", {"day": clock.local_today().isoformat(), **counts}, rows=deleted,
+               user=None)
+        return
+    # Locked for update above (PostgreSQL), or by the write transaction (SQLite): several
+    # processes may purge at once.
+    today.row_count = (today.row_count or 0) + deleted
+    today.details = {**today.details,
+                     **{key: today.details.get(key, 0) + value for key, value in counts.items()}}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +18,8 @@ from .extensions import db
 from .models import LoginFailure, LoginSession, SetupToken, User
 from .tokens import hash_token
 
+# PostgreSQL advisory lock key ("signin" in ASCII) that puts sign-in attempts in one line.
+ATTEMPTS_LOCK = 0x7369676E696E
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -115,6 +117,10 @@ def begin_attempt(name: str, address: str, kind: str = "user") -> tuple[int | No
     attempts sent at the same moment each see the ones before them: (its id, None) to go on,
     or (None, until when) if this name or address is throttled (that attempt not kept)."""
     now = clock.utcnow()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL hands out ids before commit: without the lock, an attempt could commit
+        # after a later one had counted those before it (SQLite's write lock does this).
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ATTEMPTS_LOCK})
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
     attempt = LoginFailure(at=now, username_key=_username_key(name, kind),
                            address=_address_bucket(address, kind))

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit
+from . import audit, backup_cli
 from .auth import new_setup_token
 from .checkin import auto_check_out
 from .links import external_url
@@ -110,5 +110,6 @@ def purge_command() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (add_location_command, locations_command, create_user_command,
-                    setup_link_command, auto_checkout_command, purge_command):
+                    setup_link_command, auto_checkout_command, purge_command,
+                    backup_cli.backup_command, backup_cli.restore_command):
         app.cli.add_command(command)

@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 
 SUPPORTED_LANGUAGES = ("vi", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# A local time of day as HH:MM.
+LOCAL_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]"
 
 
 class Defaults:
@@ -33,8 +36,20 @@ class Defaults:
     DUPLICATE_WINDOW_MINUTES = 5
     # Visits still open at this local time are checked out automatically ("auto").
     AUTO_CHECKOUT_TIME = "23:59"
-    # The server runs its own periodic jobs (auto check-out); no cron needed.
+    # The server runs its own periodic jobs (auto check-out, purge, backup); no cron needed.
     BACKGROUND_JOBS = True
+    # How often the periodic jobs run; each runs once per interval across all servers.
+    JOBS_INTERVAL_SECONDS = 60
+    # The application's log (standard error; the journal under systemd): DEBUG also shows each
+    # periodic job's turn, INFO what the jobs changed, WARNING and ERROR only problems.
+    LOG_LEVEL = "INFO"
+    # Local time of the daily SQLite backup into instance/backups/ (empty: no daily backup).
+    BACKUP_TIME = "02:30"
+    # The largest request body accepted (413 beyond it). The longest legitimate form, a check-in
+    # with ten companions, each with their own declaration, and every text field full of
+    # Vietnamese letters, is about 40 KB. (The employee register's import takes a file of up
+    # to 2 MiB: app.routes.employees.LARGE_BODIES.)
+    MAX_CONTENT_LENGTH = 128 * 1024
     # How long "remember me on this phone" keeps the visitor's details.
     PROFILE_COOKIE_DAYS = 180
     # How long SQLite waits for the write lock before giving up.
@@ -55,7 +70,7 @@ class Defaults:
 
     SESSION_COOKIE_SAMESITE = "Lax"
     # Staff forms' CSRF tokens last as long as the staff session (which the server ends); the
-    # public check-in form sets its own limit (app.forms.CheckInForm).
+    # public check-in form sets its own limit (app.declaration_forms.DeclarationForm).
     WTF_CSRF_TIME_LIMIT = None
     # Cookies only over HTTPS; None means "when PUBLIC_URL is an https:// address".
     SESSION_COOKIE_SECURE = None
@@ -130,8 +145,21 @@ def _check(config: dict) -> None:
     if config["AUDIT_RETENTION_DAYS"] < config["RETENTION_DAYS"]:
         raise ConfigError("AUDIT_RETENTION_DAYS must be at least RETENTION_DAYS: the audit log "
                           "outlives the visits it records")
-    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(config["AUTO_CHECKOUT_TIME"])):
+    if not re.fullmatch(LOCAL_TIME, str(config["AUTO_CHECKOUT_TIME"])):
         raise ConfigError("AUTO_CHECKOUT_TIME must be a local time as HH:MM, e.g. 23:59")
+    if config["BACKUP_TIME"] and not re.fullmatch(LOCAL_TIME, str(config["BACKUP_TIME"])):
+        raise ConfigError("BACKUP_TIME must be a local time as HH:MM, e.g. 02:30 (or empty for "
+                          "no daily backup)")
+    if config["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    interval = config["JOBS_INTERVAL_SECONDS"]
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
+        raise ConfigError(f"JOBS_INTERVAL_SECONDS must be a number of seconds above 0, "
+                          f"not {interval!r}")
+    limit = config["MAX_CONTENT_LENGTH"]
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 16 * 1024:
+        raise ConfigError(f"MAX_CONTENT_LENGTH must be a number of bytes of at least 16384 "
+                          f"(a check-in form with companions needs that), not {limit!r}")
     if not isinstance(config["TRUSTED_PROXIES"], int) or config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("TRUSTED_PROXIES must be a whole number (0 when not behind a proxy)")
     if config["PUBLIC_URL"] and not config["PUBLIC_URL"].startswith(("http://", "https://")):

@@ -1,4 +1,4 @@
-"""Database models: entry points, visits, companions and staff accounts."""
+"""Database models: entry points, visits, companions, staff accounts, audit log, job turns."""
 
 from __future__ import annotations
 
@@ -352,3 +352,13 @@ class EnrolmentCode(db.Model):
 
     employee: Mapped[Employee] = relationship()
 
+class JobRun(db.Model):
+    """A periodic job's turn for one period (an interval, a day), taken by the first process
+    that inserts it: however many servers and workers run the jobs, each runs once a period."""
+
+    job: Mapped[str] = mapped_column(String(30), primary_key=True)
+    period: Mapped[str] = mapped_column(String(30), primary_key=True)
+    # Old turns are deleted by the purge.
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Host name and process id, for the log reader.
+    claimed_by: Mapped[str] = mapped_column(String(100))

@@ -8,6 +8,7 @@ import os
 from functools import cache
 
 from flask import Flask, Response, request
+from werkzeug.security import safe_join
 
 YEAR_SECONDS = 365 * 24 * 3600
 
@@ -23,12 +24,12 @@ def _fingerprint(folder: str, filename: str, _modified: float) -> str | None:
 
 def fingerprint(app: Flask, filename: str) -> str | None:
     """A short hash of the file's content (None if there is no such file)."""
-    path = os.path.join(app.static_folder, filename)
+    path = safe_join(app.static_folder, filename)
     try:
-        modified = os.path.getmtime(path)
+        modified = os.path.getmtime(path) if path else None
     except OSError:
         return None
-    return _fingerprint(app.static_folder, filename, modified)
+    return _fingerprint(app.static_folder, filename, modified) if modified else None
 
 
 def init_app(app: Flask) -> None:

@@ -319,7 +319,8 @@ def test_the_purge_adds_up_to_one_entry_a_day(app, clock):
         with app.app_context():
             assert purge() == 1
     [entry] = events(app, "purge")
-    assert entry.row_count == 3 and entry.details == {"day": "2021-08-04"}
+    assert entry.row_count == 3 and entry.details == {
+        "day": "2021-08-04", "backups_deleted": 0, "visits_deleted_from_backups": 0}
     clock.now = hanoi(15, 9) + timedelta(days=21)
     with app.app_context():
         assert purge() == 1

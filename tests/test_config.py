@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 
@@ -62,6 +63,12 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
     ("PASSWORD_HASH_METHOD", "md5", "PASSWORD_HASH_METHOD must be scrypt:N:r:p"),
     ("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1", "is too cheap"),
     ("PASSWORD_HASH_METHOD", "scrypt:16384:8:1", "is too cheap"),
+    ("BACKUP_TIME", "2:30", "BACKUP_TIME must be a local time as HH:MM"),
+    ("BACKUP_TIME", "24:00", "BACKUP_TIME must be a local time as HH:MM"),
+    ("JOBS_INTERVAL_SECONDS", 0, "JOBS_INTERVAL_SECONDS must be a number of seconds above 0"),
+    ("JOBS_INTERVAL_SECONDS", "60", "JOBS_INTERVAL_SECONDS must be a number of seconds"),
+    ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
+    ("MAX_CONTENT_LENGTH", 1000, "MAX_CONTENT_LENGTH must be a number of bytes of at least"),
 ])
 def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, name, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -71,3 +78,14 @@ def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, name, value, 
 def test_the_audit_log_outlives_the_visits(make_app):
     with pytest.raises(ConfigError, match="AUDIT_RETENTION_DAYS must be at least RETENTION_DAYS"):
         make_app(RETENTION_DAYS=30, AUDIT_RETENTION_DAYS=29)
+
+
+def test_job_and_backup_settings_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEBOOK_BACKUP_TIME", "")
+    monkeypatch.setenv("GATEBOOK_JOBS_INTERVAL_SECONDS", "0.5")
+    monkeypatch.setenv("GATEBOOK_LOG_LEVEL", "DEBUG")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert app.config["BACKUP_TIME"] == "" and app.config["JOBS_INTERVAL_SECONDS"] == 0.5
+    assert app.logger.getEffectiveLevel() == logging.DEBUG
+    assert create_app({"SECRET_KEY": "x", "LOG_LEVEL": "WARNING"}, instance_path=str(tmp_path)
+                      ).logger.getEffectiveLevel() == logging.WARNING

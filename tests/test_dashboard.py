@@ -382,12 +382,12 @@ def test_polls_cost_one_query_when_nothing_changed(app, desk, day_of_visits, clo
     assert "max(visit.changed_at)" in statements[-1]
 
 
-def test_the_server_checks_out_by_itself_while_it_runs(make_app, clock, monkeypatch):
+def test_the_server_checks_out_by_itself_while_it_runs(make_app, clock):
     import time
 
     import app.jobs as jobs
-    monkeypatch.setattr(jobs, "INTERVAL_SECONDS", 0.05)
-    app = make_app(TESTING=False)  # a served app: the jobs start with its first request
+    # A served app: the jobs start with its first request.
+    app = make_app(TESTING=False, JOBS_INTERVAL_SECONDS=0.05)
     with app.app_context():
         db.create_all()
         db.session.add(Location(name="Cổng chính", token="gate-token-0001"))
@@ -404,7 +404,7 @@ def test_the_server_checks_out_by_itself_while_it_runs(make_app, clock, monkeypa
 
 
 def test_cli_commands_start_no_background_jobs(make_app):
-    app = make_app(TESTING=False)
+    app = make_app(TESTING=False, JOBS_INTERVAL_SECONDS=0.05)
     with app.app_context():
         db.create_all()
     assert app.test_cli_runner().invoke(args=["locations"]).exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,28 +41,61 @@ def test_upgrade_from_an_empty_database_matches_the_models(make_app):
     assert _schema_diff(app) == []
 
 
-def test_upgrading_an_older_database_keeps_every_visit_and_companion(make_app):
+FIRST_RELEASE = "ff7b9d41e8b6"  # the first migration: the schema of the first release
+
+
+def test_upgrading_a_first_release_database_keeps_its_data(make_app):
     app = make_app()
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0648280c3b6b"]).exception is None
+    assert runner.invoke(args=["db", "upgrade", FIRST_RELEASE]).exception is None
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("INSERT INTO location (id, name, token, active, created_at) "
                           "VALUES (1, 'Cổng chính', 'tok', :yes, '2021-07-14 01:00:00')"),
                      {"yes": True})
         conn.execute(text(
-            "INSERT INTO visit (id, location_id, checked_in_at, full_name, phone, birth_year, "
-            "gender, nationality, province, ward, street, purpose, declaration, flagged, source) "
-            "VALUES (1, 1, '2021-07-14 01:30:00', 'Nguyễn Văn Đức', '0912345678', 1980, 'male', "
-            "'Việt Nam', 'Hà Nội', '', '', '', '{}', :no, 'self')"), {"no": False})
+            'INSERT INTO "user" (id, username, password_hash, role, active, created_at) '
+            "VALUES (1, 'lan', 'scrypt:hash', 'admin', :yes, '2021-07-01 02:00:00')"),
+            {"yes": True})
+        conn.execute(text(
+            "INSERT INTO visit (id, location_id, checked_in_at, checked_out_at, checkout_by, "
+            "full_name, phone, birth_year, gender, nationality, province, ward, street, "
+            "purpose, declaration, flagged, source, secret_hash) "
+            "VALUES (1, 1, '2021-07-14 01:30:00', '2021-07-14 02:00:00', 'visitor', "
+            "'Nguyễn Văn Đức', '0912345678', 1980, 'male', 'Việt Nam', 'Hà Nội', '', '', '', "
+            "'{}', :no, 'self', 'abc')"), {"no": False})
         conn.execute(text("INSERT INTO companion (visit_id, position, full_name, birth_year) "
                           "VALUES (1, 0, 'Bé Ánh', 2015)"))
-    assert runner.invoke(args=["db", "upgrade"]).exception is None
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exception is None, result.output
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("SELECT full_name FROM companion")).scalar_one() == "Bé Ánh"
-        row = conn.execute(text("SELECT search_text, changed_at, party_size FROM visit")).one()
+        row = conn.execute(text("SELECT search_text, changed_at, party_size, checkout_by, "
+                                "secret_hash FROM visit")).one()
+        assert conn.execute(text('SELECT username, role FROM "user"')).one() == ("lan", "admin")
+        assert conn.execute(text("SELECT COUNT(*) FROM job_run")).scalar_one() == 0
     assert row.search_text == "0912345678 |  | nguyen van duc | be anh"
-    assert str(row.changed_at).startswith("2021-07-14 01:30:00") and row.party_size == 2
+    # Last changed when it was checked out.
+    assert str(row.changed_at).startswith("2021-07-14 02:00:00") and row.party_size == 2
+    assert (row.checkout_by, row.secret_hash) == ("visitor", "abc")
     assert _schema_diff(app) == []
+    with app.app_context():
+        from app.models import Visit
+        visit = db.session.get(Visit, 1)
+        assert visit.companions[0].full_name == "Bé Ánh" and visit.location.name == "Cổng chính"
+
+
+def test_servers_starting_together_migrate_in_turn(database_url, tmp_path):
+    """Four `make migrate` at once on an empty database: one upgrades, the others wait and
+    find nothing to do (PostgreSQL: advisory lock; SQLite: the write lock)."""
+    from tests import servers
+    env = servers.app_environment(tmp_path / "instance", database_url)
+    upgrades = [subprocess.Popen([str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+                                 cwd=servers.ROOT, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    outputs = [upgrade.communicate(timeout=300)[0] for upgrade in upgrades]
+    assert [upgrade.returncode for upgrade in upgrades] == [0] * 4, outputs
+    ran = [output.count("Running upgrade") for output in outputs]
+    assert sorted(ran)[:3] == [0, 0, 0] and max(ran) >= 6, ran
 
 
 def test_check_in_works_on_a_migrated_database(make_app):

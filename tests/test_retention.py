@@ -67,13 +67,12 @@ def test_a_purged_name_is_not_left_in_the_database_files(app, clock):
             assert trace.encode() not in raw, (file, trace)
 
 
-def test_the_server_purges_by_itself(make_app, clock, monkeypatch):
+def test_the_server_purges_by_itself(make_app, clock):
     import time
 
     import app.jobs as jobs
     from app.models import Location
-    monkeypatch.setattr(jobs, "INTERVAL_SECONDS", 0.05)
-    app = make_app(TESTING=False)
+    app = make_app(TESTING=False, JOBS_INTERVAL_SECONDS=0.05)
     with app.app_context():
         db.create_all()
         db.session.add(Location(name="Cổng chính", token="gate-token-0001"))

@@ -16,6 +16,19 @@ from .locations import public_base_url
 
 bp = Blueprint("employees", __name__, url_prefix="/admin/employees")
 
+# The register's file, and the confirmation that carries its checked rows, may be larger than
+# any form (MAX_CONTENT_LENGTH): these endpoints take up to this much.
+LARGE_BODIES = {"employees.import_file", "employees.confirm_import"}
+LARGE_BODY_BYTES = 3 * 1024 * 1024
+
+
+def allow_large_bodies() -> None:
+    """Raise the body limits for the import, before anything reads the body (the CSRF check
+    does): an app-wide before_request, registered ahead of CSRFProtect."""
+    if request.endpoint in LARGE_BODIES:
+        request.max_content_length = LARGE_BODY_BYTES
+        request.max_form_memory_size = LARGE_BODY_BYTES
+
 
 def _entry(form: EmployeeForm, employee: Employee | None = None) -> Employee | None:
     """Store the form's entry, or put what is wrong on the form."""
