@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Row, and_, or_, select, union_all
+from sqlalchemy import and_, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import clock
@@ -53,12 +53,16 @@ class Trace:
                 + sum(len(case.companions) for case in self.cases))
 
 
-def stay(visit: Visit | Row, now: datetime) -> tuple[datetime, datetime]:
+def stay(visit: Visit, now: datetime) -> tuple[datetime, datetime]:
     """When the visit's person came in (before a corrected declaration, if any) and left; an
-    open visit lasts until now or its auto check-out, whichever is earlier. Takes a Visit or
-    a row with its times."""
-    start = min(visit.arrived_at or visit.checked_in_at, visit.checked_in_at)
-    end = visit.checked_out_at or min(now, auto_checkout_deadline(visit.checked_in_at))
+    open visit lasts until now or its auto check-out, whichever is earlier."""
+    return _stay(visit.checked_in_at, visit.arrived_at, visit.checked_out_at, now)
+
+
+def _stay(checked_in_at: datetime, arrived_at: datetime | None,
+          checked_out_at: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    start = min(arrived_at or checked_in_at, checked_in_at)
+    end = checked_out_at or min(now, auto_checkout_deadline(checked_in_at))
     return start, max(end, start)
 
 
@@ -87,13 +91,13 @@ def cases_by_phone(phone: str, start: date, end: date) -> list[Visit]:
 
 
 # What a candidate is judged by; the contacts found are then loaded whole.
-_STAY_COLUMNS = (Visit.id, Visit.location_id, Visit.checked_in_at, Visit.arrived_at,
-                 Visit.checked_out_at, Visit.phone, Visit.full_name)
+_STAY_COLUMNS = (Visit.id, Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at,
+                 Visit.phone, Visit.full_name)
 _LOAD_CHUNK = 1000
 
 
 def _candidates(case: Visit, case_stay: tuple[datetime, datetime], threshold: timedelta,
-                any_location: bool, excluded_ids: set[int]) -> list[Row]:
+                any_location: bool, excluded_ids: set[int]) -> list[tuple]:
     """Every visit whose stay may overlap the case's by `threshold` (a superset of the
     contacts) as a row of _STAY_COLUMNS, read as four disjoint ranges of indexes bounded by
     what a stay can be."""
@@ -117,23 +121,25 @@ def _candidates(case: Visit, case_stay: tuple[datetime, datetime], threshold: ti
          Visit.checked_in_at >= end, open_or_left_after_start),
     )
     rows = db.session.execute(union_all(*(
-        select(*_STAY_COLUMNS).where(*branch, Visit.counted(), Visit.id.not_in(excluded_ids))
+        select(Visit.location_id, *_STAY_COLUMNS)
+        .where(*branch, Visit.counted(), Visit.id.not_in(excluded_ids))
         for branch in branches)))
-    return [row for row in rows if any_location or row.location_id == case.location_id]
+    return [row[1:] for row in rows if any_location or row[0] == case.location_id]
 
 
-def _person(visit: Visit | Row) -> tuple[str, str]:
+def _person(phone: str, full_name: str) -> tuple[str, str]:
     """Who made a visit, as far as tracing can tell: the phone and the name as typed."""
-    return visit.phone, " ".join(fold_for_search(visit.full_name).split())
+    return phone, " ".join(fold_for_search(full_name).split())
 
 
 def _whole_visits(ids: list[int]) -> dict[int, Visit]:
-    """The visits with these ids, with their entry point and companions."""
+    """The visits with these ids, with their companions. Their entry point is not joined to
+    every row: it is the case's (already in the session) or one of a few, each read once."""
     found: dict[int, Visit] = {}
     for first in range(0, len(ids), _LOAD_CHUNK):
         chunk = ids[first:first + _LOAD_CHUNK]
         found.update((visit.id, visit) for visit in db.session.scalars(
-            _with_place_and_companions().where(Visit.id.in_(chunk))))
+            select(Visit).options(selectinload(Visit.companions)).where(Visit.id.in_(chunk))))
     return found
 
 
@@ -148,21 +154,22 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     """
     now = clock.utcnow()
     threshold = timedelta(minutes=min_minutes)
-    own = {_person(case) for case in cases}
+    own = {_person(case.phone, case.full_name) for case in cases}
     own_phones = {phone for phone, _name in own}
     excluded = {case.id for case in cases}
     found: dict[int, tuple[int, int]] = {}  # visit id: (minutes, case visit id)
     for case in cases:
         case_stay = stay(case, now)
-        for row in _candidates(case, case_stay, threshold, any_location, excluded):
-            if row.phone in own_phones and _person(row) in own:
+        for visit_id, came, arrived, left, phone, name in _candidates(
+                case, case_stay, threshold, any_location, excluded):
+            if phone in own_phones and _person(phone, name) in own:
                 continue
-            shared = overlap(case_stay, stay(row, now))
+            shared = overlap(case_stay, _stay(came, arrived, left, now))
             if shared <= timedelta(0) or shared < threshold:
                 continue
             minutes = int(shared.total_seconds() // 60)
-            if row.id not in found or minutes > found[row.id][0]:
-                found[row.id] = (minutes, case.id)
+            if visit_id not in found or minutes > found[visit_id][0]:
+                found[visit_id] = (minutes, case.id)
     visits = _whole_visits(list(found))
     contacts = sorted((Contact(visits[visit_id], minutes, case_id)
                        for visit_id, (minutes, case_id) in found.items()),
