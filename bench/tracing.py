@@ -8,7 +8,7 @@ functions of app/tracing.py (no HTTP, no audit entry), after warm-up, it times
   (b) a trace by phone over 7 days: cases_by_phone() for the last 7 days with the phone of a
       visit of those days, and overlapping_visits() for what it finds,
 each for --traces different cases, every trace in a fresh session (nothing cached), and prints
-the median and the maximum, the contacts found, and the target.
+the median and the maximum (and the median CPU time), the contacts found, and the target.
 
 Run: .venv/bin/python bench/tracing.py [--visits 1000000] [--traces 40]
 """
