@@ -9,7 +9,10 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, TypeDecorator, or_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from . import clock
 from .extensions import db
@@ -54,6 +57,32 @@ class VisitSource(StrEnum):
 
     SELF = "self"  # the visitor, on their phone
     STAFF = "staff"  # a receptionist, for a visitor without a smartphone
+
+
+class DaysLater(ColumnElement):
+    """A stored time moved by whole days, written out in the SQL itself: a partial index's
+    condition takes no parameters, and a query uses the index only if it says the same."""
+
+    inherit_cache = True
+    _traverse_internals = [("moment", InternalTraversal.dp_clauseelement),
+                           ("days", InternalTraversal.dp_plain_obj)]
+
+    def __init__(self, moment: ColumnElement, days: int) -> None:
+        self.moment = moment
+        self.days = int(days)
+        self.type = DateTime()
+
+
+@compiles(DaysLater, "sqlite")
+def _days_later_sqlite(element: DaysLater, compiler: Any, **kw: Any) -> str:
+    # Stored times are text ("2021-07-14 01:30:00.000000"); datetime() drops the fraction,
+    # which moves the result by less than a second.
+    return f"datetime({compiler.process(element.moment, **kw)}, '{element.days:+d} days')"
+
+
+@compiles(DaysLater)
+def _days_later(element: DaysLater, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.moment, **kw)} + INTERVAL '{element.days} days')"
 
 
 # The largest id an integer primary key holds on every database.
@@ -141,7 +170,10 @@ class Visit(db.Model):
         # The day's counters, read from the index alone.
         Index("ix_visit_day_counters", "checked_in_at", "checkout_by", "checked_out_at",
               "flagged", "party_size"),
-        Index("ix_visit_location_checked_in_at", "location_id", "checked_in_at"),
+        # An entry point's visits by time, with when they left: tracing reads the index alone.
+        Index("ix_visit_location_stay", "location_id", "checked_in_at", "checked_out_at"),
+        # Tracing by phone number.
+        Index("ix_visit_phone_checked_in_at", "phone", "checked_in_at"),
         Index("ix_visit_changed_at", "changed_at"),
         Index("ix_visit_open", "checked_out_at", "checked_in_at"),
     )
@@ -172,6 +204,20 @@ class Visit(db.Model):
     def counted(cls):
         """SQL condition: a real entry, not a declaration later replaced by a corrected one."""
         return or_(cls.checkout_by.is_(None), cls.checkout_by != CheckoutReason.REPLACED)
+
+    @classmethod
+    def longer_than_a_day(cls):
+        """SQL condition: checked out more than a day after the check-in, or came in more than a
+        day before it (a corrected declaration). The automatic check-out ends every stay on its
+        own day; only a visit it had not closed yet (the server was off at the time), checked
+        out or corrected later, lasts longer."""
+        return or_(cls.checked_out_at > DaysLater(cls.checked_in_at, 1),
+                   cls.arrived_at < DaysLater(cls.checked_in_at, -1))
+
+
+# The few stays longer than a day, for tracing: whatever its age, such a stay can overlap a case.
+Index("ix_visit_long_stay", Visit.checked_in_at,
+      sqlite_where=Visit.longer_than_a_day(), postgresql_where=Visit.longer_than_a_day())
 
 
 class VisitCorrection(db.Model):
