@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from . import clock
 from .checkin import auto_checkout_deadline
 from .extensions import db
-from .models import Visit
+from .models import Companion, Location, Visit
 from .normalise import fold_for_search
 
 DEFAULT_MIN_OVERLAP_MINUTES = 15
@@ -24,10 +24,27 @@ LONGEST_DAY = timedelta(hours=26)
 
 
 @dataclass(frozen=True)
+class ContactVisit:
+    """What a trace shows of a contact's visit (read as plain rows: a trace may find a
+    thousand, and nothing about them is changed)."""
+
+    id: int
+    full_name: str
+    phone: str
+    location_name: str
+    checked_in_at: datetime
+    arrived_at: datetime | None
+    checked_out_at: datetime | None
+    flagged: bool
+    employee_code: str | None
+    companions: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
 class Contact:
     """A visit whose stay overlapped a case's: by how many whole minutes, with which case."""
 
-    visit: Visit
+    visit: ContactVisit
     overlap_minutes: int
     case_visit_id: int
 
@@ -42,7 +59,7 @@ class Trace:
     any_location: bool
     now: datetime
 
-    def stay(self, visit: Visit) -> tuple[datetime, datetime]:
+    def stay(self, visit: Visit | ContactVisit) -> tuple[datetime, datetime]:
         """The visit's stay as the trace counted it."""
         return stay(visit, self.now)
 
@@ -53,7 +70,7 @@ class Trace:
                 + sum(len(case.companions) for case in self.cases))
 
 
-def stay(visit: Visit, now: datetime) -> tuple[datetime, datetime]:
+def stay(visit: Visit | ContactVisit, now: datetime) -> tuple[datetime, datetime]:
     """When the visit's person came in (before a corrected declaration, if any) and left; an
     open visit lasts until now or its auto check-out, whichever is earlier."""
     return _stay(visit.checked_in_at, visit.arrived_at, visit.checked_out_at, now)
@@ -132,15 +149,28 @@ def _person(phone: str, full_name: str) -> tuple[str, str]:
     return phone, " ".join(fold_for_search(full_name).split())
 
 
-def _whole_visits(ids: list[int]) -> dict[int, Visit]:
-    """The visits with these ids, with their companions. Their entry point is not joined to
-    every row: it is the case's (already in the session) or one of a few, each read once."""
-    found: dict[int, Visit] = {}
+def _contact_visits(ids: list[int]) -> dict[int, ContactVisit]:
+    """The contacts' visits with their companions, as plain rows (SQLAlchemy Core)."""
+    found: dict[int, ContactVisit] = {}
+    places = dict(db.session.execute(select(Location.id, Location.name)).all())
     for first in range(0, len(ids), _LOAD_CHUNK):
         chunk = ids[first:first + _LOAD_CHUNK]
-        found.update((visit.id, visit) for visit in db.session.scalars(
-            select(Visit).options(selectinload(Visit.companions)).where(Visit.id.in_(chunk))))
+        companions: dict[int, list[tuple[str, int]]] = {}
+        for visit_id, name, born in db.session.execute(
+                select(Companion.visit_id, Companion.full_name, Companion.birth_year)
+                .where(Companion.visit_id.in_(chunk)).order_by(Companion.position)):
+            companions.setdefault(visit_id, []).append((name, born))
+        for row in db.session.execute(select(*_CONTACT_COLUMNS).where(Visit.id.in_(chunk))):
+            found[row.id] = ContactVisit(
+                row.id, row.full_name, row.phone, places.get(row.location_id, ""),
+                row.checked_in_at, row.arrived_at, row.checked_out_at, row.flagged,
+                row.employee_code, companions.get(row.id, []))
     return found
+
+
+_CONTACT_COLUMNS = (Visit.id, Visit.full_name, Visit.phone, Visit.location_id,
+                    Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at, Visit.flagged,
+                    Visit.employee_code)
 
 
 def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLAP_MINUTES,
@@ -170,7 +200,7 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
             minutes = int(shared.total_seconds() // 60)
             if visit_id not in found or minutes > found[visit_id][0]:
                 found[visit_id] = (minutes, case.id)
-    visits = _whole_visits(list(found))
+    visits = _contact_visits(list(found))
     contacts = sorted((Contact(visits[visit_id], minutes, case_id)
                        for visit_id, (minutes, case_id) in found.items()),
                       key=lambda c: (-c.overlap_minutes, c.visit.checked_in_at, c.visit.id))
