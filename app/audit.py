@@ -49,6 +49,7 @@ ACTIONS = {
     "employee_sheet": _l("Printed enrolment codes"),
     "employee_device_revoke": _l("Revoked an employee's phone"),
     "employee_enrol": _l("An employee's phone was enrolled"),
+    "employee_enrol_refused": _l("Enrolment at the gate refused (too many wrong tries)"),
     "purge": _l("Deleted visits past the retention period (and from backups)"),
     "backup": _l("Backed up the database"),
     "restore": _l("Restored the database from a backup"),
@@ -100,13 +101,14 @@ def set_rows(event_id: int, rows: int) -> None:
         session.commit()
 
 
-def refusal_recorded(account: User | None, address: str) -> bool:
-    """Whether a refused sign-in for this account from this address is already in the log
-    for the current lockout."""
+def refusal_recorded(account: User | None, address: str,
+                     action: str = "login_refused") -> bool:
+    """Whether a refused attempt (a sign-in, or an enrolment at the gate) for this account
+    from this address is already in the log for the current lockout."""
     since = clock.utcnow() - timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
     return db.session.scalar(
         select(AuditEvent.id).where(
-            AuditEvent.action == "login_refused", AuditEvent.at >= since,
+            AuditEvent.action == action, AuditEvent.at >= since,
             AuditEvent.address == address[:45],
             AuditEvent.user_id.is_(None) if account is None
             else AuditEvent.user_id == account.id).limit(1)) is not None

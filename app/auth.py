@@ -53,8 +53,9 @@ class SignInResult:
     refused: bool = False
 
 
-def _username_key(username: str, kind: str = "user") -> str:
-    # Hashed: a password typed into the user-name box must not sit in the database as text.
+def attempt_key(username: str, kind: str = "user") -> str:
+    """How attempts for a name are kept: hashed, since a password typed into the user-name
+    box must not sit in the database as text."""
     return hash_token(f"{kind}:" + username.strip().casefold())[:60]
 
 
@@ -92,7 +93,7 @@ def locked_until(username: str, address: str, before_id: int | None = None,
     lockout = timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     now = clock.utcnow()
     until = None
-    for column, value in ((LoginFailure.username_key, _username_key(username, kind)),
+    for column, value in ((LoginFailure.username_key, attempt_key(username, kind)),
                           (LoginFailure.address, _address_bucket(address, kind))):
         query = select(LoginFailure.at).where(column == value,
                                               LoginFailure.at > now - window - lockout)
@@ -122,7 +123,7 @@ def begin_attempt(name: str, address: str, kind: str = "user") -> tuple[int | No
         # after a later one had counted those before it (SQLite's write lock does this).
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ATTEMPTS_LOCK})
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
-    attempt = LoginFailure(at=now, username_key=_username_key(name, kind),
+    attempt = LoginFailure(at=now, username_key=attempt_key(name, kind),
                            address=_address_bucket(address, kind))
     db.session.add(attempt)
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Compressed responses (Flask-Compress): the visitor's pages, static files and downloads.
+"""Compressed responses (Flask-Compress): the visitor's pages and the static files.
 
 A signed-in staff member's pages are sent uncompressed: they carry the staff's CSRF token next
 to text the request can echo back, and a compressed page's size could then leak the token to

@@ -75,7 +75,7 @@ class Defaults:
     # Cookies only over HTTPS; None means "when PUBLIC_URL is an https:// address".
     SESSION_COOKIE_SECURE = None
     # Pages, the stylesheet and scripts go out compressed (Flask-Compress) when the browser
-    # accepts it; static files and the CSV export are compressed as they stream.
+    # accepts it; static files are compressed as they stream (app.compression).
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
                           "image/svg+xml", "application/json"]
     # hide_parameters: a database error in the log must not carry a visitor's name or phone.

@@ -125,9 +125,9 @@ def reads_only(view: Callable) -> Callable:
 
 def writes_late(view: Callable) -> Callable:
     """Mark a view that reads (and renders) without the write lock, and writes only inside
-    write_transaction(), which takes the lock for the write alone (the check-in)."""
-    view.reads_only = True  # type: ignore[attr-defined]
-    return view
+    write_transaction(), which takes the lock for the write alone (the check-in). To the
+    transactions it begins, the same as reads_only."""
+    return reads_only(view)
 
 
 def _may_write() -> bool:

@@ -111,7 +111,7 @@ def _table(filename: str, data: bytes) -> list[list]:
 def preview(filename: str, data: bytes) -> Preview:
     """Every row of the file checked, and what importing it would do; ImportError_ when the
     file cannot be read or lacks a required column."""
-    table = [row for row in _table(filename, data)]
+    table = _table(filename, data)
     if not table:
         raise ImportError_(_l("The file is empty."))
     headings = [str(cell or "").strip() for cell in table[0]]

@@ -116,6 +116,8 @@ def save(entry: EmployeeEntry, employee: Employee | None = None) -> Employee:
 def set_active(employee: Employee, active: bool) -> None:
     """Deactivate (every enrolled phone stops working at once) or reactivate an employee;
     the caller commits."""
+    if active == employee.active:
+        return  # again (a second tab, a double click): the retention clock keeps running
     employee.active = active
     employee.deactivated_at = None if active else clock.utcnow()
     if not active:

@@ -19,11 +19,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from . import clock
-from .auth import begin_attempt, forget_attempt
+from .auth import attempt_key, begin_attempt, forget_attempt
 from .database import write_transaction
 from .employees import normalise_code
 from .extensions import db
-from .models import Employee, EmployeeDevice, EnrolmentCode
+from .models import Employee, EmployeeDevice, EnrolmentCode, LoginFailure
 from .tokens import hash_token
 
 EMPLOYEE_COOKIE = "gb_employee"
@@ -83,10 +83,15 @@ class Throttled(Exception):
 def enrol_with_digits(code: str, last_digits: str, address: str) -> tuple[Employee, str] | None:
     """Enrol with the employee code and the last four digits of the phone on record:
     (the employee, the new phone's token), or None, whichever part was wrong; Throttled
-    after too many tries, as for sign-in."""
+    after too many tries, as for sign-in, and for a day once a code has had DAILY_FAILURES
+    wrong tries (four digits are few: lockouts alone would let a patient guesser through)."""
     code = normalise_code(code)
     attempt_id, until = begin_attempt(code, address, kind=THROTTLE_KIND)
     if attempt_id is None:
+        raise Throttled(until)
+    until = _closed_for_the_day(code, attempt_id)
+    if until is not None:
+        forget_attempt(attempt_id)
         raise Throttled(until)
     employee = db.session.scalar(select(Employee).where(Employee.code == code,
                                                         Employee.active.is_(True)))
@@ -95,6 +100,19 @@ def enrol_with_digits(code: str, last_digits: str, address: str) -> tuple[Employ
         return None
     forget_attempt(attempt_id)
     return employee, _new_device(employee)
+
+
+# Wrong tries for one code in a day, from anywhere, before it closes until a day after the
+# first of them.
+DAILY_FAILURES = 10
+
+
+def _closed_for_the_day(code: str, attempt_id: int) -> datetime | None:
+    since = clock.utcnow() - timedelta(days=1)
+    failures = sorted(db.session.scalars(select(LoginFailure.at).where(
+        LoginFailure.username_key == attempt_key(code, THROTTLE_KIND),
+        LoginFailure.at > since, LoginFailure.id < attempt_id)))
+    return failures[0] + timedelta(days=1) if len(failures) >= DAILY_FAILURES else None
 
 
 def _new_device(employee: Employee) -> str:

@@ -16,7 +16,8 @@ import time
 
 from flask import Flask, current_app
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import audit, backup, clock
 from .checkin import auto_check_out
@@ -28,18 +29,21 @@ log = logging.getLogger(__name__)
 
 
 def claim(job: str, period: str) -> bool:
-    """Take this job's turn for the period; False when another process has it already."""
+    """Take this job's turn for the period; False when another process has it already.
+
+    One INSERT that does nothing when the row exists: the processes that wake at the same
+    boundary do not each hit the primary key (which PostgreSQL would log as an error)."""
     if db.session.scalar(select(JobRun.job).where(JobRun.job == job, JobRun.period == period)):
         db.session.rollback()  # end the read: SQLite's next write transaction starts afresh
         return _taken(job, period)
-    db.session.add(JobRun(job=job, period=period, claimed_at=clock.utcnow(),
-                          claimed_by=f"{socket.gethostname()}:{os.getpid()}"[:100]))
-    try:
-        db.session.commit()
-    except IntegrityError:  # another process inserted it in between
-        db.session.rollback()
-        return _taken(job, period)
-    return True
+    db.session.rollback()
+    insert = (postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert)
+    taken = db.session.execute(insert(JobRun).values(
+        job=job, period=period, claimed_at=clock.utcnow(),
+        claimed_by=f"{socket.gethostname()}:{os.getpid()}"[:100]).on_conflict_do_nothing(
+        index_elements=[JobRun.job, JobRun.period]).returning(JobRun.job)).first()
+    db.session.commit()
+    return True if taken is not None else _taken(job, period)
 
 
 def _taken(job: str, period: str) -> bool:

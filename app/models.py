@@ -120,7 +120,8 @@ class Visit(db.Model):
 
     full_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(10))  # national form: 0 + 9 digits
-    # Not known for an employee (the register holds name, code, department, phone only).
+    # Not known for an employee (the register holds name, code, department, phone and, at
+    # most, an ID number).
     birth_year: Mapped[int | None]
     gender: Mapped[str] = mapped_column(String(10))  # male | female | other; "" if not known
     id_number: Mapped[str | None] = mapped_column(String(20))

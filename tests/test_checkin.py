@@ -411,7 +411,7 @@ def test_each_phone_gets_its_own_token_and_secret_in_the_same_blank_form(app, ph
     mine = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
     theirs = form_values(other.open_form().get_data(as_text=True), other.form_url)
     again = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
-    assert mine["visit_secret"] != theirs["visit_secret"] != again["visit_secret"]
+    assert len({mine["visit_secret"], theirs["visit_secret"], again["visit_secret"]}) == 3
     assert mine["csrf_token"] != theirs["csrf_token"]
     assert "MARK" not in mine["csrf_token"] + mine["visit_secret"]
     # What one visitor typed (a form sent with a mistake) never reaches another's blank form.
@@ -428,4 +428,15 @@ def test_the_blank_form_follows_a_renamed_entry_point(app, phone):
         db.session.commit()
     html = phone.open_form().get_data(as_text=True)
     assert "Cổng số 2" in html and "Cổng chính" not in html
+
+
+def test_a_message_waiting_for_one_browser_never_reaches_the_blank_form_of_others(app, admin):
+    # The receptionist checked someone out: "… checked out." waits for their next page.
+    phone = Phone(app.test_client())
+    done = phone.check_in(full_name="Người Đã Về", phone="0987000111").headers["Location"]
+    admin.post(f"/dashboard/visits/{done.rsplit('/', 1)[1]}/checkout")
+    desk_view = admin.client.get("/c/gate-token-0001").get_data(as_text=True)
+    assert "Người Đã Về" in desk_view  # shown where it belongs, once
+    stranger = Phone(app.test_client()).open_form().get_data(as_text=True)
+    assert "Người Đã Về" not in stranger
 

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from app.extensions import db
-from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, visits
+from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, csrf_from, visits
 
 sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite connection settings")
 
@@ -193,19 +193,17 @@ def test_a_form_sent_with_a_mistake_is_shown_again_without_the_write_lock(app):
 
 @sqlite_only
 def test_staff_changes_still_lock_up_front(app, admin):
-    visit_id = None
-
-    def check_in_and_correct():
-        nonlocal visit_id
-        Phone(app.test_client()).check_in()
-        visit_id = visits(app)[0].id
-
-    check_in_and_correct()
-    page = f"/dashboard/visits/{visit_id}"
-    sent = _statements(app, lambda: admin.post(f"{page}/correct", {
-        "full_name": "Nguyễn Văn Ân", "phone": "0912345678"}, page=page))
-    posted = sent[sent.index("BEGIN IMMEDIATE"):]
-    assert posted and "BEGIN" not in posted[1:3]
+    Phone(app.test_client()).check_in()
+    page = f"/dashboard/visits/{visits(app)[0].id}"
+    token = csrf_from(admin.client.get(page).get_data(as_text=True))
+    sent = _statements(app, lambda: admin.client.post(f"{page}/correct", data={
+        "csrf_token": token, "full_name": "Nguyễn Văn Ân", "phone": "0912345678"}))
+    # The post's first transaction takes the write lock at its BEGIN, and the correction is
+    # written inside it.
+    assert sent[0] == "BEGIN IMMEDIATE"
+    first = _write_transactions(sent)[0]
+    assert any(statement.startswith("UPDATE visit ") for statement in first)
+    assert visits(app)[0].full_name == "Nguyễn Văn Ân"
 
 
 @sqlite_only

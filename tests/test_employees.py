@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
+from pathlib import Path
 
 import openpyxl
 import pytest
 
-from app.auth import locked_until
 from app.enrolment import EMPLOYEE_COOKIE
 from app.extensions import db
 from app.models import AuditEvent, Employee, EmployeeDevice
 from app.retention import purge
-from tests.conftest import Phone, all_no, visits
+from tests.conftest import ADMIN_PASSWORD, TEST_DATABASE_URL, Phone, all_no, visits
 from tests.html_form import form_values
 
 HEADER = "Họ tên,Mã nhân viên,Bộ phận,Số điện thoại,Số CCCD\r\n"
@@ -205,6 +206,8 @@ def _enrol(phone: Phone, path: str):
 def test_a_phone_enrolled_from_the_sheet_checks_in_with_one_tap(app, admin, register, clock):
     codes = _sheet(admin, "Xưởng A")
     assert set(codes) == {"Nguyễn Văn Công", "Trần Thị Thợ"}
+    # The code rides in the query string, which no access log keeps (they log paths).
+    assert all(path.startswith("/e?code=") for path in codes.values())
     phone = Phone(app.test_client())
     confirm = phone.client.get(codes["Trần Thị Thợ"]).get_data(as_text=True)
     assert "Trần Thị Thợ" in confirm and "Đây là điện thoại của tôi" in confirm
@@ -267,29 +270,73 @@ def test_enrolling_at_the_gate_with_the_code_and_last_digits(app, register, cloc
     assert "Trần Thị Thợ" in phone.open_form().get_data(as_text=True)
 
 
-def test_guessing_the_digits_is_throttled_like_sign_in(app, register, clock):
-    url = "/c/gate-token-0001/employee"
+def _gate_attempt(phone: Phone, code: str, digits: str, address: str):
+    url = f"/c/{phone.token}/employee"
+    token = form_values(phone.client.get(url).get_data(as_text=True), url)["csrf_token"]
+    return phone.client.post(url, data={"csrf_token": token, "code": code,
+                                        "last_digits": digits},
+                             environ_base={"REMOTE_ADDR": address})
+
+
+def test_guessing_the_digits_of_one_code_is_throttled_like_sign_in(app, register, clock):
     phone = Phone(app.test_client())
-
-    def attempt(digits, address):
-        token = form_values(phone.client.get(url).get_data(as_text=True), url)["csrf_token"]
-        return phone.client.post(url, data={"csrf_token": token, "code": "NV-001",
-                                            "last_digits": digits},
-                                 environ_base={"REMOTE_ADDR": address})
-
     for n in range(5):
-        attempt(f"{9990 + n}", f"10.0.1.{n}")  # from five addresses: the code counts
-    refused = attempt("0001", "10.0.2.1")  # the right digits, too late
+        _gate_attempt(phone, "NV-001", f"{9990 + n}", f"10.0.1.{n}")  # five addresses
+    refused = _gate_attempt(phone, "NV-001", "0001", "10.0.2.1")  # the right digits, too late
     assert refused.status_code == 429 and "Nhập sai quá nhiều lần" in refused.get_data(
         as_text=True)
     assert phone.client.get_cookie(EMPLOYEE_COOKIE) is None
     clock.advance(minutes=16)
-    assert attempt("0001", "10.0.2.1").status_code == 302
-    # Staff sign-in from those addresses is not locked by the employees' mistakes.
-    from tests.conftest import ADMIN_PASSWORD
-    with app.test_request_context():
-        assert locked_until("lan", "10.0.1.1") is None
-    assert ADMIN_PASSWORD
+    assert _gate_attempt(phone, "NV-001", "0001", "10.0.2.1").status_code == 302
+
+
+def test_guessing_from_one_address_is_throttled_but_staff_can_still_sign_in(app, staff,
+                                                                            register, clock,
+                                                                            browser_of):
+    phone = Phone(app.test_client())
+    for n in range(5):  # five wrong tries from one address, at five different codes
+        _gate_attempt(phone, f"NV-00{n + 1}", "9999", "10.0.3.3")
+    refused = _gate_attempt(phone, "NV-002", "0002", "10.0.3.3")
+    assert refused.status_code == 429
+    assert _gate_attempt(phone, "NV-002", "0002", "10.0.3.4").status_code == 302  # elsewhere
+    # The gate's mistakes do not lock staff sign-in from that address, nor the other way.
+    desk = browser_of()
+    assert desk.login("lan", ADMIN_PASSWORD,
+                      environ_base={"REMOTE_ADDR": "10.0.3.3"}).status_code == 302
+    with app.app_context():
+        refusals = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.action == "employee_enrol_refused")).all()
+    assert [(e.address, e.user_id) for e in refusals] == [("10.0.3.3", None)]  # once
+
+
+def test_a_code_guessed_all_day_closes_until_the_next(app, register, clock):
+    phone = Phone(app.test_client())
+    for round_ in range(3):  # 4 wrong tries every 16 minutes stays under each lockout...
+        for n in range(4):
+            _gate_attempt(phone, "NV-003", f"{9000 + n}", f"10.1.{round_}.{n}")
+        clock.advance(minutes=16)
+    # ...but ten in a day close the code, even to the right digits.
+    assert _gate_attempt(phone, "NV-003", "0003", "10.2.0.1").status_code == 429
+    clock.advance(hours=23)  # still within a day of the first wrong try
+    assert _gate_attempt(phone, "NV-003", "0003", "10.2.0.1").status_code == 429
+    clock.advance(minutes=20)  # a day after it: the first four have aged out
+    assert _gate_attempt(phone, "NV-003", "0003", "10.2.0.1").status_code == 302
+
+
+def test_this_is_not_my_phone_forgets_it_here_and_on_the_server(app, admin, register):
+    phone = Phone(app.test_client())
+    _enrol(phone, _sheet(admin, "Kho")["Lê Văn Kho"])
+    page = phone.open_form().get_data(as_text=True)
+    token = form_values(page, "/employee/forget")["csrf_token"]
+    response = phone.client.post("/employee/forget", data={
+        "csrf_token": token, "then": phone.form_url})
+    assert response.headers["Location"] == phone.form_url
+    assert phone.client.get_cookie(EMPLOYEE_COOKIE) is None
+    assert "Lê Văn Kho" not in phone.open_form().get_data(as_text=True)
+    assert all(employee.devices == [] for employee in _employees(app))
+    outside = phone.client.post("/employee/forget", data={
+        "csrf_token": token, "then": "https://evil.example/"})
+    assert outside.headers["Location"] == "/"
 
 
 def test_revoking_the_phone_or_deactivating_the_employee_ends_it_at_once(app, admin,
@@ -344,3 +391,18 @@ def test_a_deactivated_employee_is_deleted_after_the_retention_period(app, admin
     assert "NV-003" not in [e.code for e in _employees(app)]
     assert visits(app) == []  # the visit went with the retention period too
     assert [e.code for e in _employees(app)] == ["NV-001", "NV-002"]  # still employed: kept
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's backups")
+def test_a_deactivated_employee_leaves_the_backups_too(app, admin, register, clock, runner):
+    kho = register["NV-003"]
+    admin.post(f"/admin/employees/{kho}/deactivate", page=f"/admin/employees/{kho}")
+    clock.advance(days=10)
+    assert runner.invoke(args=["backup"]).exit_code == 0  # holds the deactivated employee
+    clock.advance(days=11, minutes=1)  # 21 days after the deactivation, 11 after the backup
+    runner.invoke(args=["purge"])
+    [kept] = [path for path in (Path(app.instance_path) / "backups").iterdir()]
+    with sqlite3.connect(kept) as conn:
+        codes = [row[0] for row in conn.execute("SELECT code FROM employee ORDER BY code")]
+    assert codes == ["NV-001", "NV-002"]
+

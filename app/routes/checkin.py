@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -156,8 +157,14 @@ def _blank_form(location: Location, for_other: bool) -> str:
            request.full_path, config["ORG_NAME"], config["RETENTION_DAYS"],
            config["REQUIRE_ID_NUMBER"])
     kept: OrderedDict = current_app.extensions.setdefault("gatebook_blank_forms", OrderedDict())
+    if session.get("_flashes"):
+        # A message waiting for this browser (a staff member's, say) is shown on its page,
+        # never kept in the copy every phone gets.
+        kept = OrderedDict()
     html = kept.get(key)
-    if html is None:
+    if html is not None:
+        kept.move_to_end(key)  # the most asked for stay
+    else:
         form.csrf_token.current_token = _CSRF_MARK
         form.visit_secret.data = _SECRET_MARK
         html = render_template(

@@ -24,11 +24,13 @@ def _enrolled(employee, token: str, via: str, then: str):
     return response
 
 
-@bp.route("/e/<code>", methods=["GET", "POST"])
-def by_sheet(code: str):
+@bp.route("/e", methods=["GET", "POST"])
+def by_sheet():
     """A personal enrolment QR code from the printed sheet: enrol this phone (on the button,
-    so that a link preview does not use the code up)."""
-    employee = enrolment.code_holder(code)
+    so that a link preview does not use the code up). The code travels in the query string,
+    which no access log keeps."""
+    code = request.args.get("code", "")[:64]
+    employee = enrolment.code_holder(code) if code else None
     if employee is None:
         return render_template("enrolment/invalid.html"), 410
     form = ActionForm()
@@ -51,8 +53,14 @@ def at_the_gate(token: str):
             found = enrolment.enrol_with_digits(form.code.data, form.last_digits.data,
                                                 request.remote_addr or "")
         except enrolment.Throttled as throttled:
+            address = request.remote_addr or ""
+            if not audit.refusal_recorded(None, address, "employee_enrol_refused"):
+                audit.record("employee_enrol_refused", {"until": throttled.until.isoformat()},
+                             user=None)  # once per lockout: an admin sees the guessing
+                db.session.commit()
             message = _("Too many wrong tries. Try again after %(time)s, or ask the staff at "
-                        "the entrance.", time=clock.to_local(throttled.until).strftime("%H:%M"))
+                        "the entrance.", time=clock.to_local(throttled.until).strftime(
+                            "%H:%M %d/%m"))
             status = 429
         else:
             if found is not None:

@@ -50,7 +50,7 @@ def test_enrolled_from_the_printed_sheet_then_in_with_one_tap(app, staff, live_s
     pdf = desk.pdf(format="A4", print_background=True)
     (output_dir / "enrolment-sheet.pdf").write_bytes(pdf)
     [scanned] = _qr_codes_of_pdf(pdf)
-    assert scanned.startswith(f"{live_server}/e/")
+    assert scanned.startswith(f"{live_server}/e?code=")
 
     phone = web.page(javascript=javascript, **PHONE)
     phone.goto(scanned)
