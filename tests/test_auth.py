@@ -303,3 +303,21 @@ def test_a_sign_in_holds_no_database_lock_while_checking_the_password(app, staff
     monkeypatch.setattr(auth_module, "check_password_hash", check_while_someone_writes)
     assert browser_of().login("lan", ADMIN_PASSWORD).status_code == 302
     assert writes_while_hashing == [True]
+
+
+@pytest.mark.real_password_hashing
+def test_the_hash_for_unknown_user_names_is_made_before_the_first_request(make_app,
+                                                                          monkeypatch):
+    import app.auth as auth_module
+    auth_module._unknown_user_hash.cache_clear()  # as in a newly started server process
+    app = make_app()
+    with app.app_context():
+        db.create_all()
+    made_while_answering = []
+    real = auth_module.generate_password_hash
+    monkeypatch.setattr(auth_module, "generate_password_hash",
+                        lambda *args, **kwargs: made_while_answering.append(1) or real(
+                            *args, **kwargs))
+    browser = StaffBrowser(app.test_client())
+    assert browser.login("ghost", "a-long-enough-guess").status_code == 200
+    assert made_while_answering == []  # the first unknown name cost one check, nothing more
