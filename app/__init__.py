@@ -7,7 +7,17 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, compression, database, errors, jobs, routes, static_files, templating
+from . import (
+    boundary,
+    cli,
+    compression,
+    database,
+    errors,
+    jobs,
+    routes,
+    static_files,
+    templating,
+)
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
 from .language import select_locale
@@ -29,6 +39,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     database.init_app(app)
+    # The request's text is checked before anything else looks at it.
+    boundary.init_app(app)
     # The sign-in guard runs before the CSRF check: a signed-out browser is sent to sign in.
     auth_routes.init_app(app)
     csrf.init_app(app)

@@ -127,8 +127,10 @@ def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(staff, browser_
                               headers={"X-Forwarded-For": "198.51.100.99"}).status_code == 429
 
 
+# A control character in it ("/\t/evil.example") is refused before the page is read
+# (tests/test_hostile_input.py).
 @pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil.example",
-                                    "javascript:alert(1)", "/\t/evil.example"])
+                                    "javascript:alert(1)"])
 def test_next_never_leaves_the_site(staff, browser_of, target):
     response = browser_of().login("lan", ADMIN_PASSWORD, next_url=target)
     assert response.headers["Location"] == "/dashboard/"
