@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
-    FieldList,
     Form,
     FormField,
     HiddenField,
@@ -39,7 +38,14 @@ from .declaration import (
     answered_yes,
     no_answers,
 )
-from .form_fields import plain_text, text, valid_birth_year, valid_id_number, valid_phone
+from .form_fields import (
+    RowList,
+    plain_text,
+    text,
+    valid_birth_year,
+    valid_id_number,
+    valid_phone,
+)
 from .normalise import normalise_id_number, normalise_phone
 
 YES, NO = "yes", "no"
@@ -152,7 +158,7 @@ class CheckInForm(FlaskForm):
     street = text(_l("House number, street"), 200, plain_text)
     purpose = text(_l("Purpose / whom you are meeting"), 200, plain_text)
 
-    companions = FieldList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
+    companions = RowList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
 
     none_of_these = BooleanField(_l("I have none of the symptoms, contacts or travel below"))
     travel_places = text(_l("Which places?"), 200, plain_text)
