@@ -13,6 +13,7 @@ from . import (
     compression,
     database,
     errors,
+    headers,
     jobs,
     routes,
     static_files,
@@ -52,4 +53,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     errors.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    headers.init_app(app)  # last registered, first to run: every response gets the headers
     return app
