@@ -13,6 +13,7 @@ from . import (
     compression,
     database,
     errors,
+    file_modes,
     headers,
     jobs,
     routes,
@@ -32,6 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """Build the application: configuration, extensions, blueprints, CLI, error pages."""
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
+    file_modes.secure_instance(app)  # before the database is first opened
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
