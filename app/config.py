@@ -185,6 +185,9 @@ def _check(config: dict) -> None:
                                      and urlsplit(config["PUBLIC_URL"]).hostname):
         raise ConfigError("PUBLIC_URL must start with http:// or https:// and name a host, "
                           "e.g. https://vao.example.vn")
+    hosts = config["TRUSTED_HOSTS"]
+    if hosts is not None and not all(isinstance(host, str) and host for host in hosts):
+        raise ConfigError('TRUSTED_HOSTS must be a list of host names, e.g. ["vao.example.vn"]')
     _check_password_hashing(config["PASSWORD_HASH_METHOD"], testing=config.get("TESTING"))
 
 

@@ -98,6 +98,7 @@ def test_an_organisation_named_with_digits_exports(staff_app_admin):
     ("GATEBOOK_BACKGROUND_JOBS", "1", "BACKGROUND_JOBS must be true or false, not 1"),
     ("GATEBOOK_TRUSTED_PROXIES", "one", "TRUSTED_PROXIES must be a whole number, not 'one'"),
     ("GATEBOOK_TRUSTED_HOSTS", "vao.example.vn", "TRUSTED_HOSTS must be a list"),
+    ("GATEBOOK_TRUSTED_HOSTS", "[1]", "TRUSTED_HOSTS must be a list of host names"),
     ("GATEBOOK_MAX_CONTENT_LENGTH", "true", "MAX_CONTENT_LENGTH must be a whole number"),
 ])
 def test_a_setting_of_the_wrong_type_stops_the_start(tmp_path, monkeypatch, variable, value,
