@@ -5,7 +5,7 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 BIN    := $(VENV)/bin
-# The address printed for links when GATEBOOK_PUBLIC_URL is not set.
+# This server's own address, for links and QR codes when GATEBOOK_PUBLIC_URL is not set.
 LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
@@ -15,11 +15,12 @@ MO     := $(PO:.po=.mo)
 
 # gunicorn's settings are deploy/gunicorn.conf.py's (GUNICORN_WORKERS and GUNICORN_THREADS
 # in the environment change the defaults), as for the systemd unit.
+run: export GATEBOOK_PUBLIC_URL ?= http://$(LINK_HOST):$(PORT)
 run: migrate translations
 	@$(FLASK) add-location "Cổng chính" --if-none > /dev/null
 	@echo "Check-in URLs (open one on a phone, or print it as a QR poster):"
-	@$(FLASK) locations --default-base-url http://$(LINK_HOST):$(PORT)
-	@$(FLASK) setup-link --default-base-url http://$(LINK_HOST):$(PORT)
+	@$(FLASK) locations
+	@$(FLASK) setup-link
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 

@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
-    FieldList,
     Form,
     FormField,
     RadioField,
@@ -39,7 +38,14 @@ from .declaration import (
     no_answers,
 )
 from .declaration_forms import DeclarationForm
-from .form_fields import plain_text, text, valid_birth_year, valid_id_number, valid_phone
+from .form_fields import (
+    RowList,
+    plain_text,
+    text,
+    valid_birth_year,
+    valid_id_number,
+    valid_phone,
+)
 from .normalise import normalise_id_number, normalise_phone
 
 MAX_COMPANIONS = 10
@@ -146,7 +152,7 @@ class CheckInForm(DeclarationForm):
     street = text(_l("House number, street"), 200, plain_text)
     purpose = text(_l("Purpose / whom you are meeting"), 200, plain_text)
 
-    companions = FieldList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
+    companions = RowList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
 
     remember = BooleanField(_l("Remember my details on this phone"))
     consent = BooleanField(validators=[InputRequired(_l("Please give your consent to check in."))])

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
@@ -23,6 +24,8 @@ class Defaults:
     ORG_NAME = "Gatebook"
     # Base URL that visitors' phones can reach, used in QR codes (e.g. https://vao.example.vn).
     PUBLIC_URL = ""
+    # Host names the server answers for; None: PUBLIC_URL's when it is set (any otherwise).
+    TRUSTED_HOSTS: list | None = None
     # Empty means a SQLite file in the instance folder.
     DATABASE_URL = ""
     TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -45,11 +48,6 @@ class Defaults:
     LOG_LEVEL = "INFO"
     # Local time of the daily SQLite backup into instance/backups/ (empty: no daily backup).
     BACKUP_TIME = "02:30"
-    # The largest request body accepted (413 beyond it). The longest legitimate form, a check-in
-    # with ten companions, each with their own declaration, and every text field full of
-    # Vietnamese letters, is about 40 KB. (The employee register's import takes a file of up
-    # to 2 MiB: app.routes.employees.LARGE_BODIES.)
-    MAX_CONTENT_LENGTH = 128 * 1024
     # How long "remember me on this phone" keeps the visitor's details.
     PROFILE_COOKIE_DAYS = 180
     # How long SQLite waits for the write lock before giving up.
@@ -78,6 +76,14 @@ class Defaults:
     # accepts it; static files are compressed as they stream (app.compression).
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
                           "image/svg+xml", "application/json"]
+    # The largest legitimate form (a check-in with ten companions, each with their own answers,
+    # or the same typed in by staff) has under 200 fields and, every text at its longest in
+    # Vietnamese, about 40 KB url-encoded (tests/test_limits.py measures it). Twice as many
+    # fields and four times the bytes are accepted; more, url-encoded or multipart, is refused
+    # with 413 before it is read. (Signed-in staff's employee import takes a register of up to
+    # 2 MiB: app.routes.employees.LARGE_BODY_BYTES.)
+    MAX_CONTENT_LENGTH = 160 * 1024
+    MAX_FORM_PARTS = 400
     # hide_parameters: a database error in the log must not carry a visitor's name or phone.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
@@ -91,6 +97,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("GATEBOOK")
+    _keep_text_as_written(app.config)
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
@@ -103,14 +110,31 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     _check(app.config)
+    if app.config["TRUSTED_HOSTS"] is None and app.config["PUBLIC_URL"]:
+        # A request naming another host is refused, so no page is ever built for a host the
+        # organisation does not own.
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["PUBLIC_URL"]).hostname]
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["STAFF_SESSION_HOURS"])
 
 
+# Settings that hold text: a GATEBOOK_ variable sets them as written, although Flask reads
+# variables as JSON where they parse (GATEBOOK_ORG_NAME=1975 is the name "1975", not a number).
+TEXT_SETTINGS = tuple(name for name, value in vars(Defaults).items()
+                      if name.isupper() and isinstance(value, str)) + ("SECRET_KEY",)
+
+
+def _keep_text_as_written(config: dict) -> None:
+    for name in TEXT_SETTINGS:
+        raw = os.environ.get(f"GATEBOOK_{name}")
+        if raw is not None:
+            config[name] = raw
+
+
 def ensure_secret_key(instance_path: str) -> str:
     """Return the secret key from instance/config.py, writing a new random one there if absent."""
-    os.makedirs(instance_path, exist_ok=True)
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
     path = os.path.join(instance_path, "config.py")
     # Several workers may start at once: the lock makes exactly one of them write the key.
     # Created readable by its owner only (the key signs every cookie).
@@ -128,8 +152,35 @@ def ensure_secret_key(instance_path: str) -> str:
     return key
 
 
+# What each kind of setting must hold, in words for the message when it does not.
+_KINDS = {str: "text", bool: "true or false", int: "a whole number", float: "a number",
+          list: "a list", dict: "a mapping"}
+# Settings whose default (None) means "worked out from the others".
+_OPTIONAL = {"TRUSTED_HOSTS": list, "SESSION_COOKIE_SECURE": bool, "WTF_CSRF_TIME_LIMIT": int}
+# Settings whose whole-number default may also be set to a fraction.
+_FRACTIONAL = {"JOBS_INTERVAL_SECONDS"}
+
+
+def _check_types(config: dict) -> None:
+    """Every setting holds the kind of value its default has: text stays text, a number is a
+    whole number, a switch is true or false."""
+    for name, default in vars(Defaults).items():
+        if not name.isupper():
+            continue
+        kind = float if name in _FRACTIONAL else _OPTIONAL.get(name, type(default))
+        value = config[name]
+        if value is None and name in _OPTIONAL:
+            continue
+        accepted = (int, float) if kind is float else kind
+        wrong = not isinstance(value, accepted) or (kind in (int, float)
+                                                    and isinstance(value, bool))
+        if wrong:
+            raise ConfigError(f"{name} must be {_KINDS[kind]}, not {value!r}")
+
+
 def _check(config: dict) -> None:
     """Fail at start-up with a clear message rather than at the first request."""
+    _check_types(config)
     try:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -162,8 +213,13 @@ def _check(config: dict) -> None:
                           f"(a check-in form with companions needs that), not {limit!r}")
     if not isinstance(config["TRUSTED_PROXIES"], int) or config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("TRUSTED_PROXIES must be a whole number (0 when not behind a proxy)")
-    if config["PUBLIC_URL"] and not config["PUBLIC_URL"].startswith(("http://", "https://")):
-        raise ConfigError("PUBLIC_URL must start with http:// or https://")
+    if config["PUBLIC_URL"] and not (config["PUBLIC_URL"].startswith(("http://", "https://"))
+                                     and urlsplit(config["PUBLIC_URL"]).hostname):
+        raise ConfigError("PUBLIC_URL must start with http:// or https:// and name a host, "
+                          "e.g. https://vao.example.vn")
+    hosts = config["TRUSTED_HOSTS"]
+    if hosts is not None and not all(isinstance(host, str) and host for host in hosts):
+        raise ConfigError('TRUSTED_HOSTS must be a list of host names, e.g. ["vao.example.vn"]')
     _check_password_hashing(config["PASSWORD_HASH_METHOD"], testing=config.get("TESTING"))
 
 

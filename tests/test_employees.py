@@ -12,10 +12,14 @@ import pytest
 
 from app.enrolment import EMPLOYEE_COOKIE
 from app.extensions import db
-from app.models import AuditEvent, Employee, EmployeeDevice
+from app.models import AuditEvent, Employee, EmployeeDevice, EnrolmentCode
 from app.retention import purge
 from tests.conftest import ADMIN_PASSWORD, TEST_DATABASE_URL, Phone, all_no, visits
 from tests.html_form import form_values
+
+PUBLIC_URL = "https://vao.example.vn"
+# The enrolment sheet's QR codes carry the public address.
+pytestmark = pytest.mark.app_settings(PUBLIC_URL=PUBLIC_URL)
 
 HEADER = "Họ tên,Mã nhân viên,Bộ phận,Số điện thoại,Số CCCD\r\n"
 GOOD = HEADER + ("Nguyễn Văn Công,NV-001,Xưởng A,0912 000 001,001085012345\r\n"
@@ -134,6 +138,21 @@ def test_a_file_that_cannot_be_read_is_explained(app, admin, name, body, message
     assert _employees(app) == []
 
 
+def test_a_register_larger_than_any_form_imports_but_only_for_signed_in_staff(app, admin,
+                                                                               client):
+    rows = "".join(f"Nguyễn Thị Công Nhân Số {n},NV-{n:05d},Xưởng lắp ráp điện tử số {n % 9},"
+                   f"0912{n:06d},001085{n:06d}\r\n" for n in range(3000))
+    body = (HEADER + rows).encode("utf-8-sig")
+    assert app.config["MAX_CONTENT_LENGTH"] < len(body) < 2 * 1024 * 1024
+    done = _import(admin, "ca-nha-may.csv", body).get_data(as_text=True)
+    assert "Đã nhập: thêm 3000, cập nhật 0, không đổi 0." in done
+    # Anyone else is refused before the body is read: 413, not a redirect to the sign-in page.
+    response = client.post("/admin/employees/import", content_type="multipart/form-data",
+                           data={"register_file": (io.BytesIO(body), "x.csv")})
+    assert response.status_code == 413
+    assert len(_employees(app)) == 3000
+
+
 def test_a_tampered_confirmation_stores_nothing(app, admin):
     token = form_values(admin.client.get("/admin/employees/import").get_data(as_text=True),
                         "/admin/employees/import")["csrf_token"]
@@ -193,7 +212,7 @@ def codes_on_sheet(html: str) -> dict[str, str]:
     for png, name in re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="[^"]*">\s*'
                                 r'<p class="who"><strong>([^<]+)</strong>', html):
         [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(png))))
-        found[name] = code.text.removeprefix("http://localhost")
+        found[name] = code.text.removeprefix(PUBLIC_URL)
     return found
 
 
@@ -365,6 +384,15 @@ def test_an_old_sheet_stops_working_when_a_new_one_is_printed(app, admin, regist
     new = _sheet(admin, "Kho")["Lê Văn Kho"]
     assert Phone(app.test_client()).client.get(old).status_code == 410
     assert Phone(app.test_client()).client.get(new).status_code == 200
+
+
+@pytest.mark.app_settings(PUBLIC_URL="")
+def test_without_a_public_address_no_sheet_is_printed(app, admin, register):
+    response = admin.post("/admin/employees/sheet", {"department": "Kho"},
+                          page="/admin/employees/", follow_redirects=True)
+    assert "Chưa cấu hình địa chỉ công khai nên chưa có mã QR" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(EnrolmentCode)) == 0
 
 
 def test_an_enrolment_code_expires_after_seven_days(app, admin, register, clock):

@@ -32,7 +32,6 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Register the id converter and every area's blueprint (sign-in has its own init_app)."""
     app.url_map.converters["id"] = DatabaseIdConverter
-    app.before_request(employees.allow_large_bodies)
     for area in (checkin, enrolment, language, dashboard, staff, audit, locations, export,
                  tracing, settings, employees):
         app.register_blueprint(area.bp)

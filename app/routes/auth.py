@@ -161,6 +161,7 @@ def init_app(app: Flask) -> None:
     """Sign-in machinery: who is signed in, and the guard in front of every staff page."""
     login_manager.init_app(app)
     login_manager.user_loader(auth.user_for_session)
+    auth.prepare_for_unknown_users(app)
     login_manager.unauthorized_handler(unauthorized)
     app.before_request(guard_staff_pages)
     app.register_blueprint(bp)

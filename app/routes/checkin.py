@@ -240,7 +240,9 @@ def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str]
     """Store the visit, let this phone keep its secret, and remember (or forget) the visitor.
     A check-in for someone else leaves the phone's own remembered details alone unless that
     person asks to be remembered instead."""
-    result = check_in(location, form.details(), form.visit_secret.data, list(visit_secrets))
+    # A post without a well-formed secret (not from our page) is a new submission.
+    secret = _with_secret(form).visit_secret.data
+    result = check_in(location, form.details(), secret, list(visit_secrets))
     response = redirect(url_for(".done", visit_id=result.visit.id))
     if result.secret:
         remember_visit(request, response, result.visit.id, result.secret)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -29,7 +29,7 @@ from ..dashboard import VisitFilters
 from ..dashboard_forms import CorrectionForm, StaffEntryForm
 from ..extensions import db
 from ..models import MAX_ID, CheckoutReason, Location, Visit
-from ..normalise import parse_day, parse_whole_number
+from ..normalise import parse_day, parse_moment, parse_whole_number
 from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -97,14 +97,11 @@ def index():
 def more():
     """The next (older) rows of the list."""
     day, filters = _day(), _filters()
-    try:
-        raw_at, raw_id = request.args["before"].rsplit(",", 1)
-        before = (datetime.fromisoformat(raw_at), int(raw_id))
-    except (KeyError, ValueError):
+    raw_at, _comma, raw_id = request.args.get("before", "").rpartition(",")
+    at, visit_id = parse_moment(raw_at), parse_whole_number(raw_id, MAX_ID)
+    if at is None or visit_id is None:
         abort(400)
-    if before[0].tzinfo is None:
-        abort(400)
-    visits = dashboard.day_visits(day, filters, before=before)
+    visits = dashboard.day_visits(day, filters, before=(at, visit_id))
     return render_template("dashboard/_more.html", visits=visits, day=day,
                            is_today=day == clock.local_today(),
                            more_args=_more_args(day, filters, visits))
@@ -113,11 +110,8 @@ def more():
 @bp.get("/changes")
 def changes():
     """The poll: 204 when nothing changed; else the fresh first page, counters and alerts."""
-    try:
-        since = datetime.fromisoformat(request.args["since"])
-    except (KeyError, ValueError):
-        abort(400)
-    if since.tzinfo is None:
+    since = parse_moment(request.args.get("since"))
+    if since is None:
         abort(400)
     if _day() != clock.local_today():  # past midnight: today is a new page
         return Response(status=204, headers={"HX-Refresh": "true"})

@@ -7,27 +7,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit, employee_import, employees, enrolment, posters
+from ..boundary import large_body
 from ..employee_forms import ConfirmImportForm, EmployeeForm, ImportForm, SheetForm
 from ..extensions import db
 from ..form_fields import ActionForm
-from ..links import external_url
+from ..links import external_url, public_url
 from ..models import Employee, EmployeeDevice
-from .locations import public_base_url
 
 bp = Blueprint("employees", __name__, url_prefix="/admin/employees")
 
 # The register's file, and the confirmation that carries its checked rows, may be larger than
-# any form (MAX_CONTENT_LENGTH): these endpoints take up to this much.
-LARGE_BODIES = {"employees.import_file", "employees.confirm_import"}
+# any form (MAX_CONTENT_LENGTH): the import takes up to this much.
 LARGE_BODY_BYTES = 3 * 1024 * 1024
-
-
-def allow_large_bodies() -> None:
-    """Raise the body limits for the import, before anything reads the body (the CSRF check
-    does): an app-wide before_request, registered ahead of CSRFProtect."""
-    if request.endpoint in LARGE_BODIES:
-        request.max_content_length = LARGE_BODY_BYTES
-        request.max_form_memory_size = LARGE_BODY_BYTES
 
 
 def _entry(form: EmployeeForm, employee: Employee | None = None) -> Employee | None:
@@ -146,6 +137,7 @@ def revoke(employee_id: int, device_id: int):
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@large_body(LARGE_BODY_BYTES)
 def import_file():
     """Upload a register file and see, row by row, what importing it would do."""
     form = ImportForm()
@@ -165,6 +157,7 @@ def import_file():
 
 
 @bp.post("/import/confirm")
+@large_body(LARGE_BODY_BYTES)
 def confirm_import():
     """Store what the checked file said (nothing was written before)."""
     form = ConfirmImportForm()
@@ -189,11 +182,16 @@ def sheet():
     if not form.validate_on_submit() or form.department.data not in dict(form.department.choices):
         flash(_("Choose a department from the list."), "error")
         return redirect(url_for(".index"))
+    base = public_url()
+    if not base:
+        flash(_("No public address is configured, so there are no QR codes yet. Set "
+                "GATEBOOK_PUBLIC_URL to the address phones use to reach Gatebook and restart "
+                "the server."), "error")
+        return redirect(url_for(".index"))
     staff = employees.search(department=form.department.data, limit=10_000)
     codes = enrolment.new_codes(staff)
     audit.record("employee_sheet", {"employees": len(staff)})
     db.session.commit()
-    base = public_base_url()
     cards = [(employee, posters.qr_data_uri(external_url(base, "enrolment.by_sheet",
                                                          code=codes[employee.id])))
              for employee in staff]

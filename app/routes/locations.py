@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import force_locale
@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from .. import audit, locations, posters, settings
 from ..extensions import db
 from ..form_fields import ActionForm
+from ..links import path_for, public_url
 from ..location_forms import LocationNameForm
 from ..models import Location
 from .audited_change import apply_change
@@ -25,19 +26,14 @@ from .audited_change import apply_change
 bp = Blueprint("locations", __name__, url_prefix="/admin/locations")
 
 
-def public_base_url() -> str:
-    """Where visitors' phones reach Gatebook: PUBLIC_URL, else the address of this request."""
-    return current_app.config["PUBLIC_URL"] or request.host_url
-
-
 def _list_page(form: LocationNameForm | None = None, status: int = 200):
     all_locations = locations.listed()
-    base = public_base_url()
+    base = public_url()
     return render_template(
         "locations/index.html", locations=all_locations, counts=locations.todays_counts(),
-        urls={loc.id: locations.checkin_url(loc, base) for loc in all_locations},
-        form=form or LocationNameForm(),
-        public_url_missing=not current_app.config["PUBLIC_URL"]), status
+        urls={loc.id: locations.checkin_url(loc, base) if base
+              else path_for("checkin.form_page", token=loc.token) for loc in all_locations},
+        form=form or LocationNameForm(), public_url_missing=not base), status
 
 
 @bp.get("/")
@@ -109,7 +105,10 @@ def rotate(location_id: int):
 
 
 def _url(location: Location) -> str:
-    return locations.checkin_url(location, public_base_url())
+    """The check-in URL for the poster's QR code; without PUBLIC_URL there is none (404)."""
+    if not public_url():
+        abort(404)
+    return locations.checkin_url(location, public_url())
 
 
 @bp.get("/<id:location_id>/poster")
@@ -128,9 +127,9 @@ def poster(location_id: int):
                 "no_phone": _("No smartphone? Ask the staff at the entrance."),
                 "type": _("Or type this address:"),
             }
-    return render_template("locations/poster.html", location=location, url=_url(location),
-                           texts=texts, notices=settings.health_notices(),
-                           public_url_missing=not current_app.config["PUBLIC_URL"])
+    url = locations.checkin_url(location, public_url()) if public_url() else None
+    return render_template("locations/poster.html", location=location, url=url, texts=texts,
+                           notices=settings.health_notices())
 
 
 @bp.get("/<id:location_id>/qr.svg")

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit, settings
+from ..boundary import multiline
 from ..extensions import db
 from ..settings_forms import NoticeForm
 
@@ -14,6 +15,7 @@ bp = Blueprint("settings", __name__, url_prefix="/admin")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@multiline("notice_vi", "notice_en")
 def index():
     """The health-measures notice shown to visitors: edit it, or empty it to hide it."""
     form = NoticeForm()

@@ -21,11 +21,13 @@ OUTPUT_ROOT = Path(__file__).resolve().parents[2] / "test-output"
 
 @pytest.fixture
 def live_server(app):
-    """The app on http://127.0.0.1:<free port>, for the length of one test."""
+    """The app on http://127.0.0.1:<free port>, for the length of one test; like `make run`,
+    it gives the app its own address as PUBLIC_URL, for posters and printed links."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app.config["PUBLIC_URL"]
     server.shutdown()
     thread.join()
     server.server_close()

@@ -21,7 +21,7 @@ RECEPTIONIST_PASSWORD = "mật-khẩu-lễ-tân"
 def test_first_admin_sets_up_entry_points_and_prints_a_poster(app, live_server, web,
                                                               output_dir):
     runner = app.test_cli_runner()
-    printed = runner.invoke(args=["setup-link", "--default-base-url", live_server]).output
+    printed = runner.invoke(args=["setup-link"]).output
     setup_url = re.search(r"(http://\S+/setup/\S+)", printed).group(1)
 
     page = web.page(viewport={"width": 1280, "height": 900})
