@@ -1,25 +1,32 @@
-# Gatebook: `make run` serves the app on SQLite, `make test` runs the whole suite.
+# Gatebook: `make run` serves the app on SQLite, `make test` runs the whole suite,
+# `make migrate` creates or upgrades the database's schema (run by `make run` too).
 PYTHON ?= python3
 VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 BIN    := $(VENV)/bin
-# The address printed for links when GATEBOOK_PUBLIC_URL is not set.
+# This server's own address, for links and QR codes when GATEBOOK_PUBLIC_URL is not set.
 LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test install translations messages clean
+.PHONY: run migrate test install translations messages clean
 
-run: $(VENV)/.runtime translations
-	$(FLASK) db upgrade
+# gunicorn's settings are deploy/gunicorn.conf.py's (GUNICORN_WORKERS and GUNICORN_THREADS
+# in the environment change the defaults), as for the systemd unit.
+run: export GATEBOOK_PUBLIC_URL ?= http://$(LINK_HOST):$(PORT)
+run: migrate translations
 	@$(FLASK) add-location "Cổng chính" --if-none > /dev/null
 	@echo "Check-in URLs (open one on a phone, or print it as a QR poster):"
-	@$(FLASK) locations --default-base-url http://$(LINK_HOST):$(PORT)
-	@$(FLASK) setup-link --default-base-url http://$(LINK_HOST):$(PORT)
+	@$(FLASK) locations
+	@$(FLASK) setup-link
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 wsgi:app
+	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+
+# With several servers on PostgreSQL, each may run it: they upgrade in turn (advisory lock).
+migrate: $(VENV)/.runtime
+	$(FLASK) db upgrade
 
 test: $(VENV)/.test translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,7 +7,19 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, database, errors, jobs, routes, templating
+from . import (
+    boundary,
+    cli,
+    compression,
+    database,
+    errors,
+    file_modes,
+    headers,
+    jobs,
+    routes,
+    static_files,
+    templating,
+)
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
 from .language import select_locale
@@ -21,6 +33,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """Build the application: configuration, extensions, blueprints, CLI, error pages."""
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    file_modes.secure_instance(app)  # before the database is first opened
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
@@ -29,13 +43,18 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     database.init_app(app)
+    # The request's text is checked before anything else looks at it.
+    boundary.init_app(app)
     # The sign-in guard runs before the CSRF check: a signed-out browser is sent to sign in.
     auth_routes.init_app(app)
+    routes.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    routes.init_app(app)
+    static_files.init_app(app)
     templating.init_app(app)
+    compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    headers.init_app(app)  # last registered, first to run: every response gets the headers
     return app

@@ -46,7 +46,19 @@ ACTIONS = {
     "location_deactivate": _l("Closed an entry point"),
     "location_reactivate": _l("Reopened an entry point"),
     "location_rotate": _l("Gave an entry point a new QR code"),
-    "purge": _l("Deleted visits past the retention period"),
+    "settings_change": _l("Changed the notice to visitors"),
+    "employee_create": _l("Added an employee"),
+    "employee_update": _l("Changed an employee's entry"),
+    "employee_deactivate": _l("Deactivated an employee"),
+    "employee_reactivate": _l("Reactivated an employee"),
+    "employee_import": _l("Imported the employee register"),
+    "employee_sheet": _l("Printed enrolment codes"),
+    "employee_device_revoke": _l("Revoked an employee's phone"),
+    "employee_enrol": _l("An employee's phone was enrolled"),
+    "employee_enrol_refused": _l("Enrolment at the gate refused (too many wrong tries)"),
+    "purge": _l("Deleted visits past the retention period (and from backups)"),
+    "backup": _l("Backed up the database"),
+    "restore": _l("Restored the database from a backup"),
 }
 
 
@@ -95,29 +107,38 @@ def set_rows(event_id: int, rows: int) -> None:
         session.commit()
 
 
-def refusal_recorded(account: User | None, address: str) -> bool:
-    """Whether a refused sign-in for this account from this address is already in the log
-    for the current lockout."""
+def refusal_recorded(account: User | None, address: str,
+                     action: str = "login_refused") -> bool:
+    """Whether a refused attempt (a sign-in, or an enrolment at the gate) for this account
+    from this address is already in the log for the current lockout."""
     since = clock.utcnow() - timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
     return db.session.scalar(
         select(AuditEvent.id).where(
-            AuditEvent.action == "login_refused", AuditEvent.at >= since,
+            AuditEvent.action == action, AuditEvent.at >= since,
             AuditEvent.address == address[:45],
             AuditEvent.user_id.is_(None) if account is None
             else AuditEvent.user_id == account.id).limit(1)) is not None
 
 
-def record_purge(deleted: int) -> None:
-    """Count visits deleted by the retention purge: one entry a day, however often it runs."""
+def record_purge(deleted: int, backups_deleted: int = 0, backup_visits_deleted: int = 0) -> None:
+    """Count what the retention purge deleted: visits, and backups (whole files past the
+    retention period, and expired visits inside the others). One entry a day, however often
+    it runs."""
     day_start, _ = clock.local_day_bounds(clock.local_today())
     today = db.session.scalar(
-        select(AuditEvent.id).where(AuditEvent.action == "purge", AuditEvent.at >= day_start)
-        .order_by(AuditEvent.id.desc()).limit(1))
+        select(AuditEvent).where(AuditEvent.action == "purge", AuditEvent.at >= day_start)
+        .order_by(AuditEvent.id.desc()).limit(1).with_for_update())
+    counts = {"backups_deleted": backups_deleted,
+              "visits_deleted_from_backups": backup_visits_deleted}
     if today is None:
-        record("purge", {"day": clock.local_today().isoformat()}, rows=deleted, user=None)
-    else:  # added up in the database: several processes may purge at once
-        db.session.execute(update(AuditEvent).where(AuditEvent.id == today)
-                           .values(row_count=AuditEvent.row_count + deleted))
+        record("purge", {"day": clock.local_today().isoformat(), **counts}, rows=deleted,
+               user=None)
+        return
+    # Locked for update above (PostgreSQL), or by the write transaction (SQLite): several
+    # processes may purge at once.
+    today.row_count = (today.row_count or 0) + deleted
+    today.details = {**today.details,
+                     **{key: today.details.get(key, 0) + value for key, value in counts.items()}}
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import current_app
-from sqlalchemy import delete, func, select
+import click
+from flask import Flask, current_app
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +19,8 @@ from .extensions import db
 from .models import LoginFailure, LoginSession, SetupToken, User
 from .tokens import hash_token
 
+# PostgreSQL advisory lock key ("signin" in ASCII) that puts sign-in attempts in one line.
+ATTEMPTS_LOCK = 0x7369676E696E
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -31,6 +34,15 @@ def hash_password(password: str) -> str:
 def _unknown_user_hash(method: str) -> str:
     # Checked against when the user does not exist, so both answers take as long.
     return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def prepare_for_unknown_users(app: Flask) -> None:
+    """Make the hash that unknown user names are checked against now, before the first
+    request: made on first use, it would make that sign-in take twice as long as any other,
+    telling that the name does not exist. Command-line tasks sign nobody in and are spared its
+    deliberate cost."""
+    if click.get_current_context(silent=True) is None:
+        _unknown_user_hash(app.config["PASSWORD_HASH_METHOD"])
 
 
 def find_user(username: str) -> User | None:
@@ -51,9 +63,16 @@ class SignInResult:
     refused: bool = False
 
 
-def _username_key(username: str) -> str:
-    # Hashed: a password typed into the user-name box must not sit in the database as text.
-    return hash_token("user:" + username.strip().casefold())[:60]
+def attempt_key(username: str, kind: str = "user") -> str:
+    """How attempts for a name are kept: hashed, since a password typed into the user-name
+    box must not sit in the database as text."""
+    return hash_token(f"{kind}:" + username.strip().casefold())[:60]
+
+
+def _address_bucket(address: str, kind: str) -> str:
+    # Each kind of attempt counts from an address on its own: employees mistyping at the gate
+    # (one guest Wi-Fi address) do not lock staff out of signing in, nor the other way round.
+    return address_key(address) if kind == "user" else f"{kind}:{address_key(address)}"
 
 
 def address_key(address: str) -> str:
@@ -70,7 +89,8 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
-def locked_until(username: str, address: str, before_id: int | None = None) -> datetime | None:
+def locked_until(username: str, address: str, before_id: int | None = None,
+                 kind: str = "user") -> datetime | None:
     """When sign-in for this account or from this address opens again, if it is refused now.
 
     After MAX failed attempts within WINDOW (for the account, or from the address), sign-in is
@@ -83,8 +103,8 @@ def locked_until(username: str, address: str, before_id: int | None = None) -> d
     lockout = timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     now = clock.utcnow()
     until = None
-    for column, value in ((LoginFailure.username_key, _username_key(username)),
-                          (LoginFailure.address, address_key(address))):
+    for column, value in ((LoginFailure.username_key, attempt_key(username, kind)),
+                          (LoginFailure.address, _address_bucket(address, kind))):
         query = select(LoginFailure.at).where(column == value,
                                               LoginFailure.at > now - window - lockout)
         if before_id is not None:
@@ -96,9 +116,32 @@ def locked_until(username: str, address: str, before_id: int | None = None) -> d
     return until
 
 
-def _forget_attempt(attempt_id: int) -> None:
+def forget_attempt(attempt_id: int) -> None:
+    """Strike off an attempt that succeeded (or was refused without a check)."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
     db.session.commit()
+
+
+def begin_attempt(name: str, address: str, kind: str = "user") -> tuple[int | None,
+                                                                         datetime | None]:
+    """Write an attempt down first, as a failure, in a short transaction of its own, so that
+    attempts sent at the same moment each see the ones before them: (its id, None) to go on,
+    or (None, until when) if this name or address is throttled (that attempt not kept)."""
+    now = clock.utcnow()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL hands out ids before commit: without the lock, an attempt could commit
+        # after a later one had counted those before it (SQLite's write lock does this).
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ATTEMPTS_LOCK})
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    attempt = LoginFailure(at=now, username_key=attempt_key(name, kind),
+                           address=_address_bucket(address, kind))
+    db.session.add(attempt)
+    db.session.commit()
+    until = locked_until(name, address, before_id=attempt.id, kind=kind)
+    if until is not None:
+        forget_attempt(attempt.id)
+        return None, until
+    return attempt.id, None
 
 
 def sign_in(username: str, password: str, address: str) -> SignInResult:
@@ -109,15 +152,8 @@ def sign_in(username: str, password: str, address: str) -> SignInResult:
     held while the (deliberately slow) password hash is computed. A successful attempt is then
     struck off; a refused one does not extend the lockout.
     """
-    now = clock.utcnow()
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
-    attempt = LoginFailure(at=now, username_key=_username_key(username),
-                           address=address_key(address))
-    db.session.add(attempt)
-    db.session.commit()
-    until = locked_until(username, address, before_id=attempt.id)
-    if until is not None:
-        _forget_attempt(attempt.id)
+    attempt_id, until = begin_attempt(username, address)
+    if attempt_id is None:
         return SignInResult(locked_until=until, refused=True)
     user = find_user(username)
     db.session.commit()  # nothing is held open while hashing
@@ -125,7 +161,7 @@ def sign_in(username: str, password: str, address: str) -> SignInResult:
         check_password_hash(_unknown_user_hash(current_app.config["PASSWORD_HASH_METHOD"]),
                             password)
     elif user.active and check_password_hash(user.password_hash, password):
-        _forget_attempt(attempt.id)
+        forget_attempt(attempt_id)
         return SignInResult(user=user)
     return SignInResult(locked_until=locked_until(username, address))
 

@@ -10,13 +10,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import audit, clock
+from .database import write_transaction
 from .declaration import is_flagged
 from .extensions import db
 from .models import (
     CheckoutReason,
     Companion,
+    Employee,
     Location,
     User,
     Visit,
@@ -26,6 +29,18 @@ from .models import (
 from .normalise import normalise_phone
 from .tokens import hash_token
 
+# A visitor who checked out by mistake can undo it from the same phone for this long.
+CHECKOUT_UNDO = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CompanionDetails:
+    """Someone checked in with the visitor, with their own answers."""
+
+    full_name: str
+    birth_year: int
+    declaration: dict | None
+
 
 @dataclass
 class VisitorDetails:
@@ -33,7 +48,7 @@ class VisitorDetails:
 
     full_name: str
     phone: str
-    birth_year: int
+    birth_year: int | None
     gender: str
     nationality: str
     province: str
@@ -42,7 +57,19 @@ class VisitorDetails:
     ward: str = ""
     street: str = ""
     purpose: str = ""
-    companions: list[tuple[str, int]] = field(default_factory=list)
+    companions: list[CompanionDetails] = field(default_factory=list)
+    # An employee's check-in: who, from the register.
+    employee_id: int | None = None
+    employee_code: str | None = None
+    department: str = ""
+
+
+def employee_details(employee: Employee, declaration: dict) -> VisitorDetails:
+    """An enrolled employee's check-in: who they are comes from the register, never typed."""
+    return VisitorDetails(
+        full_name=employee.full_name, phone=employee.phone, birth_year=None, gender="",
+        nationality="", province="", declaration=declaration, id_number=employee.id_number,
+        employee_id=employee.id, employee_code=employee.code, department=employee.department)
 
 
 @dataclass
@@ -66,7 +93,10 @@ def details_of(visit: Visit) -> VisitorDetails:
         gender=visit.gender, nationality=visit.nationality, province=visit.province,
         declaration=visit.declaration, id_number=visit.id_number, ward=visit.ward,
         street=visit.street, purpose=visit.purpose,
-        companions=[(c.full_name, c.birth_year) for c in visit.companions])
+        companions=[CompanionDetails(c.full_name, c.birth_year, c.declaration)
+                    for c in visit.companions],
+        employee_id=visit.employee_id, employee_code=visit.employee_code,
+        department=visit.department)
 
 
 @dataclass(frozen=True)
@@ -89,8 +119,15 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     the same entry point from the same phone within the duplicate window, with the same
     answers: it shows the visit already stored. With different answers it is a correction:
     the new answers are recorded as a new visit and the earlier one is closed as replaced,
-    so no answer ever given is lost.
+    so no answer ever given is lost. Only these reads and the write hold the write lock.
     """
+    with write_transaction():
+        return _check_in(location, details, secret, recent_visit_ids, entered_by, slip)
+
+
+def _check_in(location: Location, details: VisitorDetails, secret: str,
+              recent_visit_ids: list[int], entered_by: User | None,
+              slip: SlipTimes | None) -> CheckInResult:
     previous = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
     if previous is None:
         previous = _same_person_recently(location, details, recent_visit_ids)
@@ -119,11 +156,16 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
         province=details.province, ward=details.ward, street=details.street,
         purpose=details.purpose, declaration=details.declaration,
-        flagged=is_flagged(details.declaration),
+        employee_id=details.employee_id, employee_code=details.employee_code,
+        department=details.department,
         source=source, entered_by=entered_by,
-        companions=[Companion(full_name=name, birth_year=year, position=i)
-                    for i, (name, year) in enumerate(details.companions)],
+        companions=[Companion(full_name=c.full_name, birth_year=c.birth_year, position=i,
+                              declaration=c.declaration,
+                              flagged=bool(c.declaration) and is_flagged(c.declaration))
+                    for i, c in enumerate(details.companions)],
     )
+    # The party is flagged when anyone in it declared something.
+    visit.flagged = is_flagged(details.declaration) or any(c.flagged for c in visit.companions)
     visit.party_size = 1 + len(visit.companions)
     visit.refresh_search_text()
     db.session.add(visit)
@@ -163,10 +205,18 @@ def _same_person_recently(location: Location, details: VisitorDetails,
                  if v.phone == details.phone and v.full_name.casefold() == name), None)
 
 
-def recent_open_visit(location: Location, recent_visit_ids: list[int]) -> Visit | None:
-    """This phone's latest open visit at this entry point, if made within the window."""
-    visits = _recent_open_visits(location, recent_visit_ids)
-    return visits[0] if visits else None
+def open_visits_today(visit_secrets: dict[int, str]) -> list[Visit]:
+    """The visits this phone made today (local time), at any entry point, that are still open,
+    newest first: a phone that scans a poster while these are open is on its way out."""
+    if not visit_secrets:
+        return []
+    start, end = clock.local_day_bounds(clock.local_today())
+    visits = db.session.scalars(
+        select(Visit).options(joinedload(Visit.location))
+        .where(Visit.id.in_(list(visit_secrets)), Visit.checked_out_at.is_(None),
+               Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()))
+    return [visit for visit in visits if holds_secret(visit, visit_secrets[visit.id])]
 
 
 def holds_secret(visit: Visit, secret: str | None) -> bool:
@@ -179,31 +229,38 @@ def check_out(visit: Visit, by: CheckoutReason) -> datetime:
     """Close the visit now, once: checking out again keeps the first time. A check-out at
     reception is audited."""
     now = clock.utcnow()
-    closed = db.session.execute(
-        update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
-        .values(checked_out_at=now, checkout_by=by, changed_at=now)
-    ).rowcount
-    if closed and by == CheckoutReason.STAFF:
-        audit.record("visit_checkout", {"visit": visit.id})
-    db.session.commit()
+    with write_transaction():
+        closed = db.session.execute(
+            update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
+            .values(checked_out_at=now, checkout_by=by, changed_at=now)
+        ).rowcount
+        if closed and by == CheckoutReason.STAFF:
+            audit.record("visit_checkout", {"visit": visit.id})
     db.session.refresh(visit)
     return visit.checked_out_at
 
 
-def undo_check_out(visit: Visit, within: timedelta) -> bool:
-    """Reopen a visit checked out at reception less than `within` ago, if nothing else has
-    happened to it since (a check-out clicked by mistake); audited. Returns whether it was
-    reopened."""
+def can_undo_check_out(visit: Visit) -> bool:
+    """True for a visit its visitor checked out less than CHECKOUT_UNDO ago."""
+    return (visit.checkout_by == CheckoutReason.VISITOR and visit.checked_out_at is not None
+            and visit.checked_out_at > clock.utcnow() - CHECKOUT_UNDO)
+
+
+def undo_check_out(visit: Visit, by: CheckoutReason = CheckoutReason.VISITOR,
+                   within: timedelta = CHECKOUT_UNDO) -> bool:
+    """Reopen a visit checked out `by` the visitor or at reception less than `within` ago, if
+    nothing else has happened to it since (a check-out tapped by mistake): once, and never one
+    by anyone else or the end of the day. Undoing reception's check-out is audited. Returns
+    whether it was reopened."""
     now = clock.utcnow()
-    reopened = db.session.execute(
-        update(Visit).where(Visit.id == visit.id, Visit.checkout_by == CheckoutReason.STAFF,
-                            Visit.checked_out_at > now - within,
-                            Visit.changed_at == Visit.checked_out_at)
-        .values(checked_out_at=None, checkout_by=None, changed_at=now)
-    ).rowcount
-    if reopened:
-        audit.record("visit_checkout_undone", {"visit": visit.id})
-    db.session.commit()
+    with write_transaction():
+        reopened = db.session.execute(
+            update(Visit).where(Visit.id == visit.id, Visit.checkout_by == by,
+                                Visit.checked_out_at > now - within,
+                                Visit.changed_at == Visit.checked_out_at)
+            .values(checked_out_at=None, checkout_by=None, changed_at=now)).rowcount
+        if reopened and by == CheckoutReason.STAFF:
+            audit.record("visit_checkout_undone", {"visit": visit.id})
     db.session.refresh(visit)
     return bool(reopened)
 

@@ -1,25 +1,29 @@
-"""The visitor's check-in form, built from the declaration data in app.declaration, and the
-check-out button."""
+"""The visitor's check-in form, built from the declaration data in app.declaration, the
+one-tap form of a remembered visitor, and the check-out button."""
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
-    FieldList,
     Form,
     FormField,
-    HiddenField,
     RadioField,
     SelectField,
+    SelectMultipleField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from .checkin import VisitorDetails
+from .checkin import CompanionDetails, VisitorDetails
 from .declaration import (
     DEFAULT_NATIONALITY,
     EXPOSURES,
@@ -29,23 +33,57 @@ from .declaration import (
     SYMPTOMS,
     SYMPTOMS_PROMPT,
     TRAVEL,
+    TRAVEL_PROMPT,
+    answered_yes,
+    no_answers,
 )
-from .form_fields import plain_text, text, valid_birth_year, valid_id_number, valid_phone
+from .declaration_forms import DeclarationForm
+from .form_fields import (
+    RowList,
+    plain_text,
+    text,
+    valid_birth_year,
+    valid_id_number,
+    valid_phone,
+)
 from .normalise import normalise_id_number, normalise_phone
 
-YES, NO = "yes", "no"
-YES_NO = [SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))]
 MAX_COMPANIONS = 10
 # The identity fields: the only ones "remember me on this phone" keeps.
 IDENTITY_FIELDS = ("full_name", "phone", "birth_year", "gender", "id_number", "nationality",
                    "province", "ward", "street")
+# A companion's answer: nothing to declare, or yes to some of the questions.
+NOTHING, SOMETHING = "none", "yes"
+
+
+def consent_text() -> str:
+    """The processing notice the visitor agrees to, in the page's language."""
+    return _("I agree that %(org)s keeps these data for contact tracing and hands them to the "
+             "health authority on request, for %(days)d days.",
+             org=current_app.config["ORG_NAME"], days=current_app.config["RETENTION_DAYS"])
+
+
+def consent_version() -> str:
+    """A short fingerprint of the processing notice as shown in Vietnamese: a remembered
+    consent counts only while the notice is the same (organisation, retention period, text)."""
+    with force_locale("vi"):
+        return hashlib.sha256(consent_text().encode()).hexdigest()[:16]
 
 
 class CompanionForm(Form):
-    """A person checked in with the visitor: name and year of birth."""
+    """A person checked in with the visitor: name, year of birth, and their own answers."""
 
     full_name = text(_l("Full name"), 100, plain_text)
     birth_year = text(_l("Year of birth"), 4, valid_birth_year)
+    answer = RadioField(_l("Health declaration of this person"), validate_choice=False, choices=[
+        SelectChoice(NOTHING, _l("None of the symptoms, contacts or travel above")),
+        SelectChoice(SOMETHING, _l("Yes, this person has something to declare:"))])
+    items = SelectMultipleField(_l("What this person declares"), validate_choice=False,
+                                choices=[SelectChoice(q.key, q.label)
+                                         for q in (*SYMPTOMS, *EXPOSURES, TRAVEL)],
+                                widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput())
+    places = text(_l("Which places?"), 200, plain_text)
 
     @property
     def is_blank(self) -> bool:
@@ -53,7 +91,7 @@ class CompanionForm(Form):
         return not self.full_name.data and not self.birth_year.data
 
     def validate(self, extra_validators=None) -> bool:
-        """A companion row in use needs both a name and a year of birth."""
+        """A companion row in use needs a name, a year of birth and an answer."""
         if self.is_blank:
             return True
         ok = super().validate(extra_validators)
@@ -63,15 +101,35 @@ class CompanionForm(Form):
         if not self.birth_year.data:
             self.birth_year.errors.append(_("Enter the companion's year of birth."))
             ok = False
+        known = {choice.value for choice in self.items.choices}
+        items = set(self.items.data or ())
+        if self.answer.data not in (NOTHING, SOMETHING):
+            self.answer.errors.append(_("Choose whether this person has anything to declare."))
+            ok = False
+        elif self.answer.data == SOMETHING and not items:
+            self.items.errors.append(_("Tick what this person declares."))
+            ok = False
+        elif self.answer.data == NOTHING and items:
+            self.items.errors.append(_("You chose \"none\" but ticked something: choose \"yes\" "
+                                       "or untick it."))
+            ok = False
+        if not items <= known:
+            self.items.errors.append(_("Choose from the list."))
+            ok = False
+        if self.answer.data == SOMETHING and TRAVEL.key in items and not self.places.data:
+            self.places.errors.append(_("Tell us which places this person has been to."))
+            ok = False
         return ok
 
+    def details(self) -> CompanionDetails:
+        """The validated row in its stored form."""
+        declaration = (answered_yes(set(self.items.data), self.places.data or "")
+                       if self.answer.data == SOMETHING else no_answers())
+        return CompanionDetails(self.full_name.data, int(self.birth_year.data), declaration)
 
-class CheckInForm(FlaskForm):
+
+class CheckInForm(DeclarationForm):
     """Identity, this visit, the health declaration, and the two commitments."""
-
-    class Meta:
-        # A form left open this long on a phone gets a fresh token on submit (input kept).
-        csrf_time_limit = 3600
 
     full_name = text(_l("Full name"), 100, InputRequired(_l("Enter your full name.")), plain_text)
     phone = text(_l("Phone number"), 30, InputRequired(_l("Enter your phone number.")), valid_phone)
@@ -94,59 +152,26 @@ class CheckInForm(FlaskForm):
     street = text(_l("House number, street"), 200, plain_text)
     purpose = text(_l("Purpose / whom you are meeting"), 200, plain_text)
 
-    companions = FieldList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
-
-    none_of_these = BooleanField(_l("None of these: I have no symptoms, no contacts and no travel "
-                                    "to report (answers No to every question)"))
-    travel_places = text(_l("Which places?"), 200, plain_text)
+    companions = RowList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
 
     remember = BooleanField(_l("Remember my details on this phone"))
-    confirm_true = BooleanField(
-        _l("I confirm that the information above is true. A false declaration is an offence."),
-        [InputRequired(_l("Please confirm that the information is true."))])
     consent = BooleanField(validators=[InputRequired(_l("Please give your consent to check in."))])
-    # The per-visit secret: generated with the blank form, held by the phone after check-in.
-    visit_secret = HiddenField()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.companions_error: str | None = None
-        self.consent.label.text = _(
-            "I agree that %(org)s keeps these data for contact tracing and hands them to the "
-            "health authority on request, for %(days)d days.",
-            org=current_app.config["ORG_NAME"], days=current_app.config["RETENTION_DAYS"])
-
-    def declaration_fields(self) -> list[RadioField]:
-        """Every yes/no question of the declaration, in the order asked."""
-        return [self[f"symptom_{q.key}"] for q in SYMPTOMS] + \
-               [self[f"exposure_{q.key}"] for q in EXPOSURES] + [self["travel"]]
+        self.consent.label.text = consent_text()
 
     def validate(self, extra_validators=None) -> bool:
-        """Field rules, then the declaration: every question answered, or "none of these"."""
+        """The declaration's rules, then the ID number if required and the companions."""
         ok = super().validate(extra_validators)
         if current_app.config["REQUIRE_ID_NUMBER"] and not self.id_number.data:
             self.id_number.errors.append(_("Enter your ID number."))
-            ok = False
-        questions = self.declaration_fields()
-        for field in questions:
-            if field.data not in (None, "", YES, NO):
-                field.errors.append(_("Choose Yes or No."))
-                ok = False
-            elif not field.data and not self.none_of_these.data:
-                field.errors.append(_("Please answer Yes or No."))
-                ok = False
-        if self.none_of_these.data and any(field.data == YES for field in questions):
-            self.none_of_these.errors.append(
-                _("You ticked \"none of these\" but answered Yes to a question. "
-                  "Untick it or change the answer."))
             ok = False
         self.companions_error = None
         if self._companion_rows_sent() > MAX_COMPANIONS:
             self.companions_error = _("At most %(n)d people can be checked in with you.",
                                       n=MAX_COMPANIONS)
-            ok = False
-        if self.answer(self.travel) and not self.travel_places.data:
-            self.travel_places.errors.append(_("Tell us which places you have been to."))
             ok = False
         return ok
 
@@ -155,26 +180,6 @@ class CheckInForm(FlaskForm):
         rows = {key.split("-")[1] for key in request.form
                 if key.startswith("companions-") and key.count("-") >= 2}
         return len(rows)
-
-    @staticmethod
-    def answer(field: RadioField) -> bool:
-        """True for Yes (validation has made sure each question is answered, or "none of
-        these" ticked, which answers No to the unanswered ones)."""
-        return field.data == YES
-
-    def declaration(self) -> dict:
-        """The answers as stored with the visit."""
-        return {
-            "symptoms": {q.key: self.answer(self[f"symptom_{q.key}"]) for q in SYMPTOMS},
-            "exposure": {q.key: self.answer(self[f"exposure_{q.key}"]) for q in EXPOSURES},
-            "travel": {"answer": self.answer(self.travel),
-                       "places": self.travel_places.data if self.answer(self.travel) else ""},
-        }
-
-    def filled_companions(self) -> list[tuple[str, int]]:
-        """(name, year of birth) for each companion row in use."""
-        return [(row.full_name.data, int(row.birth_year.data))
-                for row in self.companions if not row.is_blank]
 
     def details(self) -> VisitorDetails:
         """The validated answers in their stored form."""
@@ -185,7 +190,7 @@ class CheckInForm(FlaskForm):
             nationality=self.nationality.data, province=self.province.data,
             ward=self.ward.data or "", street=self.street.data or "",
             purpose=self.purpose.data or "", declaration=self.declaration(),
-            companions=self.filled_companions(),
+            companions=[row.form.details() for row in self.companions if not row.form.is_blank],
         )
 
     def identity(self) -> dict:
@@ -195,10 +200,24 @@ class CheckInForm(FlaskForm):
         return identity
 
 
+def one_tap_form(identity: dict) -> CheckInForm:
+    """The check-in form as a remembered visitor sends it with the one-tap button: their
+    remembered identity, No to every question (the button's own words), the commitment and
+    the consent they gave with this notice; the token and visit secret come from the post."""
+    data = MultiDict({name: str(identity.get(name, "")) for name in IDENTITY_FIELDS})
+    data.update({"none_of_these": "y", "confirm_true": "y", "consent": "y", "remember": "y",
+                 "csrf_token": request.form.get("csrf_token", ""),
+                 "visit_secret": request.form.get("visit_secret", "")})
+    return CheckInForm(formdata=data)
+
+
 def declaration_context() -> dict:
     """What the declaration's templates need besides the form."""
     return {"max_companions": MAX_COMPANIONS, "symptoms": SYMPTOMS, "exposures": EXPOSURES,
-            "symptoms_prompt": SYMPTOMS_PROMPT, "exposures_prompt": EXPOSURES_PROMPT}
+            "travel_question": TRAVEL, "travel_prompt": TRAVEL_PROMPT,
+            "symptoms_prompt": SYMPTOMS_PROMPT,
+            "exposures_prompt": EXPOSURES_PROMPT, "companion_nothing": NOTHING,
+            "companion_something": SOMETHING}
 
 
 class CheckOutForm(FlaskForm):
@@ -206,14 +225,3 @@ class CheckOutForm(FlaskForm):
 
     class Meta:
         csrf_time_limit = None
-
-
-def _yes_no(label: str) -> RadioField:
-    return RadioField(label, choices=YES_NO, validate_choice=False)
-
-
-for _question in SYMPTOMS:
-    setattr(CheckInForm, f"symptom_{_question.key}", _yes_no(_question.label))
-for _question in EXPOSURES:
-    setattr(CheckInForm, f"exposure_{_question.key}", _yes_no(_question.label))
-CheckInForm.travel = _yes_no(TRAVEL.label)

@@ -8,33 +8,55 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit
+from . import audit, backup_cli
 from .auth import new_setup_token
 from .checkin import auto_check_out
-from .links import external_url
-from .locations import LocationError, checkin_url, create_location, listed
+from .links import external_url, path_for
+from .locations import LocationError, create_location, listed
 from .models import User
 from .retention import purge
 from .staff import StaffError, create_user
 
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+def _check_url(_ctx, _param, value: str | None) -> str | None:
+    if value and not value.startswith(("http://", "https://")):
+        raise click.BadParameter("a base URL starts with http:// or https://")
+    return value
 
 
-def _base_url(default: str | None) -> str:
-    return current_app.config["PUBLIC_URL"] or default or DEFAULT_BASE_URL
+def base_url_options(command):
+    """--base-url, and --default-base-url as it always worked (used without PUBLIC_URL)."""
+    command = click.option(
+        "--default-base-url", "fallback_url", metavar="URL", hidden=True, callback=_check_url,
+        help="Base URL for printed links when PUBLIC_URL is not set.")(command)
+    return click.option(
+        "--base-url", "base_url", metavar="URL", callback=_check_url,
+        help="Base URL for printed links, e.g. https://vao.example.vn (default: PUBLIC_URL).",
+    )(command)
 
 
-base_url_option = click.option(
-    "--default-base-url", "base_url", metavar="URL",
-    help=f"Base URL for printed links when PUBLIC_URL is not set (default {DEFAULT_BASE_URL}).")
+def _base(base_url: str | None, fallback_url: str | None) -> str | None:
+    """The URL given, else PUBLIC_URL (else the old option's); None when there is none, and
+    then the command says how to set one."""
+    base = base_url or current_app.config["PUBLIC_URL"] or fallback_url
+    if not base:
+        click.echo("Note: set GATEBOOK_PUBLIC_URL to the address visitors' phones use (or pass "
+                   "--base-url) to print whole links.", err=True)
+    return base
+
+
+def _link(base: str | None, endpoint: str, **values) -> str:
+    """The link on `base`; only the path without one."""
+    return external_url(base, endpoint, **values) if base else path_for(endpoint, **values)
 
 
 @click.command("add-location")
 @with_appcontext
 @click.argument("name")
 @click.option("--if-none", is_flag=True, help="Only create it when there is no entry point yet.")
-@base_url_option
-def add_location_command(name: str, if_none: bool, base_url: str | None) -> None:
+@base_url_options
+def add_location_command(name: str, if_none: bool, base_url: str | None,
+                         fallback_url: str | None) -> None:
     """Create an entry point and print its check-in URL."""
     if if_none and listed():
         return
@@ -43,23 +65,24 @@ def add_location_command(name: str, if_none: bool, base_url: str | None) -> None
         location = create_location(name)
     except LocationError as error:
         raise click.BadParameter(str(error), param_hint="NAME") from None
-    click.echo(f"{location.name}: {checkin_url(location, _base_url(base_url))}")
+    link = _link(_base(base_url, fallback_url), "checkin.form_page", token=location.token)
+    click.echo(f"{location.name}: {link}")
 
 
 @click.command("locations")
 @with_appcontext
-@base_url_option
-def locations_command(base_url: str | None) -> None:
+@base_url_options
+def locations_command(base_url: str | None, fallback_url: str | None) -> None:
     """List entry points with their check-in URLs."""
     locations = listed()
     if not locations:
         click.echo("No entry points yet: flask --app wsgi add-location \"Cổng chính\"")
+        return
+    base = _base(base_url, fallback_url)
     for location in locations:
         state = "" if location.active else " (deactivated)"
-        click.echo(f"{location.name}{state}: {checkin_url(location, _base_url(base_url))}")
-    if not current_app.config["PUBLIC_URL"]:
-        click.echo("Note: set GATEBOOK_PUBLIC_URL to an address visitors' phones can reach.",
-                   err=True)
+        click.echo(f"{location.name}{state}: "
+                   f"{_link(base, 'checkin.form_page', token=location.token)}")
 
 
 @click.command("create-user")
@@ -83,14 +106,14 @@ def create_user_command(username: str, role: str, password_stdin: bool) -> None:
 
 @click.command("setup-link")
 @with_appcontext
-@base_url_option
-def setup_link_command(base_url: str | None) -> None:
+@base_url_options
+def setup_link_command(base_url: str | None, fallback_url: str | None) -> None:
     """While there is no admin, print a one-time link that creates the first admin account."""
     token = new_setup_token()
     if token is None:
         return
     click.echo("No admin account yet. Open this link once to create it:")
-    click.echo(f"  {external_url(_base_url(base_url), 'auth.setup', token=token)}")
+    click.echo(f"  {_link(_base(base_url, fallback_url), 'auth.setup', token=token)}")
 
 
 @click.command("auto-checkout")
@@ -110,5 +133,6 @@ def purge_command() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (add_location_command, locations_command, create_user_command,
-                    setup_link_command, auto_checkout_command, purge_command):
+                    setup_link_command, auto_checkout_command, purge_command,
+                    backup_cli.backup_command, backup_cli.restore_command):
         app.cli.add_command(command)

@@ -7,11 +7,15 @@ import os
 import re
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
 SUPPORTED_LANGUAGES = ("vi", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# A local time of day as HH:MM.
+LOCAL_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]"
 
 
 class Defaults:
@@ -20,6 +24,8 @@ class Defaults:
     ORG_NAME = "Gatebook"
     # Base URL that visitors' phones can reach, used in QR codes (e.g. https://vao.example.vn).
     PUBLIC_URL = ""
+    # Host names the server answers for; None: PUBLIC_URL's when it is set (any otherwise).
+    TRUSTED_HOSTS: list | None = None
     # Empty means a SQLite file in the instance folder.
     DATABASE_URL = ""
     TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -33,8 +39,15 @@ class Defaults:
     DUPLICATE_WINDOW_MINUTES = 5
     # Visits still open at this local time are checked out automatically ("auto").
     AUTO_CHECKOUT_TIME = "23:59"
-    # The server runs its own periodic jobs (auto check-out); no cron needed.
+    # The server runs its own periodic jobs (auto check-out, purge, backup); no cron needed.
     BACKGROUND_JOBS = True
+    # How often the periodic jobs run; each runs once per interval across all servers.
+    JOBS_INTERVAL_SECONDS = 60
+    # The application's log (standard error; the journal under systemd): DEBUG also shows each
+    # periodic job's turn, INFO what the jobs changed, WARNING and ERROR only problems.
+    LOG_LEVEL = "INFO"
+    # Local time of the daily SQLite backup into instance/backups/ (empty: no daily backup).
+    BACKUP_TIME = "02:30"
     # How long "remember me on this phone" keeps the visitor's details.
     PROFILE_COOKIE_DAYS = 180
     # How long SQLite waits for the write lock before giving up.
@@ -55,10 +68,22 @@ class Defaults:
 
     SESSION_COOKIE_SAMESITE = "Lax"
     # Staff forms' CSRF tokens last as long as the staff session (which the server ends); the
-    # public check-in form sets its own limit (app.forms.CheckInForm).
+    # public check-in form sets its own limit (app.declaration_forms.DeclarationForm).
     WTF_CSRF_TIME_LIMIT = None
     # Cookies only over HTTPS; None means "when PUBLIC_URL is an https:// address".
     SESSION_COOKIE_SECURE = None
+    # Pages, the stylesheet and scripts go out compressed (Flask-Compress) when the browser
+    # accepts it; static files are compressed as they stream (app.compression).
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "image/svg+xml", "application/json"]
+    # The largest legitimate form (a check-in with ten companions, each with their own answers,
+    # or the same typed in by staff) has under 200 fields and, every text at its longest in
+    # Vietnamese, about 40 KB url-encoded (tests/test_limits.py measures it). Twice as many
+    # fields and four times the bytes are accepted; more, url-encoded or multipart, is refused
+    # with 413 before it is read. (Signed-in staff's employee import takes a register of up to
+    # 2 MiB: app.routes.employees.LARGE_BODY_BYTES.)
+    MAX_CONTENT_LENGTH = 160 * 1024
+    MAX_FORM_PARTS = 400
     # hide_parameters: a database error in the log must not carry a visitor's name or phone.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
@@ -72,6 +97,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("GATEBOOK")
+    _keep_text_as_written(app.config)
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
@@ -79,15 +105,36 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"] or (
         "sqlite:///" + os.path.join(app.instance_path, "gatebook.sqlite")
     )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file on this machine does not drop connections: no need to ping each time.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     _check(app.config)
+    if app.config["TRUSTED_HOSTS"] is None and app.config["PUBLIC_URL"]:
+        # A request naming another host is refused, so no page is ever built for a host the
+        # organisation does not own.
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["PUBLIC_URL"]).hostname]
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["STAFF_SESSION_HOURS"])
 
 
+# Settings that hold text: a GATEBOOK_ variable sets them as written, although Flask reads
+# variables as JSON where they parse (GATEBOOK_ORG_NAME=1975 is the name "1975", not a number).
+TEXT_SETTINGS = tuple(name for name, value in vars(Defaults).items()
+                      if name.isupper() and isinstance(value, str)) + ("SECRET_KEY",)
+
+
+def _keep_text_as_written(config: dict) -> None:
+    for name in TEXT_SETTINGS:
+        raw = os.environ.get(f"GATEBOOK_{name}")
+        if raw is not None:
+            config[name] = raw
+
+
 def ensure_secret_key(instance_path: str) -> str:
     """Return the secret key from instance/config.py, writing a new random one there if absent."""
-    os.makedirs(instance_path, exist_ok=True)
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
     path = os.path.join(instance_path, "config.py")
     # Several workers may start at once: the lock makes exactly one of them write the key.
     # Created readable by its owner only (the key signs every cookie).
@@ -105,8 +152,35 @@ def ensure_secret_key(instance_path: str) -> str:
     return key
 
 
+# What each kind of setting must hold, in words for the message when it does not.
+_KINDS = {str: "text", bool: "true or false", int: "a whole number", float: "a number",
+          list: "a list", dict: "a mapping"}
+# Settings whose default (None) means "worked out from the others".
+_OPTIONAL = {"TRUSTED_HOSTS": list, "SESSION_COOKIE_SECURE": bool, "WTF_CSRF_TIME_LIMIT": int}
+# Settings whose whole-number default may also be set to a fraction.
+_FRACTIONAL = {"JOBS_INTERVAL_SECONDS"}
+
+
+def _check_types(config: dict) -> None:
+    """Every setting holds the kind of value its default has: text stays text, a number is a
+    whole number, a switch is true or false."""
+    for name, default in vars(Defaults).items():
+        if not name.isupper():
+            continue
+        kind = float if name in _FRACTIONAL else _OPTIONAL.get(name, type(default))
+        value = config[name]
+        if value is None and name in _OPTIONAL:
+            continue
+        accepted = (int, float) if kind is float else kind
+        wrong = not isinstance(value, accepted) or (kind in (int, float)
+                                                    and isinstance(value, bool))
+        if wrong:
+            raise ConfigError(f"{name} must be {_KINDS[kind]}, not {value!r}")
+
+
 def _check(config: dict) -> None:
     """Fail at start-up with a clear message rather than at the first request."""
+    _check_types(config)
     try:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -122,12 +196,30 @@ def _check(config: dict) -> None:
     if config["AUDIT_RETENTION_DAYS"] < config["RETENTION_DAYS"]:
         raise ConfigError("AUDIT_RETENTION_DAYS must be at least RETENTION_DAYS: the audit log "
                           "outlives the visits it records")
-    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(config["AUTO_CHECKOUT_TIME"])):
+    if not re.fullmatch(LOCAL_TIME, str(config["AUTO_CHECKOUT_TIME"])):
         raise ConfigError("AUTO_CHECKOUT_TIME must be a local time as HH:MM, e.g. 23:59")
+    if config["BACKUP_TIME"] and not re.fullmatch(LOCAL_TIME, str(config["BACKUP_TIME"])):
+        raise ConfigError("BACKUP_TIME must be a local time as HH:MM, e.g. 02:30 (or empty for "
+                          "no daily backup)")
+    if config["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    interval = config["JOBS_INTERVAL_SECONDS"]
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
+        raise ConfigError(f"JOBS_INTERVAL_SECONDS must be a number of seconds above 0, "
+                          f"not {interval!r}")
+    limit = config["MAX_CONTENT_LENGTH"]
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 16 * 1024:
+        raise ConfigError(f"MAX_CONTENT_LENGTH must be a number of bytes of at least 16384 "
+                          f"(a check-in form with companions needs that), not {limit!r}")
     if not isinstance(config["TRUSTED_PROXIES"], int) or config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("TRUSTED_PROXIES must be a whole number (0 when not behind a proxy)")
-    if config["PUBLIC_URL"] and not config["PUBLIC_URL"].startswith(("http://", "https://")):
-        raise ConfigError("PUBLIC_URL must start with http:// or https://")
+    if config["PUBLIC_URL"] and not (config["PUBLIC_URL"].startswith(("http://", "https://"))
+                                     and urlsplit(config["PUBLIC_URL"]).hostname):
+        raise ConfigError("PUBLIC_URL must start with http:// or https:// and name a host, "
+                          "e.g. https://vao.example.vn")
+    hosts = config["TRUSTED_HOSTS"]
+    if hosts is not None and not all(isinstance(host, str) and host for host in hosts):
+        raise ConfigError('TRUSTED_HOSTS must be a list of host names, e.g. ["vao.example.vn"]')
     _check_password_hashing(config["PASSWORD_HASH_METHOD"], testing=config.get("TESTING"))
 
 

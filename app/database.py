@@ -1,8 +1,20 @@
-"""Database engine set-up: SQLite pragmas and write transactions that lock up front."""
+"""Database engine set-up: SQLite pragmas, and when a transaction takes SQLite's write lock.
+
+On SQLite one transaction writes at a time. A request that may write locks up front (BEGIN
+IMMEDIATE), so that a reader turning writer never fails; the check-in reads first in a plain
+transaction and takes the lock only for its write (write_transaction), one writer at a time
+across this machine's processes, so that writers queue on a lock that wakes them at once
+rather than in SQLite's busy handler, which sleeps with a growing back-off.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
@@ -12,6 +24,8 @@ from .extensions import db
 
 # Requests with these methods only read; every other transaction may write.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set while a write_transaction() runs in this context.
+_writing: ContextVar[bool] = ContextVar("gatebook_writing", default=False)
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +34,7 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        app.extensions["gatebook_writer_lock"] = WriterLock(engine.url.database or "")
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -42,8 +57,61 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def on_begin(connection: Connection) -> None:
         # A deferred transaction that reads first and writes later cannot wait for the lock
         # (SQLite answers "database is locked" at once); IMMEDIATE takes it at BEGIN, where
-        # busy_timeout makes concurrent check-ins queue instead of failing.
+        # busy_timeout makes concurrent writers queue instead of failing.
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+class WriterLock:
+    """One SQLite writer at a time on this machine: a lock between this process's threads,
+    then an exclusive lock on a file beside the database, between processes."""
+
+    def __init__(self, database_path: str) -> None:
+        self._threads = threading.Lock()
+        self._path = database_path + ".writer-lock" if database_path else ""
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the length of the block."""
+        with self._threads:
+            if not self._path:  # an in-memory database: this process is the only one
+                yield
+                return
+            descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when closed
+                yield
+            finally:
+                os.close(descriptor)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block as one short write transaction and commit it: the request's reads end
+    first, and on SQLite the write lock is taken at the block's first statement (after this
+    machine's other writers are done) and let go at its commit. Nested blocks join the outer
+    one."""
+    if _writing.get():
+        yield
+        return
+    session = db.session
+    session.commit()  # the reads so far end here: nothing of theirs is held while writing
+    lock = current_app.extensions.get("gatebook_writer_lock")
+    token = _writing.set(True)
+    try:
+        with lock.held() if lock else _nothing():
+            try:
+                yield
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        _writing.reset(token)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def reads_only(view: Callable) -> Callable:
@@ -55,8 +123,17 @@ def reads_only(view: Callable) -> Callable:
     return view
 
 
+def writes_late(view: Callable) -> Callable:
+    """Mark a view that reads (and renders) without the write lock, and writes only inside
+    write_transaction(), which takes the lock for the write alone (the check-in). To the
+    transactions it begins, the same as reads_only."""
+    return reads_only(view)
+
+
 def _may_write() -> bool:
     """Read-only requests read; everything else (form posts, CLI, jobs) may write."""
+    if _writing.get():
+        return True
     if not has_request_context():
         return True
     if request.method in READ_ONLY_METHODS:

@@ -40,11 +40,8 @@ EXPOSURES: tuple[Question, ...] = (
 EXPOSURES_PROMPT = _l("In the last 14 days, have you been in contact with:")
 
 # 3. Travel in the last 14 days; "yes" asks which places.
-TRAVEL = Question(
-    "travel",
-    _l("In the last 14 days, have you been to a province, city, country or territory "
-       "with an outbreak?"),
-)
+TRAVEL = Question("travel", _l("A province, city, country or territory with an outbreak"))
+TRAVEL_PROMPT = _l("In the last 14 days, have you been to:")
 
 GENDERS: tuple[tuple[str, str], ...] = (
     ("male", _l("Male")),
@@ -61,6 +58,21 @@ PROVINCES: tuple[str, ...] = (
     "Quảng Trị", "Sơn La", "Tây Ninh", "Thái Nguyên", "Thanh Hóa", "Tuyên Quang", "Vĩnh Long",
 )
 DEFAULT_NATIONALITY = "Việt Nam"
+
+
+def no_answers() -> dict:
+    """A declaration answering No to every question (the one-tap answer)."""
+    return {"symptoms": {q.key: False for q in SYMPTOMS},
+            "exposure": {q.key: False for q in EXPOSURES},
+            "travel": {"answer": False, "places": ""}}
+
+
+def answered_yes(keys: set[str], places: str = "") -> dict:
+    """A declaration answering Yes to the questions in `keys` (TRAVEL.key with the places)."""
+    return {"symptoms": {q.key: q.key in keys for q in SYMPTOMS},
+            "exposure": {q.key: q.key in keys for q in EXPOSURES},
+            "travel": {"answer": TRAVEL.key in keys,
+                       "places": places if TRAVEL.key in keys else ""}}
 
 
 def is_flagged(declaration: dict) -> bool:

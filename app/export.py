@@ -21,7 +21,7 @@ from sqlalchemy import Select, String, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from . import clock
-from .declaration import EXPOSURES, SYMPTOMS
+from .declaration import EXPOSURES, SYMPTOMS, is_flagged
 from .extensions import db
 from .models import Companion, Decision, GateDecision, Location, User, Visit, VisitSource
 from .normalise import fold_for_search
@@ -103,10 +103,12 @@ _RAW = (
     Visit.id, type_coerce(func.coalesce(Visit.arrived_at, Visit.checked_in_at), String),
     type_coerce(Visit.checked_out_at, String),
     Location.name, Visit.full_name, Visit.birth_year, Visit.gender, Visit.id_number, Visit.phone,
-    Visit.nationality, Visit.street, Visit.ward, Visit.province, cast(Visit.declaration, Text),
+    Visit.nationality, Visit.street, Visit.ward, Visit.province,
+    cast(Visit.declaration, Text).label("visit_declaration"),
     Visit.flagged, Visit.purpose, Visit.source, GateDecision.decision, GateDecision.temperature,
     GateDecision.note, _DECIDER.username, type_coerce(GateDecision.at, String),
     Companion.full_name, Companion.birth_year,
+    cast(Companion.declaration, Text).label("companion_declaration"),
 )
 
 
@@ -180,7 +182,8 @@ class PersonRows:
         local = utc_minute.replace(tzinfo=UTC).astimezone(self._zone)
         return local.strftime("%Y-%m-%d %H:%M")
 
-    def _declaration(self, raw: str) -> tuple[str, str, str]:
+    def _declaration(self, raw: str) -> tuple[str, str, str, str]:
+        """The symptoms, contacts and travel columns, and the flag, of one person's answers."""
         # Most visitors answer the same way: each distinct answer set is spelt out once.
         found = self._answers.get(raw)
         if found is None:
@@ -194,6 +197,7 @@ class PersonRows:
                 or "Không",
                 ("Có: " + travel.get("places", "")).rstrip(": ") if travel.get("answer")
                 else "Không",
+                FLAG if is_flagged(answers) else "",
             )
             if len(self._answers) > 10_000:
                 self._answers.clear()
@@ -208,17 +212,16 @@ class PersonRows:
         last_visit = None
         for (visit_id, checked_in, checked_out, place, name, birth_year, gender, id_number,
              phone, nationality, street, ward, province, declaration, flagged, purpose, source,
-             decision, temperature, note, decider, decided_at, companion,
-             companion_year) in raw_rows:
+             decision, temperature, note, decider, decided_at, companion, companion_year,
+             companion_declaration) in raw_rows:
             came, left = self._local(checked_in), self._local(checked_out)
-            flag = FLAG if flagged else ""
             # The party's decision; the temperature and the note are the visitor's own.
             gate = [DECISION.get(decision, decision or ""), decider or "",
                     self._local(decided_at)]
             more = list(extra[visit_id]) if extra is not None else []
             if visit_id != last_visit and visit_id not in skip_visitor:
                 self.count += 1
-                symptoms, exposure, travel = self._declaration(declaration)
+                symptoms, exposure, travel, flag = self._declaration(declaration)
                 address = ", ".join(part for part in (street, ward, province) if part)
                 yield [str(self.count), str(visit_id), came, left, place, name, str(birth_year),
                        GENDER.get(gender, gender), id_number or "", phone, nationality, address,
@@ -227,10 +230,16 @@ class PersonRows:
             last_visit = visit_id
             if companion is not None:
                 self.count += 1
+                if companion_declaration not in (None, "null"):  # their own answers
+                    symptoms, exposure, travel, flag = self._declaration(companion_declaration)
+                else:  # recorded before companions were asked: the party's flag
+                    symptoms, exposure, travel = "", "", ""
+                    flag = FLAG if flagged else ""
                 # A companion is reached through the person they came with.
                 yield [str(self.count), str(visit_id), came, left, place, companion,
-                       str(companion_year), "", "", phone, "", "", "", "", "", flag, purpose,
-                       SOURCE.get(source, source), name, gate[0], "", "", *gate[1:], *more]
+                       str(companion_year), "", "", phone, "", "", symptoms, exposure, travel,
+                       flag, purpose, SOURCE.get(source, source), name, gate[0], "", "",
+                       *gate[1:], *more]
 
 
 def _temperature(value: float | None) -> str:

@@ -1,5 +1,5 @@
 """Form pieces shared by several areas: trimmed text fields, the checks every typed name or
-number gets, a range of days, and the one-button form."""
+number gets, rows numbered in the request, a range of days, and the one-button form."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, StringField
+from werkzeug.exceptions import BadRequest
+from wtforms import FieldList, Form, StringField
 from wtforms.validators import Length, ValidationError
 
 from . import clock
@@ -57,6 +58,23 @@ def text(label: str, max_length: int, *validators, **kwargs) -> StringField:
     return StringField(label, [*validators, Length(
         max=max_length, message=_l("Use at most %(max)d characters."))],
         filters=[clean_text], **kwargs)
+
+
+class RowList(FieldList):
+    """WTForms' FieldList, whose rows must be numbered with plain ASCII digits
+    ("companions-3-full_name"): any other row number ('²' and '٣' are digits to Python, but
+    int() refuses them; a thousand digits; a word) is refused with 400 before the form is read."""
+
+    def _extract_indices(self, prefix: str, formdata) -> list[int]:
+        start = prefix + self._field_separator
+        rows = []
+        for key in formdata:
+            if key.startswith(start):
+                row = key[len(start):].split(self._field_separator, 1)[0]
+                if not (row.isascii() and row.isdigit() and len(row) <= 3):
+                    raise BadRequest(f"{prefix}: a row number must be plain digits")
+                rows.append(int(row))
+        return rows
 
 
 def valid_day(form: Form, field: StringField) -> None:

@@ -6,6 +6,13 @@ from __future__ import annotations
 from flask import current_app
 
 
+def public_url() -> str:
+    """Where visitors' phones reach Gatebook: PUBLIC_URL, from the configuration only (a link
+    built from the request's Host header would print whatever host a request named); empty
+    when it is not set."""
+    return current_app.config["PUBLIC_URL"]
+
+
 def path_for(endpoint: str, **values) -> str:
     """The path of an endpoint, built from the URL map alone (no request needed)."""
     return current_app.url_map.bind("localhost").build(endpoint, values)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
-from .normalise import clean_text
+from .form_fields import plain_text, text
+from .locations import MAX_NAME_LENGTH
 
 
 class LocationNameForm(FlaskForm):
-    """An entry point's name."""
+    """An entry point's name, checked like a visitor's (app.locations.clean_name too)."""
 
-    name = StringField(_l("Name"), [InputRequired(_l("Enter a name for the entry point.")),
-                                    Length(max=100, message=_l("Use at most %(max)d characters.",
-                                                               max=100))],
-                       filters=[clean_text])
+    name = text(_l("Name"), MAX_NAME_LENGTH, InputRequired(_l("Enter a name for the entry point.")),
+                plain_text)

@@ -9,6 +9,7 @@ from . import clock
 from .extensions import db
 from .links import external_url
 from .models import Location, RetiredToken, Visit, new_location_token
+from .normalise import clean_text, has_control_characters
 
 MAX_NAME_LENGTH = 100
 
@@ -18,10 +19,13 @@ class LocationError(ValueError):
 
 
 def clean_name(name: str) -> str:
-    """A trimmed entry-point name, or LocationError."""
-    name = " ".join((name or "").split())
+    """A trimmed, NFC entry-point name, or LocationError: checked like a visitor's name, since
+    it is printed on posters, lists and exports."""
+    name = " ".join((clean_text(name) or "").split())
     if not name:
         raise LocationError(_l("Enter a name for the entry point."))
+    if has_control_characters(name):
+        raise LocationError(_l("Please remove the special characters from this field."))
     if len(name) > MAX_NAME_LENGTH:
         raise LocationError(_l("Use at most %(max)d characters.", max=MAX_NAME_LENGTH))
     return name

@@ -1,4 +1,4 @@
-"""Database models: entry points, visits, companions and staff accounts."""
+"""Database models: entry points, visits, companions, staff accounts, audit log, job turns."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, TypeDecorator, or_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from . import clock
 from .extensions import db
@@ -65,6 +68,32 @@ class Decision(StrEnum):
     REFUSE = "refuse"  # not let in
 
 
+class DaysLater(ColumnElement):
+    """A stored time moved by whole days, written out in the SQL itself: a partial index's
+    condition takes no parameters, and a query uses the index only if it says the same."""
+
+    inherit_cache = True
+    _traverse_internals = [("moment", InternalTraversal.dp_clauseelement),
+                           ("days", InternalTraversal.dp_plain_obj)]
+
+    def __init__(self, moment: ColumnElement, days: int) -> None:
+        self.moment = moment
+        self.days = int(days)
+        self.type = DateTime()
+
+
+@compiles(DaysLater, "sqlite")
+def _days_later_sqlite(element: DaysLater, compiler: Any, **kw: Any) -> str:
+    # Stored times are text ("2021-07-14 01:30:00.000000"); datetime() drops the fraction,
+    # which moves the result by less than a second.
+    return f"datetime({compiler.process(element.moment, **kw)}, '{element.days:+d} days')"
+
+
+@compiles(DaysLater)
+def _days_later(element: DaysLater, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.moment, **kw)} + INTERVAL '{element.days} days')"
+
+
 # The largest id an integer primary key holds on every database.
 MAX_ID = 2**31 - 1
 
@@ -100,8 +129,10 @@ class Visit(db.Model):
 
     full_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(10))  # national form: 0 + 9 digits
-    birth_year: Mapped[int]
-    gender: Mapped[str] = mapped_column(String(10))  # male | female | other
+    # Not known for an employee (the register holds name, code, department, phone and, at
+    # most, an ID number).
+    birth_year: Mapped[int | None]
+    gender: Mapped[str] = mapped_column(String(10))  # male | female | other; "" if not known
     id_number: Mapped[str | None] = mapped_column(String(20))
     nationality: Mapped[str] = mapped_column(String(60))
     province: Mapped[str] = mapped_column(String(60))
@@ -112,6 +143,7 @@ class Visit(db.Model):
     # Every answer as asked, e.g. {"symptoms": {"fever": false, ...}, "exposure": {...},
     # "travel": {"answer": false, "places": ""}}; kept as data so the questions can change.
     declaration: Mapped[dict] = mapped_column(JSON)
+    # Anyone of the party (the visitor or a companion) declared a symptom, contact or travel.
     flagged: Mapped[bool] = mapped_column(default=False)
     source: Mapped[VisitSource] = mapped_column(stored_as_text(VisitSource),
                                                 default=VisitSource.SELF)
@@ -126,6 +158,12 @@ class Visit(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The visitor and their companions: the people this visit brought in.
     party_size: Mapped[int] = mapped_column(default=1)
+    # An employee's visit: who (while the register keeps them), and their code and department
+    # as they were that day.
+    employee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employee.id", ondelete="SET NULL"), index=True)
+    employee_code: Mapped[str | None] = mapped_column(String(30))
+    department: Mapped[str] = mapped_column(String(100), default="")
 
     location: Mapped[Location] = relationship(back_populates="visits")
     entered_by: Mapped[User | None] = relationship()
@@ -144,7 +182,10 @@ class Visit(db.Model):
         # The day's counters, read from the index alone.
         Index("ix_visit_day_counters", "checked_in_at", "checkout_by", "checked_out_at",
               "flagged", "party_size"),
-        Index("ix_visit_location_checked_in_at", "location_id", "checked_in_at"),
+        # An entry point's visits by time, with when they left: tracing reads the index alone.
+        Index("ix_visit_location_stay", "location_id", "checked_in_at", "checked_out_at"),
+        # Tracing by phone number.
+        Index("ix_visit_phone_checked_in_at", "phone", "checked_in_at"),
         Index("ix_visit_changed_at", "changed_at"),
         Index("ix_visit_open", "checked_out_at", "checked_in_at"),
         # The day's flagged visits: the alert panel and its counter.
@@ -154,13 +195,19 @@ class Visit(db.Model):
     def refresh_search_text(self) -> None:
         """Recompute search_text after the name, phone, ID number or companions change."""
         names = [self.full_name, *(c.full_name for c in self.companions)]
+        code = [self.employee_code] if self.employee_code else []
         self.search_text = " | ".join(fold_for_search(part) for part in
-                                      [self.phone, self.id_number or "", *names])[:600]
+                                      [self.phone, self.id_number or "", *names, *code])[:600]
 
     @property
     def is_open(self) -> bool:
         """True while the visitor has not checked out."""
         return self.checked_out_at is None
+
+    @property
+    def is_employee(self) -> bool:
+        """True for a visit made by one of the organisation's own employees."""
+        return self.employee_code is not None
 
     @property
     def is_replaced(self) -> bool:
@@ -171,6 +218,20 @@ class Visit(db.Model):
     def counted(cls):
         """SQL condition: a real entry, not a declaration later replaced by a corrected one."""
         return or_(cls.checkout_by.is_(None), cls.checkout_by != CheckoutReason.REPLACED)
+
+    @classmethod
+    def longer_than_a_day(cls):
+        """SQL condition: checked out more than a day after the check-in, or came in more than a
+        day before it (a corrected declaration). The automatic check-out ends every stay on its
+        own day; only a visit it had not closed yet (the server was off at the time), checked
+        out or corrected later, lasts longer."""
+        return or_(cls.checked_out_at > DaysLater(cls.checked_in_at, 1),
+                   cls.arrived_at < DaysLater(cls.checked_in_at, -1))
+
+
+# The few stays longer than a day, for tracing: whatever its age, such a stay can overlap a case.
+Index("ix_visit_long_stay", Visit.checked_in_at,
+      sqlite_where=Visit.longer_than_a_day(), postgresql_where=Visit.longer_than_a_day())
 
 
 class VisitCorrection(db.Model):
@@ -212,6 +273,10 @@ class Companion(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     full_name: Mapped[str] = mapped_column(String(100))
     birth_year: Mapped[int]
+    # The companion's own answers, in the shape of Visit.declaration; None for companions
+    # recorded before companions were asked.
+    declaration: Mapped[dict | None] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(default=False)
 
     visit: Mapped[Visit] = relationship(back_populates="companions")
 
@@ -310,3 +375,67 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_action_at", "action", "at"),
         Index("ix_audit_event_user_id_at", "user_id", "at"),
     )
+
+
+class Setting(db.Model):
+    """A setting an admin changes on the settings page (e.g. the health-measures notice)."""
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2000), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class Employee(db.Model):
+    """One of the organisation's own staff or workers, in the register an admin keeps."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)  # mã nhân viên
+    full_name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(100), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(10))  # national form, as for visitors
+    id_number: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())
+    # When the employee left: the entry is deleted once the retention period has passed.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    devices: Mapped[list[EmployeeDevice]] = relationship(
+        back_populates="employee", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="EmployeeDevice.created_at")
+
+
+class EmployeeDevice(db.Model):
+    """A phone enrolled for an employee: it keeps a long-lived token, the server its hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id", ondelete="CASCADE"),
+                                             index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    employee: Mapped[Employee] = relationship(back_populates="devices")
+
+
+class EnrolmentCode(db.Model):
+    """A personal QR code on an enrolment sheet: used once, within its days (hash only)."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id", ondelete="CASCADE"),
+                                             index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    employee: Mapped[Employee] = relationship()
+
+class JobRun(db.Model):
+    """A periodic job's turn for one period (an interval, a day), taken by the first process
+    that inserts it: however many servers and workers run the jobs, each runs once a period."""
+
+    job: Mapped[str] = mapped_column(String(30), primary_key=True)
+    period: Mapped[str] = mapped_column(String(30), primary_key=True)
+    # Old turns are deleted by the purge.
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Host name and process id, for the log reader.
+    claimed_by: Mapped[str] = mapped_column(String(100))

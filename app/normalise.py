@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 
 # Vietnamese mobile numbers: 03x, 05x, 07x, 08x, 09x + 8 digits. Landlines start with 02.
 _MOBILE = re.compile(r"0[35789][0-9]{8}")
@@ -74,3 +74,18 @@ def parse_whole_number(text: str | None, maximum: int) -> int | None:
         return None
     number = int(text)
     return number if number <= maximum else None
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """A point in time as ISO 8601 with its UTC offset (what the dashboard puts in its cursors),
+    in years 2000-2999, as UTC; else None (never a date that overflows when converted)."""
+    text = text or ""
+    if len(text) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not 2000 <= moment.year <= 2999:
+        return None
+    return moment.astimezone(UTC)

@@ -35,3 +35,10 @@ def qr_png(url: str) -> bytes:
     qr.save(buffer, kind="png", scale=math.ceil(target_pixels / modules), border=QUIET_ZONE,
             dpi=PRINT_DPI)
     return buffer.getvalue()
+
+
+def qr_data_uri(url: str) -> str:
+    """The QR code as a PNG data URI (sharp enough to print about 4 cm wide), to show in a page
+    without a request of its own."""
+    return make_qr(url).png_data_uri(scale=6, border=QUIET_ZONE)
+

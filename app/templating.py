@@ -1,11 +1,11 @@
-"""What every template can use, and the headers every response carries."""
+"""What every template can use."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from flask import Flask, Response, request
+from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -13,12 +13,6 @@ from . import clock
 from .models import CheckoutReason, Decision, VisitSource
 
 HTMX_FILE = "htmx-2.0.11.min.js"
-
-# Nothing is loaded from outside the server, and no page can be framed.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 # What each named state is called on screen.
@@ -49,7 +43,7 @@ def label(state: StrEnum) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register template helpers and response headers."""
+    """Register template helpers."""
 
     @app.template_filter("localtime")
     def localtime(moment: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
@@ -65,14 +59,3 @@ def init_app(app: Flask) -> None:
     def page_globals() -> dict:
         return {"org_name": app.config["ORG_NAME"], "lang": str(get_locale() or "vi"),
                 "htmx_file": HTMX_FILE, "retention_days": app.config["RETENTION_DAYS"]}
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint != "static":
-            # Pages carry personal data: never keep them in a shared or back-button cache.
-            response.headers["Cache-Control"] = "no-store"
-            response.vary.add("Cookie")
-        return response

@@ -5,28 +5,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import clock
 from .checkin import auto_checkout_deadline
 from .extensions import db
-from .models import Visit
+from .models import Companion, Location, Visit, VisitSource
 from .normalise import fold_for_search
 
 DEFAULT_MIN_OVERLAP_MINUTES = 15
 MAX_MIN_OVERLAP_MINUTES = 24 * 60
-# An open stay ends by its auto check-out, within its own day: one that began earlier than
-# this before the case can only overlap it if it was checked out (late), which the check-out
-# index finds.
-RECENT = timedelta(days=2)
+# The automatic check-out ends a stay on the local day it began, so no stay it closed, and no
+# open one, lasts longer than a local day (24 hours; 25 or, in one zone, 26 with daylight
+# saving). Only a stay longer than a day (Visit.longer_than_a_day) can have begun more than
+# this before a case, or been corrected more than this after its person came in.
+LONGEST_DAY = timedelta(hours=26)
+
+
+@dataclass(frozen=True)
+class ContactVisit:
+    """What a trace shows of a contact's visit (read as plain rows: a trace may find a
+    thousand, and nothing about them is changed)."""
+
+    id: int
+    full_name: str
+    phone: str
+    location_name: str
+    checked_in_at: datetime
+    arrived_at: datetime | None
+    checked_out_at: datetime | None
+    flagged: bool
+    source: VisitSource
+    employee_code: str | None
+    department: str | None
+    companions: list[tuple[str, int]]
 
 
 @dataclass(frozen=True)
 class Contact:
     """A visit whose stay overlapped a case's: by how many whole minutes, with which case."""
 
-    visit: Visit
+    visit: ContactVisit
     overlap_minutes: int
     case_visit_id: int
 
@@ -41,7 +61,7 @@ class Trace:
     any_location: bool
     now: datetime
 
-    def stay(self, visit: Visit) -> tuple[datetime, datetime]:
+    def stay(self, visit: Visit | ContactVisit) -> tuple[datetime, datetime]:
         """The visit's stay as the trace counted it."""
         return stay(visit, self.now)
 
@@ -52,11 +72,16 @@ class Trace:
                 + sum(len(case.companions) for case in self.cases))
 
 
-def stay(visit: Visit, now: datetime) -> tuple[datetime, datetime]:
+def stay(visit: Visit | ContactVisit, now: datetime) -> tuple[datetime, datetime]:
     """When the visit's person came in (before a corrected declaration, if any) and left; an
     open visit lasts until now or its auto check-out, whichever is earlier."""
-    start = min(visit.arrived_at or visit.checked_in_at, visit.checked_in_at)
-    end = visit.checked_out_at or min(now, auto_checkout_deadline(visit.checked_in_at))
+    return _stay(visit.checked_in_at, visit.arrived_at, visit.checked_out_at, now)
+
+
+def _stay(checked_in_at: datetime, arrived_at: datetime | None,
+          checked_out_at: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    start = min(arrived_at or checked_in_at, checked_in_at)
+    end = checked_out_at or min(now, auto_checkout_deadline(checked_in_at))
     return start, max(end, start)
 
 
@@ -84,25 +109,71 @@ def cases_by_phone(phone: str, start: date, end: date) -> list[Visit]:
         .order_by(Visit.checked_in_at)))
 
 
-def _candidates(case: Visit, case_stay: tuple[datetime, datetime], any_location: bool,
-                excluded_ids: set[int]):
+# What a candidate is judged by; the contacts found are then loaded whole.
+_STAY_COLUMNS = (Visit.id, Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at,
+                 Visit.phone, Visit.full_name)
+_LOAD_CHUNK = 1000
+
+
+def _candidates(case: Visit, case_stay: tuple[datetime, datetime], threshold: timedelta,
+                any_location: bool, excluded_ids: set[int]) -> list[tuple]:
+    """Every visit whose stay may overlap the case's by `threshold` (a superset of the
+    contacts) as a row of _STAY_COLUMNS, read as four disjoint ranges of indexes bounded by
+    what a stay can be."""
     start, end = case_stay
-    statement = (
-        _with_place_and_companions().where(Visit.counted(), Visit.id.not_in(excluded_ids), or_(
-            and_(Visit.checked_in_at >= start - RECENT, Visit.checked_in_at < end,
-                 or_(Visit.checked_out_at.is_(None), Visit.checked_out_at > start)),
-            and_(Visit.checked_in_at < start - RECENT, Visit.checked_out_at > start),
-            # corrected after the case left, by someone who came in before
-            and_(Visit.arrived_at < end, Visit.checked_in_at >= end,
-                 or_(Visit.checked_out_at.is_(None), Visit.checked_out_at > start)))))
-    if not any_location:
-        statement = statement.where(Visit.location_id == case.location_id)
-    return db.session.scalars(statement)
+    place = () if any_location else (Visit.location_id == case.location_id,)
+    # one who left before the case came, or too soon after, shared too little
+    open_or_left_after_start = or_(Visit.checked_out_at.is_(None), and_(
+        Visit.checked_out_at > start, Visit.checked_out_at >= start + threshold))
+    branches = (
+        # came in before the case left, at most a day before it came (or longer: below)
+        (*place, Visit.checked_in_at >= start - LONGEST_DAY, Visit.checked_in_at < end,
+         open_or_left_after_start),
+        # came in before the case left but declared (corrected) after it; these are few, so
+        # their entry point is checked below and the range keeps to an index of its own
+        (Visit.arrived_at >= end - LONGEST_DAY, Visit.arrived_at < end,
+         Visit.checked_in_at >= end, open_or_left_after_start),
+        # the same two for the stays longer than a day
+        (Visit.longer_than_a_day(), Visit.checked_in_at < start - LONGEST_DAY,
+         Visit.checked_out_at > start, Visit.checked_out_at >= start + threshold),
+        (Visit.longer_than_a_day(), Visit.arrived_at < end - LONGEST_DAY,
+         Visit.checked_in_at >= end, open_or_left_after_start),
+    )
+    rows = db.session.execute(union_all(*(
+        select(Visit.location_id, *_STAY_COLUMNS)
+        .where(*branch, Visit.counted(), Visit.id.not_in(excluded_ids))
+        for branch in branches)))
+    return [row[1:] for row in rows if any_location or row[0] == case.location_id]
 
 
-def _person(visit: Visit) -> tuple[str, str]:
+def _person(phone: str, full_name: str) -> tuple[str, str]:
     """Who made a visit, as far as tracing can tell: the phone and the name as typed."""
-    return visit.phone, " ".join(fold_for_search(visit.full_name).split())
+    return phone, " ".join(fold_for_search(full_name).split())
+
+
+def _contact_visits(ids: list[int]) -> dict[int, ContactVisit]:
+    """The contacts' visits with their companions, as plain rows (SQLAlchemy Core)."""
+    found: dict[int, ContactVisit] = {}
+    places = dict(db.session.execute(select(Location.id, Location.name)).all())
+    for first in range(0, len(ids), _LOAD_CHUNK):
+        chunk = ids[first:first + _LOAD_CHUNK]
+        companions: dict[int, list[tuple[str, int]]] = {}
+        for visit_id, name, born in db.session.execute(
+                select(Companion.visit_id, Companion.full_name, Companion.birth_year)
+                .where(Companion.visit_id.in_(chunk)).order_by(Companion.position)):
+            companions.setdefault(visit_id, []).append((name, born))
+        for row in db.session.execute(select(*_CONTACT_COLUMNS).where(Visit.id.in_(chunk))):
+            found[row.id] = ContactVisit(
+                row.id, row.full_name, row.phone, places.get(row.location_id, ""),
+                row.checked_in_at, row.arrived_at, row.checked_out_at, row.flagged,
+                VisitSource(row.source), row.employee_code, row.department,
+                companions.get(row.id, []))
+    return found
+
+
+_CONTACT_COLUMNS = (Visit.id, Visit.full_name, Visit.phone, Visit.location_id,
+                    Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at, Visit.flagged,
+                    Visit.source, Visit.employee_code, Visit.department)
 
 
 def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLAP_MINUTES,
@@ -116,21 +187,24 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     """
     now = clock.utcnow()
     threshold = timedelta(minutes=min_minutes)
-    own = {_person(case) for case in cases}
+    own = {_person(case.phone, case.full_name) for case in cases}
+    own_phones = {phone for phone, _name in own}
     excluded = {case.id for case in cases}
-    found: dict[int, Contact] = {}
+    found: dict[int, tuple[int, int]] = {}  # visit id: (minutes, case visit id)
     for case in cases:
         case_stay = stay(case, now)
-        for visit in _candidates(case, case_stay, any_location, excluded):
-            if _person(visit) in own:
+        for visit_id, came, arrived, left, phone, name in _candidates(
+                case, case_stay, threshold, any_location, excluded):
+            if phone in own_phones and _person(phone, name) in own:
                 continue
-            shared = overlap(case_stay, stay(visit, now))
+            shared = overlap(case_stay, _stay(came, arrived, left, now))
             if shared <= timedelta(0) or shared < threshold:
                 continue
             minutes = int(shared.total_seconds() // 60)
-            best = found.get(visit.id)
-            if best is None or minutes > best.overlap_minutes:
-                found[visit.id] = Contact(visit, minutes, case.id)
-    contacts = sorted(found.values(),
+            if visit_id not in found or minutes > found[visit_id][0]:
+                found[visit_id] = (minutes, case.id)
+    visits = _contact_visits(list(found))
+    contacts = sorted((Contact(visits[visit_id], minutes, case_id)
+                       for visit_id, (minutes, case_id) in found.items()),
                       key=lambda c: (-c.overlap_minutes, c.visit.checked_in_at, c.visit.id))
     return Trace(cases, contacts, min_minutes, any_location, now)

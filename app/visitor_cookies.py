@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Request, Response, current_app
@@ -38,15 +39,31 @@ def _profile_max_age() -> timedelta:
     return timedelta(days=current_app.config["PROFILE_COOKIE_DAYS"])
 
 
-def read_profile(request: Request) -> dict:
-    """The identity fields this phone remembers, or {} if it remembers nothing."""
-    profile = _read(request, PROFILE_COOKIE, _profile_max_age())
-    return profile if isinstance(profile, dict) else {}
+@dataclass(frozen=True)
+class Remembered:
+    """What a phone remembers of its visitor: the identity fields, and the version of the
+    processing notice they consented to (None if the phone does not know)."""
+
+    identity: dict
+    consent_version: str | None = None
 
 
-def remember_profile(response: Response, identity: dict) -> None:
-    """Keep the identity fields on this phone (the visitor ticked "remember me")."""
-    _write(response, PROFILE_COOKIE, identity, _profile_max_age())
+def read_profile(request: Request) -> Remembered | None:
+    """What this phone remembers of its visitor, or None if it remembers nothing."""
+    stored = _read(request, PROFILE_COOKIE, _profile_max_age())
+    if not isinstance(stored, dict) or not stored:
+        return None
+    if isinstance(stored.get("identity"), dict):
+        version = stored.get("consent")
+        return Remembered(stored["identity"], version if isinstance(version, str) else None)
+    return Remembered(stored)  # remembered before consents were kept: asked again
+
+
+def remember_profile(response: Response, identity: dict, consent_version: str) -> None:
+    """Keep the identity fields on this phone (the visitor ticked "remember me"), with the
+    version of the notice they consented to."""
+    _write(response, PROFILE_COOKIE, {"identity": identity, "consent": consent_version},
+           _profile_max_age())
 
 
 def forget_profile(response: Response) -> None:

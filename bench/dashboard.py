@@ -62,12 +62,12 @@ def fill(path: str, total: int, today: int, now: datetime) -> None:
                    out.replace(tzinfo=None) if closed else None, "visitor" if closed else None,
                    name, phone, rng.randint(1940, 2015), "male", "Việt Nam", "Hà Nội", "", "", "",
                    NO, rng.random() < 0.02, "self", f"{phone} |  | {fold_for_search(name)}", stamp,
-                   1)
+                   1, "")
 
     sql = ("INSERT INTO visit (location_id, checked_in_at, checked_out_at, checkout_by, full_name,"
            " phone, birth_year, gender, nationality, province, ward, street, purpose, declaration,"
-           " flagged, source, search_text, changed_at, party_size) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+           " flagged, source, search_text, changed_at, party_size, department) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
     older = total - today
     conn.executemany(sql, rows(older, local_midnight - timedelta(days=20), 20 * 86400))
     span_today = max((now - timedelta(minutes=2) - local_midnight).total_seconds(), 60)

@@ -5,11 +5,14 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import text
 
 config = context.config
 # Alembic's own log lines only; leave the application's loggers as they are.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
+# PostgreSQL advisory lock key ("gatebook" in ASCII): servers starting together upgrade in turn.
+MIGRATION_LOCK = 0x6761746562_6F6F6B
 
 target_db = current_app.extensions["migrate"].db
 config.set_main_option(
@@ -50,6 +53,12 @@ def run_migrations_online():
             context.configure(connection=connection, target_metadata=target_db.metadata,
                               **conf_args)
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Held until this transaction ends; whoever waited then finds the schema
+                    # up to date. (SQLite serialises by itself: the transaction begins
+                    # IMMEDIATE, app.database.)
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": MIGRATION_LOCK})
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()

@@ -8,10 +8,12 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.datastructures import Headers
 from werkzeug.security import generate_password_hash
 
 from app import create_app, declaration
@@ -30,6 +32,15 @@ PG_SCHEMA = f"gatebook_test_{os.getpid()}"
 def pytest_report_header(config) -> str:
     where = f"PostgreSQL {TEST_DATABASE_URL}" if TEST_DATABASE_URL else "SQLite"
     return f"gatebook database: {where}"
+
+
+# Lines the fuzz test (tests/test_fuzz.py) leaves for the end of the run.
+FUZZ_REPORT = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for line in config.stash.get(FUZZ_REPORT, []):
+        terminalreporter.write_line(line)
 
 
 def pytest_sessionstart(session) -> None:
@@ -74,6 +85,32 @@ def database_url(tmp_path) -> str:
     return f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={PG_SCHEMA}')}"
 
 
+class PublicUrlClient(FlaskClient):
+    """A test client that reaches the app at its PUBLIC_URL when one is set, as phones and
+    staff then do (the app refuses requests naming another host), sending the Referer a
+    browser sends there (over HTTPS, the CSRF check asks for it)."""
+
+    def open(self, *args, **kwargs):
+        public_url = self.application.config["PUBLIC_URL"]
+        if public_url and (not args or isinstance(args[0], str)):
+            kwargs.setdefault("base_url", public_url)
+            headers = Headers(kwargs.pop("headers", None) or {})
+            headers.setdefault("Referer", public_url.rstrip("/") + "/")
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def _public_host(self) -> str:
+        public_url = self.application.config["PUBLIC_URL"]
+        return urlsplit(public_url).hostname if public_url else "localhost"
+
+    def get_cookie(self, key, domain=None, path="/"):
+        """The cookie as the app's own host set it."""
+        return super().get_cookie(key, domain or self._public_host(), path)
+
+    def set_cookie(self, key, value="", *args, domain=None, **kwargs):
+        super().set_cookie(key, value, *args, domain=domain or self._public_host(), **kwargs)
+
+
 @pytest.fixture
 def make_app(request, tmp_path, database_url):
     """Build an app on the test database; extra settings override the test defaults."""
@@ -87,6 +124,7 @@ def make_app(request, tmp_path, database_url):
         config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
                   "ORG_NAME": "Phường Tràng Tiền", **cheap, **settings}
         app = create_app(config, instance_path=str(tmp_path / "instance"))
+        app.test_client_class = PublicUrlClient
         apps.append(app)
         return app
 
@@ -97,9 +135,11 @@ def make_app(request, tmp_path, database_url):
 
 
 @pytest.fixture
-def app(make_app):
-    """An app whose database has the current schema and one entry point."""
-    app = make_app()
+def app(request, make_app):
+    """An app whose database has the current schema and one entry point (with the settings of
+    the test's `app_settings` mark, if any)."""
+    marker = request.node.get_closest_marker("app_settings")
+    app = make_app(**(marker.kwargs if marker else {}))
     with app.app_context():
         db.create_all()
         db.session.add(Location(name="Cổng chính", token="gate-token-0001"))

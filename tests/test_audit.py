@@ -148,7 +148,7 @@ def test_changes_to_accounts_and_entry_points_are_recorded(app, admin, staff):
 
 def test_the_first_admin_is_recorded(app, runner, client):
     output = runner.invoke(args=["setup-link"]).output
-    path = re.search(r"http://127\.0\.0\.1:5000(/setup/\S+)", output)[1]
+    path = re.search(r"^  (/setup/\S+)$", output, re.M)[1]
     token = csrf_from(client.get(path).get_data(as_text=True))
     response = client.post(path, data={"username": "lan", "password": ADMIN_PASSWORD,
                                              "confirm": ADMIN_PASSWORD, "csrf_token": token})
@@ -180,19 +180,20 @@ def test_the_admin_page_lists_and_filters_entries(app, admin, browser_of, staff,
     receptionist.login_receptionist()
     receptionist.client.get(f"/dashboard/visits/{visit}")
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert page.count("Mở lượt vào") >= 3  # two rows, and the action filter's option
-    assert "Đăng nhập" in page and f"visit: {visit}" in page
+    assert page.count("Xem chi tiết lượt vào") >= 3  # two rows, and the action filter's option
+    assert "<td>Đăng nhập thành công</td>" in page and f"visit: {visit}" in page
     by_thu = client.get("/admin/audit", query_string={"user": staff["thu"]}).get_data(
         as_text=True)
     assert "<td>thu</td>" in by_thu and "<td>lan</td>" not in by_thu
     views = client.get("/admin/audit", query_string={"action": "visit_view"}).get_data(
         as_text=True)
-    assert views.count("<td>Mở lượt vào</td>") == 2 and "<td>Đăng nhập</td>" not in views
+    assert views.count("<td>Xem chi tiết lượt vào</td>") == 2
+    assert "<td>Đăng nhập thành công</td>" not in views
     none = client.get("/admin/audit", query_string={"from": "2021-07-15"}).get_data(
         as_text=True)
     assert "Không có mục nào phù hợp." in none
     today = client.get("/admin/audit", query_string={"from": "2021-07-14", "to": "2021-07-14"})
-    assert "<td>Mở lượt vào</td>" in today.get_data(as_text=True)
+    assert "<td>Xem chi tiết lượt vào</td>" in today.get_data(as_text=True)
     bad = client.get("/admin/audit", query_string={"from": "14/07"}).get_data(as_text=True)
     assert "14/07 không phải là ngày" in bad
 
@@ -318,7 +319,8 @@ def test_the_purge_adds_up_to_one_entry_a_day(app, clock):
         with app.app_context():
             assert purge() == 1
     [entry] = events(app, "purge")
-    assert entry.row_count == 3 and entry.details == {"day": "2021-08-04"}
+    assert entry.row_count == 3 and entry.details == {
+        "day": "2021-08-04", "backups_deleted": 0, "visits_deleted_from_backups": 0}
     clock.now = hanoi(15, 9) + timedelta(days=21)
     with app.app_context():
         assert purge() == 1
@@ -338,7 +340,7 @@ def test_a_head_request_exports_nothing(app, admin):
     ({"user": "999"}, "Chọn một nhân viên trong danh sách."),
     ({"user": "9" * 5000}, "Chọn một nhân viên trong danh sách."),
     ({"action": "exprot"}, "Chọn một thao tác trong danh sách."),
-    ({"from": "2021-07-15", "to": "2021-07-14"}, "Ngày cuối đứng trước ngày đầu."),
+    ({"from": "2021-07-15", "to": "2021-07-14"}, "Ngày kết thúc phải bằng hoặc sau ngày bắt đầu."),
 ])
 def test_bad_filters_are_explained(app, admin, query, message):
     response = admin.client.get("/admin/audit", query_string=query)

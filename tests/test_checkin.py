@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import re
 import unicodedata
+import zlib
 
 import pytest
 
@@ -34,7 +37,8 @@ def test_form_is_vietnamese_with_a_label_for_every_input(phone):
 
 def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
     response = phone.check_in(**{"companions-0-full_name": "Nguyễn Thị Bình",
-                                 "companions-0-birth_year": "2015"})
+                                 "companions-0-birth_year": "2015",
+                                 "companions-0-answer": "none"})
     [visit] = visits(app)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/v/{visit.id}"
@@ -55,10 +59,12 @@ def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
         "exposure": {q.key: False for q in declaration.EXPOSURES},
         "travel": {"answer": False, "places": ""},
     }
-    assert [(c.full_name, c.birth_year) for c in visit.companions] == [("Nguyễn Thị Bình", 2015)]
+    assert [(c.full_name, c.birth_year, c.flagged) for c in visit.companions] == [
+        ("Nguyễn Thị Bình", 2015, False)]
+    assert visit.companions[0].declaration == visit.declaration  # No to every question
 
     done = phone.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Khai báo thành công" in done
+    assert "Khai báo thành công" in done and 'class="pass cleared"' in done
     assert "Nguyễn Văn An" in done and "Cổng chính" in done and "Nguyễn Thị Bình" in done
     assert "08:30 14/07/2021" in done  # 01:30 UTC shown in Hanoi time
     assert "Ra về" in done
@@ -66,7 +72,7 @@ def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
 
 @pytest.mark.parametrize(("changes", "field_id", "message"), [
     ({"full_name": ""}, "full_name", "Nhập họ và tên."),
-    ({"full_name": "A" * 300}, "full_name", "Tối đa 100 ký tự."),
+    ({"full_name": "A" * 300}, "full_name", "Nhập tối đa 100 ký tự."),
     ({"phone": "123"}, "phone", "Nhập số di động 10 chữ số"),
     ({"phone": "0912345678x"}, "phone", "Nhập số di động 10 chữ số"),
     ({"phone": "024 3825 1234"}, "phone", "Nhập số di động 10 chữ số"),  # a Hanoi landline
@@ -75,28 +81,42 @@ def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
     ({"birth_year": "1800"}, "birth_year", "Nhập năm sinh từ 1900 đến"),
     ({"birth_year": "2022"}, "birth_year", "Nhập năm sinh từ 1900 đến 2021."),  # next year
     ({"birth_year": "abc"}, "birth_year", "Nhập năm sinh từ 1900 đến"),
-    ({"consent": None}, "consent", "Vui lòng đồng ý"),
-    ({"confirm_true": None}, "confirm_true", "Vui lòng cam kết"),
-    ({"symptom_fever": None}, "symptom_fever", "Vui lòng trả lời Có hoặc Không."),
-    ({"exposure_case_contact": None}, "exposure_case_contact", "Vui lòng trả lời Có hoặc Không."),
-    ({"travel": None}, "travel", "Vui lòng trả lời Có hoặc Không."),
-    ({f"symptom_{q.key}": None for q in declaration.SYMPTOMS}, "symptom_taste_smell",
-     "Vui lòng trả lời Có hoặc Không."),
+    ({"consent": None}, "consent", "Vui lòng đánh dấu ô đồng ý"),
+    ({"confirm_true": None}, "confirm_true", "Vui lòng đánh dấu ô cam kết"),
+    ({"symptom_fever": None}, "declaration", "Vui lòng trả lời Có hoặc Không ở mỗi câu"),
+    ({"exposure_case_contact": None}, "declaration", "Vui lòng trả lời Có hoặc Không"),
+    ({"travel": None}, "declaration", "Vui lòng trả lời Có hoặc Không"),
     ({"symptom_cough": "maybe"}, "symptom_cough", "Chọn Có hoặc Không."),
     ({"gender": "robot"}, "gender", "Chọn một trong các lựa chọn."),
     ({"gender": None}, "gender", "Chọn giới tính."),
     ({"province": "Atlantis"}, "province", "Chọn tỉnh/thành phố trong danh sách."),
     ({"id_number": "12345"}, "id_number", "Số CCCD gồm 12 chữ số"),
-    ({"companions-0-birth_year": "2015"}, "companions-0-full_name", "Nhập họ tên người đi cùng."),
-    ({"companions-0-full_name": "Bé Na"}, "companions-0-birth_year",
-     "Nhập năm sinh người đi cùng."),
-    ({"travel": "yes"}, "travel_places", "Cho biết anh/chị đã đến những nơi nào."),
-    ({"full_name": "An\x00"}, "full_name", "ký tự đặc biệt"),
-    ({"full_name": "An\nBình"}, "full_name", "ký tự đặc biệt"),
+    ({"companions-0-birth_year": "2015", "companions-0-answer": "none"},
+     "companions-0-full_name", "Nhập họ tên người đi cùng."),
+    ({"companions-0-full_name": "Bé Na", "companions-0-answer": "none"},
+     "companions-0-birth_year", "Nhập năm sinh người đi cùng."),
+    ({"companions-0-full_name": "Bé Na", "companions-0-birth_year": "2015"},
+     "companions-0-answer", "Vui lòng chọn người này có cần khai báo gì hay không."),
+    ({"companions-0-full_name": "Bé Na", "companions-0-birth_year": "2015",
+      "companions-0-answer": "yes"}, "companions-0-items", "Vui lòng đánh dấu nội dung"),
+    ({"companions-0-full_name": "Bé Na", "companions-0-birth_year": "2015",
+      "companions-0-answer": "none", "companions-0-items": "fever"}, "companions-0-items",
+     "Anh/chị đã chọn"),
+    ({"companions-0-full_name": "Bé Na", "companions-0-birth_year": "2015",
+      "companions-0-answer": "yes", "companions-0-items": "travel"}, "companions-0-places",
+     "Vui lòng ghi rõ những nơi người này đã đến."),
+    ({"companions-0-full_name": "Bé Na", "companions-0-birth_year": "2015",
+      "companions-0-answer": "yes", "companions-0-items": "flying"}, "companions-0-items",
+     "Vui lòng chọn trong danh sách."),
+    ({"travel": "yes"}, "travel_places", "Vui lòng ghi rõ những nơi anh/chị đã đến."),
+    # NUL, line breaks and other control characters are refused before the form is read
+    # (tests/test_hostile_input.py); characters that are not controls but nobody types are
+    # refused here.
     ({"full_name": "An\u202eBình"}, "full_name", "ký tự đặc biệt"),  # right-to-left override
     ({"street": "12\u200bHàng Bài"}, "street", "ký tự đặc biệt"),  # zero-width space
     ({**{f"companions-{i}-full_name": f"Cháu {i}" for i in range(11)},
-      **{f"companions-{i}-birth_year": "2015" for i in range(11)}}, "companions",
+      **{f"companions-{i}-birth_year": "2015" for i in range(11)},
+      **{f"companions-{i}-answer": "none" for i in range(11)}}, "companions",
      "tối đa 10 người đi cùng"),
 ])
 def test_invalid_input_is_refused_beside_the_field(app, phone, clock, changes, field_id, message):
@@ -104,7 +124,7 @@ def test_invalid_input_is_refused_beside_the_field(app, phone, clock, changes, f
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert message in error_text(html, field_id)
-    assert "Một số thông tin cần sửa" in html
+    assert "Một số thông tin chưa đúng hoặc còn thiếu" in html
     assert visits(app) == []
     # What the visitor typed is still there.
     kept = form_values(html, phone.form_url)
@@ -160,7 +180,9 @@ def test_any_yes_answer_flags_the_visit(app, phone, question):
     [visit] = visits(app)
     assert visit.flagged is True
     html = phone.client.get(f"/v/{visit.id}").get_data(as_text=True)
-    assert "Vui lòng báo cho nhân viên" in html
+    # The amber pass, never the green tick: a guard tells them apart across the room.
+    assert 'class="pass flagged"' in html and "✓" not in html
+    assert "Vui lòng gặp nhân viên tại bàn tiếp đón" in html
 
 
 def test_all_no_is_not_flagged_and_travel_places_are_kept_only_for_yes(app, phone):
@@ -180,7 +202,7 @@ def test_none_of_these_answers_no_to_every_unanswered_question(app, phone):
 
 def test_none_of_these_with_a_yes_answer_is_a_contradiction(app, phone):
     html = phone.check_in(none_of_these="y", symptom_fever="yes").get_data(as_text=True)
-    assert "Không có điều nào" in error_text(html, "none_of_these")
+    assert "nhưng lại trả lời Có ở một câu" in error_text(html, "none_of_these")
     assert visits(app) == []
 
 
@@ -235,16 +257,17 @@ def test_the_same_form_edited_after_going_back_is_a_new_visit(app, phone):
     assert "Ra về" in phone.client.get(second.headers["Location"]).get_data(as_text=True)
 
 
-def test_rescan_within_five_minutes_shows_the_existing_visit(app, phone, clock):
+def test_a_phone_inside_rescanning_is_offered_ra_ve_not_a_new_visit(app, phone, clock):
     done_url = phone.check_in().headers["Location"]
-    clock.advance(minutes=4)
-    rescan = phone.open_form()
-    assert rescan.status_code == 302 and rescan.headers["Location"] == done_url
-    assert phone.open_form(new=1).status_code == 200  # "check in another person"
-    clock.advance(minutes=2)
-    assert phone.open_form().status_code == 200
-    phone.check_in()
-    assert len(visits(app)) == 2
+    for minutes in (4, 120):  # moments later, or on the way out hours later
+        clock.advance(minutes=minutes)
+        rescan = phone.open_form()
+        html = rescan.get_data(as_text=True)
+        assert rescan.status_code == 200
+        assert "Anh/chị đang ở bên trong từ 08:30 — Cổng chính" in html
+        assert f'action="{done_url}/checkout"' in html
+    assert phone.open_form(new=1).status_code == 200  # "declare for someone else"
+    assert len(visits(app)) == 1
 
 
 def test_another_phone_rescanning_gets_the_form(app, phone):
@@ -268,7 +291,7 @@ def test_check_out_twice_records_one_time(app, phone, clock):
     assert visit.checked_out_at == visit.checked_in_at.replace(hour=3, minute=30)
     assert visit.checkout_by == "visitor"
     html = phone.client.get(done_url).get_data(as_text=True)
-    assert "Đã ra về" in html and "10:30 14/07/2021" in html
+    assert "Anh/chị đã ra về" in html and "10:30 14/07/2021" in html
     assert "/checkout" not in html
 
 
@@ -276,7 +299,7 @@ def test_check_out_with_an_old_page_asks_for_a_second_tap(app, phone):
     done_url = phone.check_in().headers["Location"]
     response = phone.client.post(done_url + "/checkout", data={"csrf_token": "stale"})
     assert response.status_code == 200
-    assert "bấm nút thêm một lần nữa" in response.get_data(as_text=True)
+    assert 'Vui lòng bấm "Ra về" thêm một lần nữa.' in response.get_data(as_text=True)
     assert visits(app)[0].checked_out_at is None
 
 
@@ -318,7 +341,7 @@ def test_missing_or_bad_csrf_token_keeps_the_input(app, phone, csrf_token):
     response = phone.submit(VALID_VISITOR, hidden)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Trang đã mở quá lâu" in html
+    assert "Trang đã để mở quá lâu" in html
     assert form_values(html, phone.form_url)["full_name"] == "Nguyễn Văn An"
     assert visits(app) == []
     # Sending the re-rendered form again works.
@@ -334,7 +357,7 @@ def test_expired_csrf_token_keeps_the_input(app, phone, monkeypatch):
     hidden = phone.hidden_fields()  # a form opened two hours ago
     monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
     html = phone.submit(VALID_VISITOR, hidden).get_data(as_text=True)
-    assert "Trang đã mở quá lâu" in html
+    assert "Trang đã để mở quá lâu" in html
     assert form_values(html, phone.form_url)["phone"] == "0912345678"
     assert visits(app) == []
 
@@ -345,8 +368,32 @@ def test_pages_are_not_cached_and_load_nothing_from_outside(phone):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     html = response.get_data(as_text=True)
     assert "http://" not in html and "https://" not in html
-    with phone.client.get("/static/htmx-2.0.11.min.js") as script:
-        assert script.status_code == 200
+    assert "htmx" not in html  # no visitor page needs it
+    assert 'rel="icon" href="data:image/svg+xml;base64,' in html  # no request of its own
+
+
+def test_static_files_are_fingerprinted_cached_a_year_and_compressed(phone):
+    html = phone.open_form().get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/app\.css\?v=[0-9a-f]{12})"', html).group(1)
+    # Files are sent as they are read, so compressed on the way (deflate, br or zstd).
+    with phone.client.get(stylesheet, headers={"Accept-Encoding": "deflate"}) as response:
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["Content-Encoding"] == "deflate"
+        body = zlib.decompress(response.get_data())
+    assert b".pass.flagged" in body
+    # Another version's URL (an old page) is not kept: it may not be this content.
+    with phone.client.get("/static/app.css?v=000000000000") as old:
+        assert old.headers["Cache-Control"] == "no-cache"
+
+
+def test_visitor_pages_are_compressed_but_signed_in_staff_pages_are_not(phone, admin):
+    page = phone.client.get(phone.form_url, headers={"Accept-Encoding": "gzip"})
+    assert page.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in page.headers["Vary"] and "Cookie" in page.headers["Vary"]
+    assert b"Khai b\xc3\xa1o y t\xe1\xba\xbf" in gzip.decompress(page.get_data())
+    staff_page = admin.client.get("/dashboard/", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in staff_page.headers
 
 
 def test_a_closed_entry_point_still_shows_its_visitors_their_visit(app, phone):
@@ -357,3 +404,40 @@ def test_a_closed_entry_point_still_shows_its_visitors_their_visit(app, phone):
     page = phone.client.get(done_url).get_data(as_text=True)
     assert "Nguyễn Văn An" in page and "Ra về" in page
     assert "Khai báo cho người khác" not in page
+
+
+def test_each_phone_gets_its_own_token_and_secret_in_the_same_blank_form(app, phone):
+    # The blank form is rendered once and copied: the copies must differ where they must.
+    other = Phone(app.test_client())
+    mine = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
+    theirs = form_values(other.open_form().get_data(as_text=True), other.form_url)
+    again = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
+    assert len({mine["visit_secret"], theirs["visit_secret"], again["visit_secret"]}) == 3
+    assert mine["csrf_token"] != theirs["csrf_token"]
+    assert "MARK" not in mine["csrf_token"] + mine["visit_secret"]
+    # What one visitor typed (a form sent with a mistake) never reaches another's blank form.
+    phone.check_in(full_name="Người Bí Mật", phone="123")
+    assert "Người Bí Mật" not in other.open_form().get_data(as_text=True)
+    # A copy still works: its token and secret are accepted.
+    assert other.submit(VALID_VISITOR, theirs).status_code == 302
+
+
+def test_the_blank_form_follows_a_renamed_entry_point(app, phone):
+    assert "Cổng chính" in phone.open_form().get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(db.update(Location).values(name="Cổng số 2"))
+        db.session.commit()
+    html = phone.open_form().get_data(as_text=True)
+    assert "Cổng số 2" in html and "Cổng chính" not in html
+
+
+def test_a_message_waiting_for_one_browser_never_reaches_the_blank_form_of_others(app, admin):
+    # The receptionist checked someone out: "… checked out." waits for their next page.
+    phone = Phone(app.test_client())
+    done = phone.check_in(full_name="Người Đã Về", phone="0987000111").headers["Location"]
+    admin.post(f"/dashboard/visits/{done.rsplit('/', 1)[1]}/checkout")
+    desk_view = admin.client.get("/c/gate-token-0001").get_data(as_text=True)
+    assert "Người Đã Về" in desk_view  # shown where it belongs, once
+    stranger = Phone(app.test_client()).open_form().get_data(as_text=True)
+    assert "Người Đã Về" not in stranger
+

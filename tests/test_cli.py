@@ -15,15 +15,48 @@ def _locations(app):
 
 
 def test_add_location_creates_it_and_prints_its_url(app, runner):
-    result = runner.invoke(args=["add-location", "  Bộ phận một cửa  "])
+    result = runner.invoke(args=["add-location", "  Bộ phận một cửa  ", "--base-url",
+                                 "http://192.168.1.10:8000"])
     assert result.exit_code == 0, result.output
     new = _locations(app)[-1]
     assert new.name == "Bộ phận một cửa" and new.active
     assert len(new.token) >= 22  # 128 random bits
-    assert result.output.strip() == f"Bộ phận một cửa: http://127.0.0.1:5000/c/{new.token}"
+    assert result.output.strip() == f"Bộ phận một cửa: http://192.168.1.10:8000/c/{new.token}"
 
 
-def test_add_location_uses_the_public_url(make_app):
+def test_without_a_base_url_the_path_is_printed_and_how_to_set_one(app, runner):
+    result = runner.invoke(args=["add-location", "Cổng sau"])
+    assert result.exit_code == 0, result.output
+    token = _locations(app)[-1].token
+    assert result.stdout.strip() == f"Cổng sau: /c/{token}"  # never a made-up host or port
+    assert "GATEBOOK_PUBLIC_URL" in result.stderr and "--base-url" in result.stderr
+    listed = runner.invoke(args=["locations"])
+    assert ":5000" not in listed.output and f"Cổng sau: /c/{token}" in listed.stdout
+
+
+def test_the_base_url_given_comes_before_the_public_url(make_app):
+    app = make_app(PUBLIC_URL="https://vao.example.vn")
+    with app.app_context():
+        db.create_all()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["add-location", "Cổng sau"])
+    token = _locations(app)[0].token
+    assert runner.invoke(args=["locations"]).output.strip() == (
+        f"Cổng sau: https://vao.example.vn/c/{token}")
+    given = runner.invoke(args=["locations", "--base-url", "http://10.0.0.5:8080"])
+    assert given.output.strip() == f"Cổng sau: http://10.0.0.5:8080/c/{token}"
+    wrong = runner.invoke(args=["locations", "--base-url", "vao.example.vn"])
+    assert wrong.exit_code != 0 and "http://" in wrong.output
+
+
+def test_an_entry_point_name_with_control_characters_is_refused(app, runner):
+    for name in ("Cổng\x00sau", "Cổng \u202esau"):
+        result = runner.invoke(args=["add-location", name])
+        assert result.exit_code != 0 and "ký tự đặc biệt" in result.output
+    assert len(_locations(app)) == 1
+
+
+def test_the_older_default_base_url_option_still_gives_way_to_the_public_url(make_app):
     app = make_app(PUBLIC_URL="https://vao.example.vn/")
     with app.app_context():
         db.create_all()
@@ -92,6 +125,6 @@ def test_create_user_refuses_bad_input(app, runner):
     assert spaces.exit_code != 0 and "Tên đăng nhập gồm 2 đến 60" in spaces.output
     assert create("chi").exit_code == 0
     twice = create("CHI")
-    assert twice.exit_code != 0 and "Tên đăng nhập CHI đã có người dùng." in twice.output
+    assert twice.exit_code != 0 and "Tên đăng nhập CHI đã được sử dụng." in twice.output
     with app.app_context():
         assert db.session.scalars(db.select(User.username)).all() == ["chi"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 
@@ -59,9 +60,17 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
     ("RETENTION_DAYS", 0, "RETENTION_DAYS must be a whole number"),
     ("RETENTION_DAYS", "21", "RETENTION_DAYS must be a whole number"),
     ("PUBLIC_URL", "vao.example.vn", "PUBLIC_URL must start with http"),
+    ("PUBLIC_URL", "https://", "PUBLIC_URL must start with http:// or https:// and name a host"),
+    ("ORG_NAME", 1975, "ORG_NAME must be text, not 1975"),
     ("PASSWORD_HASH_METHOD", "md5", "PASSWORD_HASH_METHOD must be scrypt:N:r:p"),
     ("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1", "is too cheap"),
     ("PASSWORD_HASH_METHOD", "scrypt:16384:8:1", "is too cheap"),
+    ("BACKUP_TIME", "2:30", "BACKUP_TIME must be a local time as HH:MM"),
+    ("BACKUP_TIME", "24:00", "BACKUP_TIME must be a local time as HH:MM"),
+    ("JOBS_INTERVAL_SECONDS", 0, "JOBS_INTERVAL_SECONDS must be a number of seconds above 0"),
+    ("JOBS_INTERVAL_SECONDS", "60", "JOBS_INTERVAL_SECONDS must be a number, not .60."),
+    ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
+    ("MAX_CONTENT_LENGTH", 1000, "MAX_CONTENT_LENGTH must be a number of bytes of at least"),
 ])
 def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, name, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -71,3 +80,65 @@ def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, name, value, 
 def test_the_audit_log_outlives_the_visits(make_app):
     with pytest.raises(ConfigError, match="AUDIT_RETENTION_DAYS must be at least RETENTION_DAYS"):
         make_app(RETENTION_DAYS=30, AUDIT_RETENTION_DAYS=29)
+
+
+def test_job_and_backup_settings_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEBOOK_BACKUP_TIME", "")
+    monkeypatch.setenv("GATEBOOK_JOBS_INTERVAL_SECONDS", "0.5")
+    monkeypatch.setenv("GATEBOOK_LOG_LEVEL", "DEBUG")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert app.config["BACKUP_TIME"] == "" and app.config["JOBS_INTERVAL_SECONDS"] == 0.5
+    assert app.logger.getEffectiveLevel() == logging.DEBUG
+    assert create_app({"SECRET_KEY": "x", "LOG_LEVEL": "WARNING"}, instance_path=str(tmp_path)
+                      ).logger.getEffectiveLevel() == logging.WARNING
+
+
+def test_a_text_setting_stays_text_whatever_it_looks_like(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEBOOK_ORG_NAME", "1975")
+    monkeypatch.setenv("GATEBOOK_SECRET_KEY", "123456")
+    monkeypatch.setenv("GATEBOOK_RETENTION_DAYS", "30")  # a number is still read as one
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["ORG_NAME"] == "1975"
+    assert app.config["SECRET_KEY"] == "123456"
+    assert app.config["RETENTION_DAYS"] == 30
+
+
+def test_an_organisation_named_with_digits_exports(staff_app_admin):
+    app, admin = staff_app_admin(ORG_NAME="1975")  # as GATEBOOK_ORG_NAME=1975 now sets it
+    response = admin.client.get("/admin/export/download",
+                                query_string={"start": "2021-07-14", "end": "2021-07-14"})
+    assert response.status_code == 200
+    assert "1975" in response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("GATEBOOK_REQUIRE_ID_NUMBER", "yes", "REQUIRE_ID_NUMBER must be true or false, not 'yes'"),
+    ("GATEBOOK_BACKGROUND_JOBS", "1", "BACKGROUND_JOBS must be true or false, not 1"),
+    ("GATEBOOK_TRUSTED_PROXIES", "one", "TRUSTED_PROXIES must be a whole number, not 'one'"),
+    ("GATEBOOK_TRUSTED_HOSTS", "vao.example.vn", "TRUSTED_HOSTS must be a list"),
+    ("GATEBOOK_TRUSTED_HOSTS", "[1]", "TRUSTED_HOSTS must be a list of host names"),
+    ("GATEBOOK_MAX_CONTENT_LENGTH", "true", "MAX_CONTENT_LENGTH must be a whole number"),
+])
+def test_a_setting_of_the_wrong_type_stops_the_start(tmp_path, monkeypatch, variable, value,
+                                                     message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=message):
+        create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+
+
+def test_a_number_where_text_belongs_in_the_instance_config_stops_the_start(tmp_path):
+    (tmp_path / "config.py").write_text("ORG_NAME = 1975\nSECRET_KEY = 'x'\n")
+    with pytest.raises(ConfigError, match="ORG_NAME must be text, not 1975"):
+        create_app(instance_path=str(tmp_path))
+
+
+def test_trusted_hosts_follow_the_public_url(tmp_path):
+    def trusted(**settings):
+        return create_app({"SECRET_KEY": "x", **settings},
+                          instance_path=str(tmp_path)).config["TRUSTED_HOSTS"]
+
+    assert trusted() is None  # no public address: any host (links never come from it)
+    assert trusted(PUBLIC_URL="https://Vao.Example.vn:8443/gatebook") == ["vao.example.vn"]
+    assert trusted(PUBLIC_URL="https://vao.example.vn",
+                   TRUSTED_HOSTS=["vao.example.vn", "10.0.0.5"]) == ["vao.example.vn",
+                                                                     "10.0.0.5"]

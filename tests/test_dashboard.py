@@ -36,7 +36,8 @@ def day_of_visits(app, clock):
     clock.advance(minutes=10)
     Phone(app.test_client(), "counter-token-02").check_in(
         full_name="Trần Thị Mai", phone="0987654321", symptom_cough="yes", id_number="",
-        **{"companions-0-full_name": "Đỗ Bé Na", "companions-0-birth_year": "2016"})
+        **{"companions-0-full_name": "Đỗ Bé Na", "companions-0-birth_year": "2016",
+           "companions-0-answer": "none"})
     clock.advance(minutes=10)
     gone = Phone(app.test_client())
     done = gone.check_in(full_name="Lê Văn Cường", phone="0971234567", id_number="")
@@ -199,7 +200,7 @@ def test_another_day_is_read_only(desk, day_of_visits, clock):
     assert "/dashboard/changes" not in html and "/checkout" not in html
     assert _names(desk.client.get("/dashboard/").get_data(as_text=True)) == []
     bad = desk.client.get("/dashboard/?day=14-07-2021").get_data(as_text=True)
-    assert "không phải là một ngày" in bad
+    assert "không phải là ngày hợp lệ" in bad
 
 
 def test_arrivals_per_hour_chart(app, desk, day_of_visits, clock):
@@ -223,7 +224,7 @@ def test_arrivals_per_hour_chart(app, desk, day_of_visits, clock):
 
 def test_still_inside_roll_call_counts_companions(desk, day_of_visits):
     html = desk.client.get("/dashboard/inside").get_data(as_text=True)
-    assert "Còn bên trong: 3 người" in html
+    assert "Còn ở bên trong: 3 người" in html
     assert "Đỗ Bé Na" in html and "Lê Văn Cường" not in html
 
 
@@ -258,7 +259,7 @@ def test_a_cccd_scan_fills_the_identity(desk):
             filled["province"]) == ("Nguyễn Văn An", "001085012345", "1985", "male", "Hà Nội")
     # The address goes into its fields, the province once.
     assert (filled["ward"], filled["street"]) == ("Phường Hoàn Kiếm", "Số 12 Hàng Bài")
-    assert "Đã điền từ CCCD" in html
+    assert "Đã điền thông tin từ CCCD" in html
 
 
 @pytest.mark.parametrize("scan", ["001085012345|Nguyễn Văn An", "garbage", CCCD.replace("Nam", "X"),
@@ -413,12 +414,12 @@ def test_polls_cost_one_query_when_nothing_changed(app, desk, day_of_visits, clo
     assert "max(visit.changed_at)" in statements[-1]
 
 
-def test_the_server_checks_out_by_itself_while_it_runs(make_app, clock, monkeypatch):
+def test_the_server_checks_out_by_itself_while_it_runs(make_app, clock):
     import time
 
     import app.jobs as jobs
-    monkeypatch.setattr(jobs, "INTERVAL_SECONDS", 0.05)
-    app = make_app(TESTING=False)  # a served app: the jobs start with its first request
+    # A served app: the jobs start with its first request.
+    app = make_app(TESTING=False, JOBS_INTERVAL_SECONDS=0.05)
     with app.app_context():
         db.create_all()
         db.session.add(Location(name="Cổng chính", token="gate-token-0001"))
@@ -435,7 +436,7 @@ def test_the_server_checks_out_by_itself_while_it_runs(make_app, clock, monkeypa
 
 
 def test_cli_commands_start_no_background_jobs(make_app):
-    app = make_app(TESTING=False)
+    app = make_app(TESTING=False, JOBS_INTERVAL_SECONDS=0.05)
     with app.app_context():
         db.create_all()
     assert app.test_cli_runner().invoke(args=["locations"]).exit_code == 0

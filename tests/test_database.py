@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from app.extensions import db
-from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, visits
+from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, csrf_from, visits
 
 sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite connection settings")
 
@@ -40,28 +41,61 @@ def test_upgrade_from_an_empty_database_matches_the_models(make_app):
     assert _schema_diff(app) == []
 
 
-def test_upgrading_an_older_database_keeps_every_visit_and_companion(make_app):
+FIRST_RELEASE = "ff7b9d41e8b6"  # the first migration: the schema of the first release
+
+
+def test_upgrading_a_first_release_database_keeps_its_data(make_app):
     app = make_app()
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0648280c3b6b"]).exception is None
+    assert runner.invoke(args=["db", "upgrade", FIRST_RELEASE]).exception is None
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("INSERT INTO location (id, name, token, active, created_at) "
                           "VALUES (1, 'Cổng chính', 'tok', :yes, '2021-07-14 01:00:00')"),
                      {"yes": True})
         conn.execute(text(
-            "INSERT INTO visit (id, location_id, checked_in_at, full_name, phone, birth_year, "
-            "gender, nationality, province, ward, street, purpose, declaration, flagged, source) "
-            "VALUES (1, 1, '2021-07-14 01:30:00', 'Nguyễn Văn Đức', '0912345678', 1980, 'male', "
-            "'Việt Nam', 'Hà Nội', '', '', '', '{}', :no, 'self')"), {"no": False})
+            'INSERT INTO "user" (id, username, password_hash, role, active, created_at) '
+            "VALUES (1, 'lan', 'scrypt:hash', 'admin', :yes, '2021-07-01 02:00:00')"),
+            {"yes": True})
+        conn.execute(text(
+            "INSERT INTO visit (id, location_id, checked_in_at, checked_out_at, checkout_by, "
+            "full_name, phone, birth_year, gender, nationality, province, ward, street, "
+            "purpose, declaration, flagged, source, secret_hash) "
+            "VALUES (1, 1, '2021-07-14 01:30:00', '2021-07-14 02:00:00', 'visitor', "
+            "'Nguyễn Văn Đức', '0912345678', 1980, 'male', 'Việt Nam', 'Hà Nội', '', '', '', "
+            "'{}', :no, 'self', 'abc')"), {"no": False})
         conn.execute(text("INSERT INTO companion (visit_id, position, full_name, birth_year) "
                           "VALUES (1, 0, 'Bé Ánh', 2015)"))
-    assert runner.invoke(args=["db", "upgrade"]).exception is None
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exception is None, result.output
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("SELECT full_name FROM companion")).scalar_one() == "Bé Ánh"
-        row = conn.execute(text("SELECT search_text, changed_at, party_size FROM visit")).one()
+        row = conn.execute(text("SELECT search_text, changed_at, party_size, checkout_by, "
+                                "secret_hash FROM visit")).one()
+        assert conn.execute(text('SELECT username, role FROM "user"')).one() == ("lan", "admin")
+        assert conn.execute(text("SELECT COUNT(*) FROM job_run")).scalar_one() == 0
     assert row.search_text == "0912345678 |  | nguyen van duc | be anh"
-    assert str(row.changed_at).startswith("2021-07-14 01:30:00") and row.party_size == 2
+    # Last changed when it was checked out.
+    assert str(row.changed_at).startswith("2021-07-14 02:00:00") and row.party_size == 2
+    assert (row.checkout_by, row.secret_hash) == ("visitor", "abc")
     assert _schema_diff(app) == []
+    with app.app_context():
+        from app.models import Visit
+        visit = db.session.get(Visit, 1)
+        assert visit.companions[0].full_name == "Bé Ánh" and visit.location.name == "Cổng chính"
+
+
+def test_servers_starting_together_migrate_in_turn(database_url, tmp_path):
+    """Four `make migrate` at once on an empty database: one upgrades, the others wait and
+    find nothing to do (PostgreSQL: advisory lock; SQLite: the write lock)."""
+    from tests import servers
+    env = servers.app_environment(tmp_path / "instance", database_url)
+    upgrades = [subprocess.Popen([str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+                                 cwd=servers.ROOT, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    outputs = [upgrade.communicate(timeout=300)[0] for upgrade in upgrades]
+    assert [upgrade.returncode for upgrade in upgrades] == [0] * 4, outputs
+    ran = [output.count("Running upgrade") for output in outputs]
+    assert sorted(ran)[:3] == [0, 0, 0] and max(ran) >= 6, ran
 
 
 def test_check_in_works_on_a_migrated_database(make_app):
@@ -85,27 +119,91 @@ def test_sqlite_connections_use_wal_foreign_keys_full_sync_and_a_busy_timeout(ap
         assert pragma("busy_timeout") == app.config["SQLITE_BUSY_TIMEOUT_MS"]
 
 
-@sqlite_only
-def test_posts_lock_for_writing_up_front_and_pages_only_read(app):
+def _statements(app, work) -> list[str]:
+    """Every SQL statement `work` sends, in order (SQLite)."""
     from sqlalchemy import event
-    begins = []
+    sent = []
     with app.app_context():
         engine = db.engine
 
     def record(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
+        sent.append(" ".join(statement.split()))
 
-    event.listen(engine, "before_cursor_execute", record)
+    def commit(conn):
+        sent.append("COMMIT")
+
+    def rollback(conn):
+        sent.append("ROLLBACK")
+
+    listeners = [("before_cursor_execute", record), ("commit", commit), ("rollback", rollback)]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
     try:
-        phone = Phone(app.test_client())
-        hidden = phone.hidden_fields()  # opening the form
-        assert begins and set(begins) == {"BEGIN"}
-        begins.clear()
-        phone.submit(VALID_VISITOR, hidden)
-        assert begins and set(begins) == {"BEGIN IMMEDIATE"}
+        work()
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+    return sent
+
+
+def _write_transactions(sent: list[str]) -> list[list[str]]:
+    """The statements of each transaction that held the write lock (BEGIN IMMEDIATE...)."""
+    found, current = [], None
+    for statement in sent:
+        if statement == "BEGIN IMMEDIATE":
+            current = []
+        elif statement in ("COMMIT", "ROLLBACK") and current is not None:
+            found.append(current)
+            current = None
+        elif current is not None:
+            current.append(statement)
+    return found
+
+
+@sqlite_only
+def test_a_check_in_holds_the_write_lock_for_its_own_reads_and_writes_only(app):
+    phone = Phone(app.test_client())
+    hidden = {}
+    opened = _statements(app, lambda: hidden.update(phone.hidden_fields()))
+    assert "BEGIN IMMEDIATE" not in opened  # opening the form only reads
+    sent = _statements(app, lambda: phone.submit(
+        {**VALID_VISITOR, "companions-0-full_name": "Bé Na", "companions-0-birth_year": "2016",
+         "companions-0-answer": "none"}, hidden))
+    [write] = _write_transactions(sent)
+    # The entry point was looked up before, in a plain read transaction...
+    lookup = next(i for i, s in enumerate(sent) if "FROM location" in s)
+    assert sent.index("BEGIN") < lookup < sent.index("BEGIN IMMEDIATE")
+    # ...and the write lock covers nothing but the check-in: its duplicate checks and inserts.
+    assert write, "the check-in wrote inside the write transaction"
+    for statement in write:
+        assert statement.startswith(("SELECT visit.", "INSERT INTO visit ",
+                                     "INSERT INTO companion ")), statement
+    assert any(s.startswith("INSERT INTO visit ") for s in write)
+    assert any(s.startswith("INSERT INTO companion ") for s in write)
+
+
+@sqlite_only
+def test_a_form_sent_with_a_mistake_is_shown_again_without_the_write_lock(app):
+    phone = Phone(app.test_client())
+    hidden = phone.hidden_fields()
+    sent = _statements(app, lambda: phone.submit({**VALID_VISITOR, "phone": "123"}, hidden))
+    assert "BEGIN" in sent and "BEGIN IMMEDIATE" not in sent
+    assert visits(app) == []
+
+
+@sqlite_only
+def test_staff_changes_still_lock_up_front(app, admin):
+    Phone(app.test_client()).check_in()
+    page = f"/dashboard/visits/{visits(app)[0].id}"
+    token = csrf_from(admin.client.get(page).get_data(as_text=True))
+    sent = _statements(app, lambda: admin.client.post(f"{page}/correct", data={
+        "csrf_token": token, "full_name": "Nguyễn Văn Ân", "phone": "0912345678"}))
+    # The post's first transaction takes the write lock at its BEGIN, and the correction is
+    # written inside it.
+    assert sent[0] == "BEGIN IMMEDIATE"
+    first = _write_transactions(sent)[0]
+    assert any(statement.startswith("UPDATE visit ") for statement in first)
+    assert visits(app)[0].full_name == "Nguyễn Văn Ân"
 
 
 @sqlite_only

@@ -240,7 +240,8 @@ def test_the_blank_slip_has_the_questions_the_commitments_and_the_entry_point(ap
     assert html.count('<article class="slip">') == 2
     for text in ("Cổng chính", "Phường Tràng Tiền", "Ngày:", "Giờ vào",
                  "Giờ ra", "Sốt", "Mất vị giác hoặc khứu giác",
-                 "Người bệnh hoặc nghi ngờ mắc COVID-19", "Những nơi nào?",
+                 "Người bệnh hoặc nghi ngờ mắc COVID-19", "Nơi đã đến",
+                 "Trong vòng 14 ngày qua, anh/chị có đến:",
                  "Tôi cam kết những thông tin trên là đúng sự thật",
                  "trong 21 ngày", "Chữ ký"):
         assert text in html, text

@@ -61,3 +61,32 @@ def test_database_errors_carry_no_parameters(app):
             db.session.execute(db.insert(Location).values(name=SECRET_NAME, token=None))
         db.session.rollback()
     assert "[parameters:" not in str(error.value)
+
+
+def test_an_error_page_that_cannot_be_rendered_gives_way_to_the_plain_page(app, client, caplog):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a template that fails")
+
+    app.jinja_env.globals["url_for"] = broken
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/no-such-page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Không xử lý được yêu cầu này" in html and "This request could not be handled" in html
+    assert "errors/404.html could not be rendered" in caplog.text
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+def test_without_a_database_the_error_page_still_shows(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/no/such/folder/gate.sqlite",
+                   PROPAGATE_EXCEPTIONS=False)
+    response = app.test_client().get("/c/gate-token-0001")
+    assert response.status_code == 500
+    assert "Đã có lỗi xảy ra" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_405_keeps_its_allow_header(client):
+    response = client.delete("/login")
+    assert response.status_code == 405 and set(response.headers["Allow"].split(", ")) >= {
+        "GET", "POST"}

@@ -44,7 +44,8 @@ def as_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
 
 def test_the_csv_has_one_row_per_person_in_vietnamese_and_local_time(app, admin_client, clock):
     Phone(app.test_client()).check_in(**{"companions-0-full_name": "Nguyễn Bảo Ngọc",
-                                         "companions-0-birth_year": "2016"})
+                                         "companions-0-birth_year": "2016",
+                                         "companions-0-answer": "none"})
     clock.advance(minutes=12)
     Phone(app.test_client()).check_in(full_name="Lê Thị Hồng Nhung", phone="0987 654 321",
                                       id_number="", symptom_fever="yes",
@@ -265,7 +266,7 @@ def test_formulas_are_plain_strings_in_the_xlsx(app, admin_client, clock, payloa
 
 
 @pytest.mark.parametrize(("params", "field", "message"), [
-    ({"end": "2021-07-13"}, "end", "Ngày cuối đứng trước ngày đầu."),
+    ({"end": "2021-07-13"}, "end", "Ngày kết thúc phải bằng hoặc sau ngày bắt đầu."),
     ({"start": "14/07/2021"}, "start", "Nhập ngày theo dạng YYYY-MM-DD, ví dụ 2021-07-14."),
     ({"start": ""}, "start", "Nhập ngày."),
     ({"start": "2020-01-01", "end": "2021-07-14"}, "end", "Chọn tối đa 366 ngày."),

@@ -24,7 +24,11 @@ def _decode_png(png: bytes) -> tuple[list[str], tuple]:
     return [result.text for result in zxingcpp.read_barcodes(image)], image.info.get("dpi")
 
 
-def test_add_two_entry_points_and_see_them_listed(app, admin):
+PUBLIC_URL = "https://vao.example.vn"
+
+
+def test_add_two_entry_points_and_see_them_listed(staff_app_admin):
+    app, admin = staff_app_admin(PUBLIC_URL=PUBLIC_URL)
     for name in ("Bộ phận một cửa", "Cổng sau"):
         response = admin.post("/admin/locations/", {"name": f"  {name} "},
                               page="/admin/locations/", follow_redirects=True)
@@ -33,11 +37,20 @@ def test_add_two_entry_points_and_see_them_listed(app, admin):
     for name in ("Cổng chính", "Bộ phận một cửa", "Cổng sau"):
         location = _location(app, name)
         assert location.active
-        assert f"http://localhost/c/{location.token}" in html
+        assert f"<code>{PUBLIC_URL}/c/{location.token}</code>" in html
+    assert "Chưa cấu hình địa chỉ công khai" not in html
+
+
+def test_without_a_public_url_the_list_says_how_to_set_it(app, admin):
+    location = _location(app, "Cổng chính")
+    html = admin.client.get("/admin/locations/").get_data(as_text=True)
+    assert "Chưa cấu hình địa chỉ công khai" in html and "GATEBOOK_PUBLIC_URL" in html
+    # The path alone: never the host the request named (the test client's is "localhost").
+    assert f"<code>/c/{location.token}</code>" in html and "localhost" not in html
 
 
 @pytest.mark.parametrize(("name", "message"), [("   ", "Nhập tên điểm vào."),
-                                               ("X" * 101, "Tối đa 100 ký tự.")])
+                                               ("X" * 101, "Nhập tối đa 100 ký tự.")])
 def test_a_bad_name_is_refused(app, admin, name, message):
     response = admin.post("/admin/locations/", {"name": name}, page="/admin/locations/")
     assert response.status_code == 400 and message in response.get_data(as_text=True)
@@ -76,12 +89,13 @@ def test_close_and_reopen_an_entry_point(app, admin, client):
     assert client.get(f"/c/{location.token}").status_code == 200
 
 
-def test_rotating_the_token_replaces_the_qr_code(app, admin, client):
-    phone = Phone(client)
+def test_rotating_the_token_replaces_the_qr_code(staff_app_admin):
+    app, admin = staff_app_admin(PUBLIC_URL=PUBLIC_URL)
+    phone = Phone(app.test_client(), _location(app, "Cổng chính").token)
     done_url = phone.check_in().headers["Location"]
     old = _location(app, "Cổng chính")
     old_png = admin.client.get(f"/admin/locations/{old.id}/qr.png").data
-    assert _decode_png(old_png)[0] == [f"http://localhost/c/{old.token}"]
+    assert _decode_png(old_png)[0] == [f"{PUBLIC_URL}/c/{old.token}"]
 
     admin.post(f"/admin/locations/{old.id}/rotate", page="/admin/locations/")
     new = _location(app, "Cổng chính")
@@ -91,20 +105,20 @@ def test_rotating_the_token_replaces_the_qr_code(app, admin, client):
     assert "Mã QR này đã được thay" in replaced.get_data(as_text=True)
     assert Phone(app.test_client(), new.token).check_in().status_code == 302
     new_png = admin.client.get(f"/admin/locations/{new.id}/qr.png").data
-    assert _decode_png(new_png)[0] == [f"http://localhost/c/{new.token}"]
+    assert _decode_png(new_png)[0] == [f"{PUBLIC_URL}/c/{new.token}"]
     # A visitor who checked in before the change can still see and close their visit.
     assert "Ra về" in phone.client.get(done_url).get_data(as_text=True)
     assert len(visits(app)) == 2
 
 
 def test_the_png_decodes_to_the_public_url_and_prints_at_300_dpi(staff_app_admin):
-    app, admin = staff_app_admin(PUBLIC_URL="https://vao.example.vn")
+    app, admin = staff_app_admin(PUBLIC_URL=PUBLIC_URL)
     location = _location(app, "Cổng chính")
     response = admin.client.get(f"/admin/locations/{location.id}/qr.png")
     assert response.mimetype == "image/png"
     assert "attachment" in response.headers["Content-Disposition"]
     texts, dpi = _decode_png(response.data)
-    assert texts == [f"https://vao.example.vn/c/{location.token}"]
+    assert texts == [f"{PUBLIC_URL}/c/{location.token}"]
     assert dpi and round(dpi[0]) >= 300
     width = Image.open(io.BytesIO(response.data)).width
     assert width / 300 * 2.54 >= 15  # at least 15 cm wide at 300 dpi
@@ -112,7 +126,8 @@ def test_the_png_decodes_to_the_public_url_and_prints_at_300_dpi(staff_app_admin
     assert "Chưa cấu hình địa chỉ công khai" not in page
 
 
-def test_the_svg_holds_the_qr_code(app, admin):
+def test_the_svg_holds_the_qr_code(staff_app_admin):
+    app, admin = staff_app_admin(PUBLIC_URL=PUBLIC_URL)
     location = _location(app, "Cổng chính")
     response = admin.client.get(f"/admin/locations/{location.id}/qr.svg")
     assert response.mimetype == "image/svg+xml"
@@ -120,16 +135,27 @@ def test_the_svg_holds_the_qr_code(app, admin):
     assert body.startswith("<?xml") and "<svg" in body and "<path" in body
 
 
-def test_the_poster_page(app, admin):
+def test_the_poster_page(staff_app_admin):
+    app, admin = staff_app_admin(PUBLIC_URL=PUBLIC_URL)
     location = _location(app, "Cổng chính")
     html = admin.client.get(f"/admin/locations/{location.id}/poster").get_data(as_text=True)
     assert "Phường Tràng Tiền" in html  # the organisation
     assert '<h1 class="place">Cổng chính</h1>' in html
-    assert "Quét mã QR để khai báo y tế khi ra vào" in html
+    assert "Quét mã QR để khai báo y tế khi vào" in html
+    assert "Khi ra về, quét lại mã này và bấm" in html  # leaving is a scan and a tap
+    assert "Thông điệp 5K" in html and "The 5K message" in html  # the health notice
     assert "lưu 21 ngày" in html
-    assert f'<span class="url">http://localhost/c/{location.token}</span>' in html
+    assert f'<span class="url">{PUBLIC_URL}/c/{location.token}</span>' in html
     assert f'src="/admin/locations/{location.id}/qr.svg"' in html
     assert "poster.css" in html and "staff-nav" not in html  # no navigation on the print
-    # No public address configured: the admin is warned that phones must reach this one.
-    assert "Chưa cấu hình địa chỉ công khai" in html
+    assert "Chưa cấu hình địa chỉ công khai" not in html
 
+
+def test_without_a_public_url_the_poster_has_no_qr_code_and_says_how_to_set_it(app, admin):
+    location = _location(app, "Cổng chính")
+    html = admin.client.get(f"/admin/locations/{location.id}/poster").get_data(as_text=True)
+    assert '<h1 class="place">Cổng chính</h1>' in html
+    assert "Chưa cấu hình địa chỉ công khai" in html and "GATEBOOK_PUBLIC_URL" in html
+    assert "qr.svg" not in html and location.token not in html and "localhost" not in html
+    for image in ("qr.svg", "qr.png"):
+        assert admin.client.get(f"/admin/locations/{location.id}/{image}").status_code == 404

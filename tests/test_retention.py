@@ -21,7 +21,8 @@ def _count(app, model) -> int:
 
 def test_present_at_day_20_gone_at_day_21(app, runner, clock):
     Phone(app.test_client()).check_in(**{"companions-0-full_name": "Bé Na",
-                                         "companions-0-birth_year": "2016"})
+                                         "companions-0-birth_year": "2016",
+                                         "companions-0-answer": "none"})
     clock.advance(days=20, hours=23, minutes=59)
     assert runner.invoke(args=["purge"]).output.strip() == "Deleted 0 visits older than 21 days."
     assert len(visits(app)) == 1
@@ -66,13 +67,12 @@ def test_a_purged_name_is_not_left_in_the_database_files(app, clock):
             assert trace.encode() not in raw, (file, trace)
 
 
-def test_the_server_purges_by_itself(make_app, clock, monkeypatch):
+def test_the_server_purges_by_itself(make_app, clock):
     import time
 
     import app.jobs as jobs
     from app.models import Location
-    monkeypatch.setattr(jobs, "INTERVAL_SECONDS", 0.05)
-    app = make_app(TESTING=False)
+    app = make_app(TESTING=False, JOBS_INTERVAL_SECONDS=0.05)
     with app.app_context():
         db.create_all()
         db.session.add(Location(name="Cổng chính", token="gate-token-0001"))

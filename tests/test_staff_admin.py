@@ -39,7 +39,7 @@ def test_the_list_shows_every_account(app, admin):
                             password_hash=password_hash(RECEPTIONIST_PASSWORD)))
         db.session.commit()
     html = admin.client.get("/admin/users").get_data(as_text=True)
-    assert _accounts_listed(html) == {"cu.nhan.vien": ("receptionist", "Đã khoá"),
+    assert _accounts_listed(html) == {"cu.nhan.vien": ("receptionist", "Đã khóa"),
                                       "lan": ("admin", "Đang hoạt động"),
                                       "thu": ("receptionist", "Đang hoạt động")}
 
@@ -56,11 +56,11 @@ def test_add_an_account(app, admin, browser_of):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"username": "THU"}, "Tên đăng nhập THU đã có người dùng."),
+    ({"username": "THU"}, "Tên đăng nhập THU đã được sử dụng."),
     ({"username": "Nguyễn An"}, "Tên đăng nhập gồm 2 đến 60"),
     ({"password": "ngắn", "confirm": "ngắn"}, "Mật khẩu phải có ít nhất 10 ký tự."),
-    ({"confirm": "something else"}, "Hai mật khẩu không giống nhau."),
-    ({"role": "boss"}, "Chọn vai trò: quản trị hoặc lễ tân."),
+    ({"confirm": "something else"}, "Mật khẩu nhập lại không khớp."),
+    ({"role": "boss"}, "Chọn vai trò: quản trị viên hoặc lễ tân."),
 ])
 def test_bad_new_accounts_are_refused_beside_the_field(app, admin, data, message):
     form = {"username": "mai", "role": "receptionist", "password": "mật-khẩu-mới-1",
@@ -97,7 +97,7 @@ def test_reset_a_password(app, admin, staff, browser_of):
     response = admin.post(f"/admin/users/{staff['thu']}/password",
                           {"password": "mật-khẩu-mới-2", "confirm": "mật-khẩu-mới-2"},
                           follow_redirects=True)
-    assert "Đã lưu: thu." in _flash(response)
+    assert "Đã lưu thay đổi cho thu." in _flash(response)
     assert check_password_hash(_user(app, "thu").password_hash, "mật-khẩu-mới-2")
     assert receptionist.client.get("/dashboard/").status_code == 302  # signed out everywhere
     short = admin.post(f"/admin/users/{staff['thu']}/password",

@@ -187,16 +187,16 @@ def test_tracing_by_phone_number_through_the_page(app, admin_client, case):
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"visit": ""}, "Nhập số lượt vào, ví dụ 1234."),
-    ({"visit": "99999"}, "Không có lượt vào với số này. Lượt vào bị xóa sau 21 ngày."),
+    ({"visit": ""}, "Nhập mã lượt vào, ví dụ 1234."),
+    ({"visit": "99999"}, "Không có lượt vào nào có mã này. Lượt vào được xóa sau 21 ngày."),
     ({"visit": "1", "minutes": "-5"}, "Nhập số phút nguyên từ 0 đến 1440."),
     ({"visit": "1", "minutes": "2000"}, "Nhập số phút nguyên từ 0 đến 1440."),
     ({"by": "phone", "phone": "12345", "start": "2021-07-14", "end": "2021-07-14"},
      "Nhập số di động 10 chữ số"),
     ({"by": "phone", "phone": "0912345678", "start": "2021-07-14", "end": "2021-07-14"},
-     "Không có lượt vào nào với số điện thoại này trong những ngày đã chọn."),
+     "Không có lượt vào nào khai số điện thoại này trong các ngày đã chọn."),
     ({"by": "phone", "phone": "0912345678", "start": "2021-07-15", "end": "2021-07-14"},
-     "Ngày cuối đứng trước ngày đầu."),
+     "Ngày kết thúc phải bằng hoặc sau ngày bắt đầu."),
 ])
 def test_a_bad_request_is_explained(app, admin_client, case, fields, message):
     response = trace(admin_client, **fields)
@@ -205,7 +205,7 @@ def test_a_bad_request_is_explained(app, admin_client, case, fields, message):
 
 
 def test_the_visit_page_offers_tracing_to_admins_only(app, admin_client, browser_of, case):
-    assert "Truy vết người tiếp xúc của lượt này" in admin_client.get(
+    assert "Truy vết từ lượt vào này" in admin_client.get(
         f"/dashboard/visits/{case}").get_data(as_text=True)
     receptionist = browser_of()
     receptionist.login_receptionist()
@@ -318,4 +318,4 @@ def test_a_replaced_declaration_is_not_a_case(app, admin_client, clock):
     assert response.status_code == 400
     assert "Tờ khai này đã được thay bằng tờ khai sửa lại" in response.get_data(as_text=True)
     page = admin_client.get(f"/dashboard/visits/{replaced}").get_data(as_text=True)
-    assert "Truy vết người tiếp xúc của lượt này" not in page
+    assert "Truy vết từ lượt vào này" not in page

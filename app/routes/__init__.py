@@ -6,7 +6,21 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from ..models import MAX_ID
-from . import alerts, audit, checkin, dashboard, entry, export, language, locations, staff, tracing
+from . import (
+    alerts,
+    audit,
+    checkin,
+    dashboard,
+    employees,
+    enrolment,
+    entry,
+    export,
+    language,
+    locations,
+    settings,
+    staff,
+    tracing,
+)
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -20,6 +34,6 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Register the id converter and every area's blueprint (sign-in has its own init_app)."""
     app.url_map.converters["id"] = DatabaseIdConverter
-    for area in (checkin, language, dashboard, alerts, entry, staff, audit, locations, export,
-                 tracing):
+    for area in (checkin, enrolment, language, dashboard, alerts, entry, staff, audit, locations,
+                 export, tracing, settings, employees):
         app.register_blueprint(area.bp)

@@ -30,8 +30,9 @@ bp = Blueprint("auth", __name__)
 # Staff endpoints a signed-out browser may open; every other staff page needs a sign-in.
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
 # Blueprints whose pages are for admins only.
-ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing"})
-PUBLIC_BLUEPRINTS = frozenset({"checkin", "language"})
+ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing", "settings",
+                              "employees"})
+PUBLIC_BLUEPRINTS = frozenset({"checkin", "enrolment", "language"})
 
 
 def _begin(user) -> None:
@@ -160,6 +161,7 @@ def init_app(app: Flask) -> None:
     """Sign-in machinery: who is signed in, and the guard in front of every staff page."""
     login_manager.init_app(app)
     login_manager.user_loader(auth.user_for_session)
+    auth.prepare_for_unknown_users(app)
     login_manager.unauthorized_handler(unauthorized)
     app.before_request(guard_staff_pages)
     app.register_blueprint(bp)

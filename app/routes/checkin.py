@@ -1,18 +1,50 @@
-"""The visitor's pages: check-in form, confirmation, check-out. No login."""
+"""The visitor's pages: check-in form, one-tap check-in, confirmation, check-out. No login."""
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections import OrderedDict
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from werkzeug.datastructures import MultiDict
 
-from ..checkin import check_in, check_out, holds_secret, recent_open_visit
-from ..checkin_forms import MAX_COMPANIONS, CheckInForm, CheckOutForm, declaration_context
+from .. import enrolment, settings
+from ..checkin import (
+    can_undo_check_out,
+    check_in,
+    check_out,
+    employee_details,
+    holds_secret,
+    open_visits_today,
+    undo_check_out,
+)
+from ..checkin_forms import (
+    MAX_COMPANIONS,
+    CheckInForm,
+    CheckOutForm,
+    consent_version,
+    declaration_context,
+    one_tap_form,
+)
+from ..database import writes_late
+from ..enrolment_forms import EmployeeDeclarationForm
 from ..extensions import csrf, db
 from ..locations import find_by_token
-from ..models import CheckoutReason, Location, Visit
+from ..models import CheckoutReason, EmployeeDevice, Location, Visit
 from ..visitor_cookies import (
+    Remembered,
     forget_profile,
     read_profile,
     read_visit_secrets,
@@ -25,7 +57,7 @@ bp = Blueprint("checkin", __name__)
 _SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
-def _active_location(token: str) -> Location:
+def active_location(token: str) -> Location:
     """The entry point of a scanned QR code; a replaced, unknown or closed one gets a page
     saying so."""
     location, replaced = find_by_token(token)
@@ -46,46 +78,177 @@ def index():
     return render_template("checkin/index.html")
 
 
+def _consented(remembered: Remembered | None) -> bool:
+    """The phone remembers its visitor and their consent to the notice as it is now."""
+    return remembered is not None and remembered.consent_version == consent_version()
+
+
 @bp.route("/c/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, to keep the visitor's input when it has expired
+@writes_late
 def form_page(token: str):
-    """The check-in form: shown prefilled for a remembered visitor; a valid post records a visit."""
-    location = _active_location(token)
+    """The check-in: a phone already inside is offered Ra về; a remembered visitor the
+    one-tap check-in; anyone else (or someone else, with ?new=1) the form. A valid post
+    records a visit."""
+    location = active_location(token)
     visit_secrets = read_visit_secrets(request)
-    if request.method == "GET" and "new" not in request.args:
-        recent = recent_open_visit(location, list(visit_secrets))
-        if recent is not None:  # a re-scan moments after checking in
-            return redirect(url_for(".done", visit_id=recent.id))
-
-    profile = read_profile(request)
-    form = CheckInForm(data=profile if request.method == "GET" else None)
-    stale_form = False
+    remembered = read_profile(request)
+    device = enrolment.device_of(request)
     if request.method == "GET":
-        form.remember.data = bool(profile)
+        return _first_page(location, visit_secrets, remembered, device)
+    if "employee_tap" in request.form or "employee_declare" in request.form:
+        return _employee_check_in(location, visit_secrets, device)
+    if "one_tap" in request.form:
+        if not _consented(remembered):  # forgotten or a changed notice meanwhile: ask again
+            return redirect(url_for(".form_page", token=token, full=1))
+        form = one_tap_form(remembered.identity)
+        if form.validate():
+            return _record(location, form, visit_secrets, remembered)
+        # A remembered detail no longer passes (a changed list, a new rule): the full form.
+        return _form(location, form, remembered, stale_form=bool(form.csrf_token.errors))
+    for_other = request.form.get("for_other") == "1"
+    form = CheckInForm()
+    if "add_companion" in request.form:  # works without JavaScript: one more row, no errors
+        if len(form.companions) < MAX_COMPANIONS:
+            form.companions.append_entry()
+        return _form(location, form, remembered, for_other=for_other)
+    if form.validate():
+        return _record(location, form, visit_secrets, remembered, keep_profile=for_other)
+    return _form(location, form, remembered, stale_form=bool(form.csrf_token.errors),
+                 for_other=for_other)
+
+
+def _first_page(location: Location, visit_secrets: dict[int, str],
+                remembered: Remembered | None, device: EmployeeDevice | None):
+    """What a scan opens: Ra về when inside; an enrolled employee's one tap; a remembered
+    visitor's one tap; the form."""
+    for_other = "new" in request.args
+    if not for_other:
+        inside = open_visits_today(visit_secrets)
+        if inside:  # scanning on the way out
+            return render_template("checkin/inside.html", visits=inside, location=location,
+                                   form=CheckOutForm(), notice=settings.health_notice())
+        if device is not None:
+            return _employee_page(location, device, EmployeeDeclarationForm(formdata=None),
+                                  declaring="declare" in request.args)
+        if _consented(remembered) and "full" not in request.args:
+            return _one_tap_page(location, remembered)
+    if remembered is None or for_other:
+        return _blank_form(location, for_other)
+    form = CheckInForm(data=remembered.identity)
+    form.remember.data = True
+    form.consent.data = _consented(remembered)
+    return _form(location, form, remembered)
+
+
+# The blank form is the page nearly every scan opens: it is rendered once per entry point,
+# language and settings, and each visitor's CSRF token and visit secret are put into the copy.
+_CSRF_MARK, _SECRET_MARK = "GATEBOOK-CSRF-TOKEN-MARK", "GATEBOOK-VISIT-SECRET-MARK"
+BLANK_FORMS_KEPT = 64
+
+
+def _blank_form(location: Location, for_other: bool) -> str:
+    """The empty check-in form for this entry point, with this phone's token and secret."""
+    form = CheckInForm(formdata=None)
+    token = form.csrf_token.current_token
+    notice = settings.health_notice()
+    config = current_app.config
+    key = (str(get_locale()), location.id, location.name, location.token, for_other, notice,
+           request.full_path, config["ORG_NAME"], config["RETENTION_DAYS"],
+           config["REQUIRE_ID_NUMBER"])
+    kept: OrderedDict = current_app.extensions.setdefault("gatebook_blank_forms", OrderedDict())
+    if session.get("_flashes"):
+        # A message waiting for this browser (a staff member's, say) is shown on its page,
+        # never kept in the copy every phone gets.
+        kept = OrderedDict()
+    html = kept.get(key)
+    if html is not None:
+        kept.move_to_end(key)  # the most asked for stay
+    else:
+        form.csrf_token.current_token = _CSRF_MARK
+        form.visit_secret.data = _SECRET_MARK
+        html = render_template(
+            "checkin/form.html", form=form, location=location, remembered=None,
+            for_other=for_other, consent_changed=False, stale_form=False, notice=notice,
+            **declaration_context())
+        kept[key] = html
+        while len(kept) > BLANK_FORMS_KEPT:
+            kept.popitem(last=False)
+    return html.replace(_CSRF_MARK, token).replace(_SECRET_MARK, _new_secret())
+
+
+def _with_secret(form: CheckInForm) -> CheckInForm:
     if not _SECRET_FORMAT.fullmatch(form.visit_secret.data or ""):
         form.visit_secret.data = _new_secret()
+    return form
 
-    if request.method == "POST":
-        if "add_companion" in request.form:  # works without JavaScript: one more row, no errors
-            if len(form.companions) < MAX_COMPANIONS:
-                form.companions.append_entry()
-        elif form.validate():
-            return _record(location, form, visit_secrets, profile)
-        else:
-            stale_form = bool(form.csrf_token.errors)
-    return render_template("checkin/form.html", form=form, location=location, profile=profile,
-                           stale_form=stale_form, **declaration_context())
+
+def _form(location: Location, form: CheckInForm, remembered: Remembered | None,
+          stale_form: bool = False, for_other: bool = False):
+    mine = remembered is not None and not for_other
+    return render_template(
+        "checkin/form.html", form=_with_secret(form), location=location,
+        remembered=remembered if mine else None, for_other=for_other,
+        consent_changed=mine and not _consented(remembered), stale_form=stale_form,
+        notice=settings.health_notice(), **declaration_context())
+
+
+def _employee_page(location: Location, device: EmployeeDevice, form: EmployeeDeclarationForm,
+                   declaring: bool):
+    """An enrolled employee: one tap in, or the questions when there is something to declare;
+    who they are comes from the register."""
+    template = "checkin/employee_declare.html" if declaring else "checkin/employee.html"
+    return render_template(template, form=_with_secret(form), location=location,
+                           employee=device.employee, notice=settings.health_notice(),
+                           **declaration_context())
+
+
+def _employee_check_in(location: Location, visit_secrets: dict[int, str],
+                       device: EmployeeDevice | None):
+    """An enrolled employee's tap (its words are the answer: nothing to declare) or their
+    declaration; the commitment is the button's, or ticked on the form."""
+    if device is None:  # revoked, or the employee deactivated, since the page was opened
+        return redirect(url_for(".form_page", token=location.token))
+    if "employee_tap" in request.form:
+        form = EmployeeDeclarationForm(formdata=MultiDict({
+            "none_of_these": "y", "confirm_true": "y",
+            "csrf_token": request.form.get("csrf_token", ""),
+            "visit_secret": request.form.get("visit_secret", "")}))
+    else:
+        form = EmployeeDeclarationForm()
+    if not form.validate():
+        return _employee_page(location, device, form, declaring=True)
+    details = employee_details(device.employee, form.declaration())
+    result = check_in(location, details, form.visit_secret.data, list(visit_secrets))
+    enrolment.seen(device)
+    response = redirect(url_for(".done", visit_id=result.visit.id))
+    if result.secret:
+        remember_visit(request, response, result.visit.id, result.secret)
+    enrolment.remember_device(response, enrolment.device_token(request))  # a year on
+    return response
+
+
+def _one_tap_page(location: Location, remembered: Remembered):
+    form = _with_secret(CheckInForm(formdata=None))
+    return render_template("checkin/one_tap.html", form=form, location=location,
+                           identity=remembered.identity, notice=settings.health_notice(),
+                           **declaration_context())
 
 
 def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str],
-            profile: dict):
-    result = check_in(location, form.details(), form.visit_secret.data, list(visit_secrets))
+            remembered: Remembered | None, keep_profile: bool = False):
+    """Store the visit, let this phone keep its secret, and remember (or forget) the visitor.
+    A check-in for someone else leaves the phone's own remembered details alone unless that
+    person asks to be remembered instead."""
+    # A post without a well-formed secret (not from our page) is a new submission.
+    secret = _with_secret(form).visit_secret.data
+    result = check_in(location, form.details(), secret, list(visit_secrets))
     response = redirect(url_for(".done", visit_id=result.visit.id))
     if result.secret:
         remember_visit(request, response, result.visit.id, result.secret)
     if form.remember.data:
-        remember_profile(response, form.identity())
-    elif profile:
+        remember_profile(response, form.identity(), consent_version())
+    elif remembered and not keep_profile:
         forget_profile(response)
     return response
 
@@ -99,6 +262,12 @@ def _own_visit(visit_id: int) -> Visit:
     return visit
 
 
+def _done_page(visit: Visit, form: CheckOutForm, **extra):
+    return render_template("checkin/done.html", visit=visit, location=visit.location,
+                           form=form, can_undo=can_undo_check_out(visit),
+                           notice=settings.health_notice(), **extra)
+
+
 @bp.get("/v/<id:visit_id>")
 def done(visit_id: int):
     """The confirmation: name, entry point, time, and the check-out button.
@@ -106,21 +275,31 @@ def done(visit_id: int):
     It does not depend on the entry point's token, so it keeps working after the entry point
     is closed or its QR code replaced.
     """
-    visit = _own_visit(visit_id)
-    return render_template("checkin/done.html", visit=visit, location=visit.location,
-                           form=CheckOutForm())
+    return _done_page(_own_visit(visit_id), CheckOutForm())
 
 
 @bp.post("/v/<id:visit_id>/checkout")
 @csrf.exempt  # checked below, so a page left open all day gets a second tap, not an error page
+@writes_late
 def checkout(visit_id: int):
     """Check the visit out (once; again changes nothing) and show the confirmation."""
     visit = _own_visit(visit_id)
     form = CheckOutForm()
     if not form.validate_on_submit():
-        return render_template("checkin/done.html", visit=visit, location=visit.location,
-                               form=form, tap_again=True)
+        return _done_page(visit, form, tap_again=True)
     check_out(visit, by=CheckoutReason.VISITOR)
+    return redirect(url_for(".done", visit_id=visit.id))
+
+
+@bp.post("/v/<id:visit_id>/still-here")
+@csrf.exempt  # checked below, as for the check-out
+@writes_late
+def still_here(visit_id: int):
+    """Undo a check-out made by mistake on this phone, within a minute of it."""
+    visit = _own_visit(visit_id)
+    form = CheckOutForm()
+    if form.validate_on_submit():
+        undo_check_out(visit)
     return redirect(url_for(".done", visit_id=visit.id))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -29,7 +29,7 @@ from ..dashboard import VisitFilters
 from ..dashboard_forms import CorrectionForm
 from ..extensions import db
 from ..models import MAX_ID, CheckoutReason, Decision, Visit, VisitSource
-from ..normalise import parse_day, parse_whole_number
+from ..normalise import parse_day, parse_moment, parse_whole_number
 from ..templating import label
 from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
 
@@ -141,11 +141,8 @@ def more():
 def changes():
     """The poll: 204 when nothing changed; else the rows that changed or arrived (from the
     oldest row the page shows, `floor`), the rows that left the list, counters and alerts."""
-    try:
-        since = datetime.fromisoformat(request.args["since"])
-    except (KeyError, ValueError):
-        abort(400)
-    if since.tzinfo is None:
+    since = parse_moment(request.args.get("since"))
+    if since is None:
         abort(400)
     if _day() != clock.local_today():  # past midnight: today is a new page
         return Response(status=204, headers={"HX-Refresh": "true"})
@@ -221,7 +218,7 @@ def checkout(visit_id: int):
 def undo_checkout(visit_id: int):
     """Reopen a visit checked out at reception by mistake, within a few seconds."""
     found = _visit(visit_id)
-    undone = undo_check_out(found, dashboard.UNDO_ACCEPTED)
+    undone = undo_check_out(found, CheckoutReason.STAFF, dashboard.UNDO_ACCEPTED)
     late = "" if undone else _("Too late to undo: the check-out stands.")
     if request.headers.get("HX-Request"):
         return _row_response(found, notice=late)

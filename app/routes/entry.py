@@ -14,7 +14,6 @@ from .. import clock, dashboard, locations
 from ..checkin import check_in
 from ..checkin_forms import MAX_COMPANIONS, declaration_context
 from ..database import reads_only
-from ..declaration import TRAVEL
 from ..entry_forms import PaperEntryForm, StaffEntryForm
 from ..extensions import db
 from ..models import MAX_ID, Location, Visit
@@ -112,5 +111,4 @@ def slip(location_id: int):
     """Two blank declaration slips on an A4 sheet, for an entry point whose phones or network
     have failed."""
     location = db.get_or_404(Location, location_id)
-    return render_template("entry/slip.html", location=location, travel_prompt=TRAVEL.label,
-                           **declaration_context())
+    return render_template("entry/slip.html", location=location, **declaration_context())

@@ -5,19 +5,20 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import audit, locations, posters
+from .. import audit, locations, posters, settings
 from ..extensions import db
 from ..form_fields import ActionForm
+from ..links import path_for, public_url
 from ..location_forms import LocationNameForm
 from ..models import Location
 from .audited_change import apply_change
@@ -25,19 +26,14 @@ from .audited_change import apply_change
 bp = Blueprint("locations", __name__, url_prefix="/admin/locations")
 
 
-def _base_url() -> str:
-    """Where visitors' phones reach Gatebook: PUBLIC_URL, else the address of this request."""
-    return current_app.config["PUBLIC_URL"] or request.host_url
-
-
 def _list_page(form: LocationNameForm | None = None, status: int = 200):
     all_locations = locations.listed()
-    base = _base_url()
+    base = public_url()
     return render_template(
         "locations/index.html", locations=all_locations, counts=locations.todays_counts(),
-        urls={loc.id: locations.checkin_url(loc, base) for loc in all_locations},
-        form=form or LocationNameForm(),
-        public_url_missing=not current_app.config["PUBLIC_URL"]), status
+        urls={loc.id: locations.checkin_url(loc, base) if base
+              else path_for("checkin.form_page", token=loc.token) for loc in all_locations},
+        form=form or LocationNameForm(), public_url_missing=not base), status
 
 
 @bp.get("/")
@@ -109,7 +105,10 @@ def rotate(location_id: int):
 
 
 def _url(location: Location) -> str:
-    return locations.checkin_url(location, _base_url())
+    """The check-in URL for the poster's QR code; without PUBLIC_URL there is none (404)."""
+    if not public_url():
+        abort(404)
+    return locations.checkin_url(location, public_url())
 
 
 @bp.get("/<id:location_id>/poster")
@@ -121,15 +120,16 @@ def poster(location_id: int):
     for lang in ("vi", "en"):
         with force_locale(lang):
             texts[lang] = {
-                "scan": _("Scan the QR code to declare your health when entering or leaving"),
+                "scan": _("Scan the QR code to declare your health when you come in"),
+                "leave": _("When you leave, scan it again and tap Leave."),
                 "retention": _("Your declaration is kept for %(days)d days for contact tracing, "
                                "then deleted.", days=days),
                 "no_phone": _("No smartphone? Ask the staff at the entrance."),
                 "type": _("Or type this address:"),
             }
-    return render_template("locations/poster.html", location=location, url=_url(location),
-                           texts=texts,
-                           public_url_missing=not current_app.config["PUBLIC_URL"])
+    url = locations.checkin_url(location, public_url()) if public_url() else None
+    return render_template("locations/poster.html", location=location, url=url, texts=texts,
+                           notices=settings.health_notices())
 
 
 @bp.get("/<id:location_id>/qr.svg")

@@ -12,6 +12,17 @@ document.addEventListener("DOMContentLoaded", () => {
       if (input.value === "yes" && input.checked) none.checked = false;
     }));
   }
+  // A companion's answer: ticking something means "yes"; "none" unticks everything.
+  document.querySelectorAll(".companion-answer").forEach((group) => {
+    const items = group.querySelectorAll(".companion-items input[type=checkbox]");
+    const choice = (value) => group.querySelector(`input[type=radio][value=${value}]`);
+    items.forEach((item) => item.addEventListener("change", () => {
+      if (item.checked && choice("yes")) choice("yes").checked = true;
+    }));
+    if (choice("none")) choice("none").addEventListener("change", () => {
+      items.forEach((item) => { item.checked = false; });
+    });
+  });
   // Staff forms that change something hard to undo ask first.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {

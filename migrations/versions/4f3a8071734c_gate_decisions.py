@@ -3,7 +3,7 @@ flagged visits indexed for the alert panel. (Paper slips need no schema change: 
 is a new value of visit.source.)
 
 Revision ID: 4f3a8071734c
-Revises: 1a34a6db537d
+Revises: e9009ccb9645
 Create Date: 2026-11-26 09:30:37.217098
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '4f3a8071734c'
-down_revision = '1a34a6db537d'
+down_revision = 'e9009ccb9645'
 branch_labels = None
 depends_on = None
 

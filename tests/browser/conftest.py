@@ -21,11 +21,13 @@ OUTPUT_ROOT = Path(__file__).resolve().parents[2] / "test-output"
 
 @pytest.fixture
 def live_server(app):
-    """The app on http://127.0.0.1:<free port>, for the length of one test."""
+    """The app on http://127.0.0.1:<free port>, for the length of one test; like `make run`,
+    it gives the app its own address as PUBLIC_URL, for posters and printed links."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app.config["PUBLIC_URL"]
     server.shutdown()
     thread.join()
     server.server_close()
@@ -49,6 +51,77 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+AXE_OPTIONS = {"rules": {"target-size": {"enabled": True}}, "resultTypes": ["violations"]}
+
+
+class Web:
+    """Browser pages for one test. Every page the test opens must pass axe-core (WCAG 2.2
+    rules, target-size included) through `check`: the test fails on a violation, and at its
+    end if it navigated to a page it never checked."""
+
+    def __init__(self, browser) -> None:
+        self.browser = browser
+        self.contexts = []
+        self.visits: list[list] = []  # [page, url, checked] for every document loaded
+
+    def page(self, javascript: bool = True, **options):
+        """A new page in a context of its own (its own cookies and cache)."""
+        context = self.browser.new_context(java_script_enabled=javascript, **options)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.javascript = javascript
+
+        def loaded(frame) -> None:
+            if frame == page.main_frame and frame.url.startswith("http"):
+                self.visits.append([page, frame.url, False])
+
+        page.on("framenavigated", loaded)
+        return page
+
+    def check(self, page) -> None:
+        """axe-core on the page as it is now: no violation. A page without JavaScript is
+        checked in a copy of its document, rendered by a page with JavaScript."""
+        from axe_playwright_python.sync_playwright import Axe
+        page.wait_for_load_state("load")  # a click may have only just begun the next page
+        target = page if page.javascript else self.replica(page)
+        assert target.locator("main").count() == 1, f"{page.url} has no <main>"
+        assert target.locator("meta[name=description]").count() == 1, f"{page.url}: no description"
+        results = Axe().run(target, options=AXE_OPTIONS)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+        own = [visit for visit in self.visits if visit[0] is page]
+        if own:
+            own[-1][2] = True  # the document loaded last is the one checked
+
+    def replica(self, page):
+        """A page with JavaScript showing this page's document (same URL, same styles)."""
+        html, url = page.content(), page.url
+        viewport = page.viewport_size
+        context = self.browser.new_context(viewport=viewport)
+        self.contexts.append(context)
+        copy = context.new_page()
+        copy.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
+        copy.goto(url)
+        return copy
+
+    def unchecked(self) -> list[str]:
+        """Pages opened but never checked."""
+        return [url for _page, url, checked in self.visits if not checked]
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def web(browser):
+    """Pages that must pass axe-core (see Web)."""
+    pages = Web(browser)
+    yield pages
+    unchecked = pages.unchecked()
+    pages.close()
+    assert unchecked == [], "these pages were opened but not checked with web.check(page)"
 
 
 @pytest.fixture

@@ -78,8 +78,9 @@ def _sign_in(pages, live_server, username: str, viewport: dict):
 
 
 def _arrive(app, n: int, **answers) -> None:
-    Phone(app.test_client()).check_in(full_name=f"Khách mới {n:03d}", phone=f"0987{n:06d}",
-                                      id_number="", **answers)
+    response = Phone(app.test_client()).check_in(full_name=f"Khách mới {n:03d}",
+                                                 phone=f"0987{n:06d}", id_number="", **answers)
+    assert response.status_code == 302, response.get_data(as_text=True)
 
 
 def _rows_reach(page, count: int, timeout: float = 5000) -> None:
@@ -201,7 +202,8 @@ def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, pages
 def test_a_phone_sized_dashboard_does_not_scroll_sideways(app, busy_morning, live_server,
                                                           pages, output_dir):
     _arrive(app, 1, symptom_cough="yes", **{"companions-0-full_name": "Nguyễn Thị Bé Con Út",
-                                             "companions-0-birth_year": "2019"})
+                                             "companions-0-birth_year": "2019",
+                                             "companions-0-answer": "none"})
     page = _sign_in(pages, live_server, "thu", {"width": 360, "height": 740})
     page.locator("#alert-list .alert-item").wait_for()
     width = page.evaluate("[document.documentElement.scrollWidth, "

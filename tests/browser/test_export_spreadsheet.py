@@ -48,7 +48,7 @@ def test_the_spreadsheet_would_run_a_raw_formula(tmp_path):
     assert rows[1][1].value == 912345678
 
 
-def test_todays_csv_opens_in_a_spreadsheet_as_written(app, staff, clock, live_server, browser,
+def test_todays_csv_opens_in_a_spreadsheet_as_written(app, staff, clock, live_server, web,
                                                       tmp_path, output_dir):
     add_visit(app, hanoi(14, 8, 5), hanoi(14, 9, 40), name="Nguyễn Thị Ánh Tuyết",
               phone="0912345678", id_number="001099012345", street="Số 8 Lý Thường Kiệt",
@@ -58,13 +58,15 @@ def test_todays_csv_opens_in_a_spreadsheet_as_written(app, staff, clock, live_se
         add_visit(app, hanoi(14, 9, minute), name=payload, street=payload, purpose=payload,
                   phone="0987654321")
 
-    page = browser.new_context(viewport={"width": 1280, "height": 900},
-                               accept_downloads=True).new_page()
+    page = web.page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.goto(f"{live_server}/login")
+    web.check(page)
     page.fill("#username", "lan")
     page.fill("#password", ADMIN_PASSWORD)
     page.click("button.primary")
+    web.check(page)
     page.click("text=Xuất dữ liệu")
+    web.check(page)
     page.screenshot(path=output_dir / "export-page.png", full_page=True)
     with page.expect_download() as download_info:
         page.click("button:has-text('Tải xuống')")  # today, every entry point, CSV

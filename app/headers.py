@@ -1,0 +1,41 @@
+"""The headers every response carries, error pages and static files included."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+# Nothing is loaded from outside the server, and no page can be framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# No page uses a device feature. Only the staff entry pages, where a CCCD's QR code is read,
+# may ever ask for the camera.
+DEVICE_FEATURES = ("accelerometer", "camera", "display-capture", "geolocation",
+                   "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment",
+                   "serial", "usb", "xr-spatial-tracking")
+CAMERA_ENDPOINTS = frozenset({"entry.new_visit", "entry.paper_visit"})
+
+
+def permissions_policy(camera: bool) -> str:
+    """Every device feature switched off, the camera left to this site where `camera`."""
+    return ", ".join(f"{feature}=(self)" if feature == "camera" and camera else f"{feature}=()"
+                     for feature in DEVICE_FEATURES)
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response (register this last: it then runs first, before any
+    other after_request function that might fail)."""
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", permissions_policy(
+            camera=request.endpoint in CAMERA_ENDPOINTS))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            # Pages carry personal data: never keep them in a shared or back-button cache.
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
+        return response

@@ -1,0 +1,199 @@
+"""Admin: the employee register, its import from a file, and the enrolment sheets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import audit, employee_import, employees, enrolment, posters
+from ..boundary import large_body
+from ..employee_forms import ConfirmImportForm, EmployeeForm, ImportForm, SheetForm
+from ..extensions import db
+from ..form_fields import ActionForm
+from ..links import external_url, public_url
+from ..models import Employee, EmployeeDevice
+
+bp = Blueprint("employees", __name__, url_prefix="/admin/employees")
+
+# The register's file, and the confirmation that carries its checked rows, may be larger than
+# any form (MAX_CONTENT_LENGTH): the import takes up to this much.
+LARGE_BODY_BYTES = 3 * 1024 * 1024
+
+
+def _entry(form: EmployeeForm, employee: Employee | None = None) -> Employee | None:
+    """Store the form's entry, or put what is wrong on the form."""
+    try:
+        entry = employees.check_entry(form.code.data, form.full_name.data, form.department.data,
+                                      form.phone.data, form.id_number.data)
+        return employees.save(entry, employee)
+    except employees.EmployeeError as error:
+        db.session.rollback()
+        form[error.field].errors.append(str(error))
+        return None
+
+
+def _list_page(form: EmployeeForm | None = None, status: int = 200):
+    query = request.args.get("q", "")[:100]
+    department = request.args.get("department", "")[:100]
+    inactive = request.args.get("inactive") == "1"
+    return render_template(
+        "employees/index.html", employees=employees.search(query, department, inactive),
+        departments=employees.departments(), query=query, department=department,
+        inactive=inactive, form=form or EmployeeForm(), sheet=_sheet_form(),
+        page_size=employees.PAGE_SIZE), status
+
+
+def _sheet_form() -> SheetForm:
+    form = SheetForm()
+    form.department.choices = [(name, name) for name in employees.departments()]
+    return form
+
+
+@bp.get("/")
+def index():
+    """The register: search by name, code or phone, filter by department; add an entry."""
+    return _list_page()
+
+
+@bp.post("/")
+def add():
+    """Add an employee."""
+    form = EmployeeForm()
+    if form.validate_on_submit() and (employee := _entry(form)) is not None:
+        db.session.flush()
+        audit.record("employee_create", {"employee": employee.id})
+        db.session.commit()
+        flash(_("Employee %(code)s added.", code=employee.code), "success")
+        return redirect(url_for(".index"))
+    return _list_page(form, 400)
+
+
+def _employee(employee_id: int) -> Employee:
+    return db.get_or_404(Employee, employee_id)
+
+
+def _edit_page(employee: Employee, form: EmployeeForm | None = None, status: int = 200):
+    form = form or EmployeeForm(obj=employee)
+    return render_template("employees/edit.html", employee=employee, form=form,
+                           action=ActionForm()), status
+
+
+@bp.get("/<id:employee_id>")
+def edit(employee_id: int):
+    """One employee: the entry, the enrolled phones, deactivation."""
+    return _edit_page(_employee(employee_id))
+
+
+@bp.post("/<id:employee_id>")
+def update(employee_id: int):
+    """Change an employee's entry."""
+    employee = _employee(employee_id)
+    form = EmployeeForm()
+    if form.validate_on_submit() and _entry(form, employee) is not None:
+        audit.record("employee_update", {"employee": employee.id})
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for(".edit", employee_id=employee.id))
+    return _edit_page(employee, form, 400)
+
+
+def _switch(employee_id: int, active: bool):
+    employee = _employee(employee_id)
+    if ActionForm().validate_on_submit():
+        employees.set_active(employee, active)
+        audit.record("employee_reactivate" if active else "employee_deactivate",
+                     {"employee": employee.id})
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for(".edit", employee_id=employee.id))
+
+
+@bp.post("/<id:employee_id>/deactivate")
+def deactivate(employee_id: int):
+    """The employee has left: their phones stop working at once."""
+    return _switch(employee_id, False)
+
+
+@bp.post("/<id:employee_id>/reactivate")
+def reactivate(employee_id: int):
+    """The employee is back (their phones must be enrolled again)."""
+    return _switch(employee_id, True)
+
+
+@bp.post("/<id:employee_id>/devices/<id:device_id>/revoke")
+def revoke(employee_id: int, device_id: int):
+    """Stop one enrolled phone (lost, changed)."""
+    device = db.session.scalar(select(EmployeeDevice).where(
+        EmployeeDevice.id == device_id, EmployeeDevice.employee_id == employee_id))
+    if device is None:
+        return render_template("errors/404.html"), 404
+    if ActionForm().validate_on_submit():
+        employees.revoke_device(device)
+        audit.record("employee_device_revoke", {"employee": employee_id, "device": device_id})
+        db.session.commit()
+        flash(_("The phone can no longer check in."), "success")
+    return redirect(url_for(".edit", employee_id=employee_id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@large_body(LARGE_BODY_BYTES)
+def import_file():
+    """Upload a register file and see, row by row, what importing it would do."""
+    form = ImportForm()
+    preview, error = None, None
+    if form.validate_on_submit():
+        upload = form.register_file.data
+        try:
+            preview = employee_import.preview(upload.filename or "", upload.read())
+        except employee_import.ImportError_ as problem:
+            error = str(problem)
+    status = 400 if (form.errors or error) else 200
+    confirm = ConfirmImportForm(formdata=None)
+    if preview is not None and not preview.errors:
+        confirm.sealed.data = employee_import.sealed(preview.entries)
+    return render_template("employees/import.html", form=form, preview=preview, error=error,
+                           confirm=confirm), status
+
+
+@bp.post("/import/confirm")
+@large_body(LARGE_BODY_BYTES)
+def confirm_import():
+    """Store what the checked file said (nothing was written before)."""
+    form = ConfirmImportForm()
+    entries = employee_import.unsealed(form.sealed.data or "") if form.validate_on_submit() \
+        else None
+    if entries is None:
+        flash(_("The confirmation was too old or not valid: upload the file again."), "error")
+        return redirect(url_for(".import_file"))
+    counts = employee_import.apply(entries)
+    audit.record("employee_import", counts, rows=len(entries))
+    db.session.commit()
+    flash(_("Imported: %(new)d added, %(update)d updated, %(unchanged)d unchanged.", **counts),
+          "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/sheet")
+def sheet():
+    """A department's enrolment sheet to print: a personal QR code per employee, used once,
+    within 7 days; codes printed before for them stop working."""
+    form = _sheet_form()
+    if not form.validate_on_submit() or form.department.data not in dict(form.department.choices):
+        flash(_("Choose a department from the list."), "error")
+        return redirect(url_for(".index"))
+    base = public_url()
+    if not base:
+        flash(_("No public address is configured, so there are no QR codes yet. Set "
+                "GATEBOOK_PUBLIC_URL to the address phones use to reach Gatebook and restart "
+                "the server."), "error")
+        return redirect(url_for(".index"))
+    staff = employees.search(department=form.department.data, limit=10_000)
+    codes = enrolment.new_codes(staff)
+    audit.record("employee_sheet", {"employees": len(staff)})
+    db.session.commit()
+    cards = [(employee, posters.qr_data_uri(external_url(base, "enrolment.by_sheet",
+                                                         code=codes[employee.id])))
+             for employee in staff]
+    return render_template("employees/sheet.html", department=form.department.data,
+                           cards=cards, days=enrolment.ENROLMENT_DAYS)

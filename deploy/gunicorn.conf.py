@@ -1,0 +1,72 @@
+"""Gunicorn's settings for Gatebook, in one place: `make run` and the systemd unit
+(deploy/gatebook.service) both start `gunicorn -c deploy/gunicorn.conf.py`.
+
+From the environment: GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (2),
+GUNICORN_THREADS (4), FORWARDED_ALLOW_IPS (the reverse proxy's addresses, 127.0.0.1,::1) and,
+for the application itself, GATEBOOK_INSTANCE_PATH and the GATEBOOK_* settings.
+"""
+
+import importlib.util
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+wsgi_app = "wsgi:app"
+chdir = ROOT
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Processes share nothing but the database; threads let a slow phone or a long export wait
+# without holding up check-ins and the dashboard's polls.
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# With threads, `timeout` only catches a worker that stopped answering its master, never a
+# long request: a month's XLSX export is built in full before its first byte goes out, which
+# takes minutes for a busy site (100,000 visits: about 25 s on two cores); the proxy waits
+# 300 s for it (deploy/nginx-gatebook.conf).
+timeout = 60
+# A restart (systemctl restart gatebook) lets downloads under way finish.
+graceful_timeout = 300
+keepalive = 5
+
+# Both logs to standard error: the journal under systemd (journalctl -u gatebook).
+accesslog = "-"
+errorlog = "-"
+# No query string (a phone number searched for must not be logged) and no client address
+# (the reverse proxy's own log has it).
+access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
+# Whom gunicorn believes about HTTPS (X-Forwarded-Proto); the client's address is the app's
+# business (its TRUSTED_PROXIES setting).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Not used; one socket per user would clash between two servers on one machine.
+control_socket_disable = True
+proc_name = "gatebook"
+
+
+def _server_lock():
+    # Loaded by path: the master must not import the application, or a reload (HUP) would
+    # keep serving the old code.
+    spec = importlib.util.spec_from_file_location(
+        "gatebook_server_lock", os.path.join(ROOT, "app", "server_lock.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def on_starting(server):
+    """Hold the instance's lock file shared while the server runs: `flask restore` refuses
+    to replace the database under it."""
+    lock = _server_lock()
+    folder = lock.instance_path()
+    server.gatebook_lock = lock.hold_shared(
+        folder, waiting=lambda: server.log.info("waiting for a restore to finish (%s)", folder))
+
+
+def post_worker_init(worker):
+    """Start the application's periodic jobs at once: an idle server still checks out,
+    purges and backs up."""
+    from app import jobs
+
+    jobs.start(worker.wsgi)

@@ -1,0 +1,168 @@
+"""The README's "Running it for an organisation", scripted: its settings, `make migrate`,
+gunicorn as the systemd unit starts it, nginx with the sample server block over HTTPS, the
+first admin from the setup link, a poster, and a phone on mobile data checking in."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import zxingcpp
+from PIL import Image
+from sqlalchemy import create_engine, text
+
+from app.config import Defaults
+from tests import servers
+from tests.conftest import VALID_VISITOR, csrf_from
+from tests.deploy.conftest import DOMAIN, PUBLIC_URL, running_site
+from tests.html_form import form_values
+
+ADMIN, ADMIN_PASSWORD = "lan", "quản-trị-2021"
+
+
+def _rows(env: dict[str, str], query: str) -> list[tuple]:
+    engine = create_engine(env["GATEBOOK_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def _flask(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """A command as the README gives it; its output."""
+    result = servers.flask(env, *args, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _create_admin(env: dict[str, str]) -> None:
+    _flask(env, "create-user", ADMIN, "--role", "admin", "--password-stdin",
+           stdin=ADMIN_PASSWORD + "\n")
+
+
+def _wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def _sign_in(client, username: str, password: str, **kwargs):
+    token = csrf_from(client.get("/login").text)
+    return client.post("/login", {"username": username, "password": password,
+                                  "csrf_token": token}, **kwargs)
+
+
+def test_from_a_fresh_server_to_a_check_in_on_a_phone(site_settings, nginx, tmp_path):
+    site_env = site_settings
+    location = re.search(r"^Cổng chính: (\S+)$", _flask(site_env, "add-location", "Cổng chính"),
+                         re.M).group(1)
+    setup_link = re.search(r"https://\S+/setup/\S+", _flask(site_env, "setup-link")).group(0)
+    assert location.startswith(f"{PUBLIC_URL}/c/")  # printed links use PUBLIC_URL
+    assert setup_link.startswith(f"{PUBLIC_URL}/setup/")
+
+    with running_site(site_env, nginx, tmp_path) as site:
+        admin = site.client("127.0.0.3")
+        insecure = admin.get(f"http://{DOMAIN}/dashboard/")
+        assert (insecure.status, insecure.location) == (301, f"{PUBLIC_URL}/dashboard/")
+
+        # The first admin, from the setup link, over HTTPS.
+        token = csrf_from(admin.get(setup_link).text)
+        created = admin.post(setup_link, {"csrf_token": token, "username": ADMIN,
+                                          "password": ADMIN_PASSWORD, "confirm": ADMIN_PASSWORD})
+        assert (created.status, created.location) == (302, "/dashboard/")
+        assert admin.get("/dashboard/").status == 200
+
+        # The poster: the URL written on it and the one in its QR code are PUBLIC_URL's.
+        locations = admin.get("/admin/locations/").text
+        poster_path = re.search(r'href="(/admin/locations/\d+/poster)"', locations).group(1)
+        poster = admin.get(poster_path)
+        assert location in poster.text
+        qr = admin.get(poster_path.replace("/poster", "/qr.png"))
+        assert [found.text for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.raw)))
+                ] == [location]
+
+        # A phone on mobile data scans it and checks in.
+        phone = site.client("127.0.0.4")
+        page = phone.get(location)
+        assert page.status == 200 and page.headers["Content-Encoding"] == "gzip"
+        answered = phone.post(location, {**form_values(page.text, "/c/"), **VALID_VISITOR})
+        assert answered.status == 302 and answered.location.startswith("/v/")
+        done = phone.follow(answered)
+        assert done.status == 200 and VALID_VISITOR["full_name"] in done.text
+        assert VALID_VISITOR["full_name"] in admin.get("/dashboard/").text
+
+    # Every cookie went out Secure, to the admin's browser and to the phone.
+    cookies = admin.set_cookies + phone.set_cookies
+    assert cookies and all("; Secure" in cookie for cookie in cookies), cookies
+    # The audit log has the admin's own address for what was done over the web.
+    assert set(_rows(site_env, "SELECT action, address FROM audit_event")) == {
+        ("location_create", ""), ("first_admin", "127.0.0.3")}
+
+
+def test_the_client_address_is_the_clients_and_a_made_up_one_is_not_believed(
+        site_settings, nginx, tmp_path):
+    _create_admin(site_settings)
+    with running_site(site_settings, nginx, tmp_path) as site:
+        guesser = site.client("127.0.0.5")
+        for attempt in range(Defaults.LOGIN_MAX_FAILURES):
+            failed = _sign_in(guesser, "khach-la", f"đoán-{attempt}-sai-rồi",
+                              headers={"X-Forwarded-For": f"203.0.113.{attempt}"})
+            # Each from a different made-up address: all counted against the real one.
+            last = attempt == Defaults.LOGIN_MAX_FAILURES - 1
+            assert failed.status == (429 if last else 200), failed.text
+        # Another made-up address does not get round the lockout, nor does a right password.
+        refused = _sign_in(guesser, ADMIN, ADMIN_PASSWORD,
+                           headers={"X-Forwarded-For": "198.51.100.7"})
+        assert refused.status == 429
+        # Everyone else is still welcome: the lockout is the guesser's, not the proxy's.
+        admin = site.client("127.0.0.6")
+        assert _sign_in(admin, ADMIN, ADMIN_PASSWORD).status == 302
+        audit_page = admin.get("/admin/audit").text
+    assert "127.0.0.5" in audit_page and "127.0.0.6" in audit_page
+    assert "203.0.113." not in audit_page and "198.51.100.7" not in audit_page
+    assert set(_rows(site_settings, "SELECT address FROM login_failure")) == {("127.0.0.5",)}
+    assert set(_rows(site_settings, "SELECT action, address FROM audit_event "
+                                    "WHERE action LIKE 'login%'")) == {
+        ("login_failed", "127.0.0.5"), ("login_refused", "127.0.0.5"), ("login", "127.0.0.6")}
+
+
+def test_compressed_cached_statics_logs_without_queries_and_the_body_limit(
+        site_settings, nginx, tmp_path):
+    _create_admin(site_settings)
+    location = re.search(r"(/c/\S+)", _flask(site_settings, "add-location", "Cổng chính"))
+    with running_site(site_settings, nginx, tmp_path) as site:
+        browser = site.client("127.0.0.7")
+        page = browser.get(location.group(1))  # a visitor's page goes compressed
+        assert page.headers["Content-Encoding"] == "gzip"
+        assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert len(page.raw) < len(page.text.encode())
+
+        stylesheet = re.search(r'href="(/static/app\.css\?v=\w+)"', page.text).group(1)
+        css = browser.get(stylesheet)
+        assert css.status == 200 and css.headers["Content-Encoding"] == "gzip"
+        assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        _wait_for(lambda: "/static/app.css " in site.proxy.access_log())
+
+        assert _sign_in(browser, ADMIN, ADMIN_PASSWORD).status == 302
+        searched = browser.get("/dashboard/?q=0912345678")
+        # A signed-in staff page never goes compressed: its CSRF token sits beside the
+        # searched text it echoes (BREACH), neither from the app nor from nginx.
+        assert searched.status == 200 and "Content-Encoding" not in searched.headers
+        # Both write their line once the response has gone: wait for them.
+        _wait_for(lambda: "GET /dashboard/ " in site.server_log())
+        _wait_for(lambda: "GET /dashboard/ " in site.proxy.access_log())
+        for log in (site.server_log(), site.proxy.access_log()):
+            assert "0912345678" not in log and "q=" not in log
+        assert "/static/" not in site.server_log()  # nginx served the stylesheet, not the app
+
+        limit = Defaults.MAX_CONTENT_LENGTH
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        too_big = browser.request("POST", location.group(1), headers=form,
+                                  body=b"a=" + b"x" * (limit - 1))
+        assert too_big.status == 413 and too_big.headers["Server"].startswith("nginx")
+        within = browser.request("POST", location.group(1), headers=form,
+                                 body=b"a=" + b"x" * (limit - 10))
+        assert within.status != 413  # through nginx, and the app accepts the size too
