@@ -39,9 +39,9 @@ def _add_visit(env: dict[str, str], name: str, at: datetime) -> None:
     _execute(env, """
         INSERT INTO visit (location_id, checked_in_at, full_name, phone, birth_year, gender,
             nationality, province, ward, street, purpose, declaration, flagged, source,
-            search_text, changed_at, party_size)
+            search_text, changed_at, party_size, department)
         VALUES ((SELECT MIN(id) FROM location), :at, :name, '0912345678', 1980, 'male',
-            'Việt Nam', 'Hà Nội', '', '', '', '{}', false, 'self', '', :at, 1)""",
+            'Việt Nam', 'Hà Nội', '', '', '', '{}', false, 'self', '', :at, 1, '')""",
              at=at.replace(tzinfo=None), name=name)
 
 
