@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .declaration import PROVINCES
+from .addresses import Address, split_address
 from .normalise import clean_text, fold_for_search
 
 _GENDERS = {"nam": "male", "nu": "female"}
@@ -30,8 +30,9 @@ class CCCDCard:
     full_name: str
     birth_year: int
     gender: str
-    address: str
-    province: str  # "" when the address names no current province
+    address: str  # as written on the card
+    # The address split into the form's fields (province "" when none we know is named).
+    place: Address
 
 
 def _date(text: str) -> date:
@@ -41,16 +42,6 @@ def _date(text: str) -> date:
         return date(int(text[4:]), int(text[2:4]), int(text[:2]))
     except ValueError as error:
         raise CCCDError("bad date") from error
-
-
-def _province(address: str) -> str:
-    last = fold_for_search(address.rsplit(",", 1)[-1]).strip()
-    for prefix in ("tp.", "thanh pho ", "tinh "):
-        last = last.removeprefix(prefix).strip()
-    for province in PROVINCES:
-        if fold_for_search(province).removeprefix("tp. ") == last:
-            return province
-    return ""
 
 
 def parse_cccd(text: str) -> CCCDCard:
@@ -66,4 +57,4 @@ def parse_cccd(text: str) -> CCCDCard:
         raise CCCDError("bad gender")
     _date(_issued)
     return CCCDCard(id_number=id_number, full_name=name, birth_year=_date(born).year,
-                    gender=gender_key, address=address, province=_province(address))
+                    gender=gender_key, address=address, place=split_address(address))

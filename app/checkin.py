@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import clock
+from . import audit, clock
 from .database import write_transaction
 from .declaration import is_flagged
 from .extensions import db
@@ -99,9 +99,21 @@ def details_of(visit: Visit) -> VisitorDetails:
         department=visit.department)
 
 
+@dataclass(frozen=True)
+class SlipTimes:
+    """When a visitor entered by staff from a paper slip came and (if written) left."""
+
+    came: datetime
+    left: datetime | None = None
+
+
 def check_in(location: Location, details: VisitorDetails, secret: str,
-             recent_visit_ids: list[int], entered_by: User | None = None) -> CheckInResult:
+             recent_visit_ids: list[int], entered_by: User | None = None,
+             slip: SlipTimes | None = None) -> CheckInResult:
     """Record a visit with its companions in one transaction, unless it is a repeat.
+
+    A visit entered by staff (`entered_by`) is audited in the same transaction; with `slip`,
+    it is a paper slip's, stored with the slip's times.
 
     A repeat is the same form submitted again (same secret), or the same person checking in at
     the same entry point from the same phone within the duplicate window, with the same
@@ -110,11 +122,12 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
     so no answer ever given is lost. Only these reads and the write hold the write lock.
     """
     with write_transaction():
-        return _check_in(location, details, secret, recent_visit_ids, entered_by)
+        return _check_in(location, details, secret, recent_visit_ids, entered_by, slip)
 
 
 def _check_in(location: Location, details: VisitorDetails, secret: str,
-              recent_visit_ids: list[int], entered_by: User | None) -> CheckInResult:
+              recent_visit_ids: list[int], entered_by: User | None,
+              slip: SlipTimes | None) -> CheckInResult:
     previous = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
     if previous is None:
         previous = _same_person_recently(location, details, recent_visit_ids)
@@ -132,8 +145,12 @@ def _check_in(location: Location, details: VisitorDetails, secret: str,
             secret = secrets.token_urlsafe(32)
 
     now = clock.utcnow()
+    source = (VisitSource.SELF if entered_by is None
+              else VisitSource.PAPER if slip is not None else VisitSource.STAFF)
     visit = Visit(
-        location=location, checked_in_at=now, arrived_at=arrived_at, changed_at=now,
+        location=location, checked_in_at=slip.came if slip else now, arrived_at=arrived_at,
+        checked_out_at=slip.left if slip else None,
+        checkout_by=CheckoutReason.STAFF if slip and slip.left else None, changed_at=now,
         secret_hash=hash_token(secret),
         full_name=details.full_name, phone=details.phone, birth_year=details.birth_year,
         gender=details.gender, id_number=details.id_number, nationality=details.nationality,
@@ -141,7 +158,7 @@ def _check_in(location: Location, details: VisitorDetails, secret: str,
         purpose=details.purpose, declaration=details.declaration,
         employee_id=details.employee_id, employee_code=details.employee_code,
         department=details.department,
-        source=VisitSource.STAFF if entered_by else VisitSource.SELF, entered_by=entered_by,
+        source=source, entered_by=entered_by,
         companions=[Companion(full_name=c.full_name, birth_year=c.birth_year, position=i,
                               declaration=c.declaration,
                               flagged=bool(c.declaration) and is_flagged(c.declaration))
@@ -153,6 +170,10 @@ def _check_in(location: Location, details: VisitorDetails, secret: str,
     visit.refresh_search_text()
     db.session.add(visit)
     try:
+        if entered_by is not None:
+            db.session.flush()  # the visit's number, for the audit entry
+            audit.record("visit_paper_entry" if slip else "visit_manual_entry",
+                         {"visit": visit.id, "location": location.id}, user=entered_by)
         db.session.commit()
     except IntegrityError:
         # The same form arrived twice at once (PostgreSQL lets both start): keep the first.
@@ -205,13 +226,16 @@ def holds_secret(visit: Visit, secret: str | None) -> bool:
 
 
 def check_out(visit: Visit, by: CheckoutReason) -> datetime:
-    """Close the visit now, once: checking out again keeps the first time."""
+    """Close the visit now, once: checking out again keeps the first time. A check-out at
+    reception is audited."""
     now = clock.utcnow()
     with write_transaction():
-        db.session.execute(
+        closed = db.session.execute(
             update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
             .values(checked_out_at=now, checkout_by=by, changed_at=now)
-        )
+        ).rowcount
+        if closed and by == CheckoutReason.STAFF:
+            audit.record("visit_checkout", {"visit": visit.id})
     db.session.refresh(visit)
     return visit.checked_out_at
 
@@ -222,16 +246,21 @@ def can_undo_check_out(visit: Visit) -> bool:
             and visit.checked_out_at > clock.utcnow() - CHECKOUT_UNDO)
 
 
-def undo_check_out(visit: Visit) -> bool:
-    """Reopen a visit its visitor checked out by mistake, if it is still within CHECKOUT_UNDO
-    (once: another check-out, by staff or the end of the day, is never undone here)."""
+def undo_check_out(visit: Visit, by: CheckoutReason = CheckoutReason.VISITOR,
+                   within: timedelta = CHECKOUT_UNDO) -> bool:
+    """Reopen a visit checked out `by` the visitor or at reception less than `within` ago, if
+    nothing else has happened to it since (a check-out tapped by mistake): once, and never one
+    by anyone else or the end of the day. Undoing reception's check-out is audited. Returns
+    whether it was reopened."""
     now = clock.utcnow()
     with write_transaction():
         reopened = db.session.execute(
-            update(Visit).where(Visit.id == visit.id,
-                                Visit.checkout_by == CheckoutReason.VISITOR,
-                                Visit.checked_out_at > now - CHECKOUT_UNDO)
+            update(Visit).where(Visit.id == visit.id, Visit.checkout_by == by,
+                                Visit.checked_out_at > now - within,
+                                Visit.changed_at == Visit.checked_out_at)
             .values(checked_out_at=None, checkout_by=None, changed_at=now)).rowcount
+        if reopened and by == CheckoutReason.STAFF:
+            audit.record("visit_checkout_undone", {"visit": visit.id})
     db.session.refresh(visit)
     return bool(reopened)
 
@@ -294,5 +323,8 @@ def correct_visit(visit: Visit, user: User, full_name: str, phone: str) -> bool:
     if changes:
         visit.changed_at = now
         visit.refresh_search_text()
+        audit.record("visit_correct", {"visit": visit.id,
+                                       "fields": [name for name, _old, _new in changes]},
+                     user=user)
         db.session.commit()
     return bool(changes)

@@ -6,19 +6,57 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import clock
 from .extensions import db
-from .models import Visit
-from .normalise import fold_for_search
+from .models import MAX_ID, Visit
+from .normalise import fold_for_search, parse_whole_number
 
 PAGE_SIZE = 50
 # How often an open dashboard asks whether anything changed.
 POLL_SECONDS = 2
 # Transactions that commit out of order (PostgreSQL) are caught by looking back this far.
 CHANGE_OVERLAP = timedelta(seconds=5)
+# A check-out at reception can be undone from the list for this long; the server accepts the
+# undo a little longer, for a slow network.
+UNDO_SECONDS = 10
+UNDO_ACCEPTED = timedelta(seconds=UNDO_SECONDS + 20)
+
+# A place in the list: (check-in time, visit id). The list runs newest first.
+Cursor = tuple[datetime, int]
+_CURSOR = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6})Z/"
+                     r"([0-9]{10})")
+
+
+def cursor(visit: Visit) -> str:
+    """The visit's place in the list as text that sorts as the list does (oldest first as
+    text): its check-in time in UTC to the microsecond, then its number."""
+    return f"{visit.checked_in_at:%Y-%m-%dT%H:%M:%S.%f}Z/{visit.id:010d}"
+
+
+def parse_cursor(text: str | None) -> Cursor | None:
+    """A place in the list written by cursor(), or None if the text is not one."""
+    match = _CURSOR.fullmatch(text or "")
+    if match is None:
+        return None
+    visit_id = parse_whole_number(match.group(2).lstrip("0") or "0", MAX_ID)
+    try:
+        at = datetime.fromisoformat(match.group(1) + "+00:00")
+    except ValueError:
+        return None
+    return (at, visit_id) if visit_id is not None else None
+
+
+def _older_than(place: Cursor):
+    at, visit_id = place
+    return or_(Visit.checked_in_at < at, and_(Visit.checked_in_at == at, Visit.id < visit_id))
+
+
+def _not_older_than(place: Cursor):
+    at, visit_id = place
+    return or_(Visit.checked_in_at > at, and_(Visit.checked_in_at == at, Visit.id >= visit_id))
 
 
 @dataclass(frozen=True)
@@ -54,6 +92,7 @@ class Counters:
     visits: int
     inside: int
     flagged: int
+    undecided: int  # flagged, and the gate has not recorded what it did
 
 
 def _on_day(day: date):
@@ -61,29 +100,40 @@ def _on_day(day: date):
     return and_(Visit.checked_in_at >= start, Visit.checked_in_at < end, Visit.counted())
 
 
-def day_visits(day: date, filters: VisitFilters, before: tuple[datetime, int] | None = None,
+def _with_row_details(statement):
+    """What a row of the list shows besides the visit: entry point, companions, decision."""
+    return statement.options(joinedload(Visit.location), joinedload(Visit.gate_decision),
+                             selectinload(Visit.companions))
+
+
+def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
                limit: int = PAGE_SIZE) -> list[Visit]:
     """The day's visits, newest first, `limit` at a time (older than `before` for "more")."""
     statement = filters.apply(select(Visit).where(_on_day(day)))
     if before is not None:
-        at, visit_id = before
-        statement = statement.where(or_(Visit.checked_in_at < at,
-                                        and_(Visit.checked_in_at == at, Visit.id < visit_id)))
-    statement = (statement.options(joinedload(Visit.location), selectinload(Visit.companions))
-                 .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit))
-    return list(db.session.scalars(statement))
+        statement = statement.where(_older_than(before))
+    return list(db.session.scalars(_with_row_details(statement).order_by(
+        Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit)))
+
+
+def undecided_flagged(day: date):
+    """SQL condition: a flagged visit of the day the gate has not decided about yet."""
+    return and_(Visit.flagged.is_(True), _on_day(day), ~Visit.gate_decision.has())
 
 
 def counters(day: date) -> Counters:
-    """Visits, people inside now (companions too), flagged visits: one pass over the day's
-    counter index."""
-    visits, inside, flagged = db.session.execute(select(
+    """Visits, people inside now (companions too), flagged visits and those of them still
+    waiting for the gate's decision: one pass over the day's counter index (a flagged visit's
+    decision is one look into the decisions' own index)."""
+    waiting = and_(Visit.flagged.is_(True), ~Visit.gate_decision.has())
+    visits, inside, flagged, undecided = db.session.execute(select(
         func.count(),
         func.coalesce(func.sum(case((Visit.checked_out_at.is_(None), Visit.party_size),
                                     else_=0)), 0),
         func.coalesce(func.sum(case((Visit.flagged.is_(True), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
     ).select_from(Visit).where(_on_day(day))).one()
-    return Counters(visits, inside, flagged)
+    return Counters(visits, inside, flagged, undecided)
 
 
 def last_change() -> datetime | None:
@@ -91,13 +141,40 @@ def last_change() -> datetime | None:
     return db.session.scalar(select(func.max(Visit.changed_at)))
 
 
-def changed_since(since: datetime, day: date, filters: VisitFilters) -> list[Visit]:
-    """The day's visits (as filtered) changed after `since` (with the overlap), newest first."""
-    return list(db.session.scalars(
-        filters.apply(select(Visit)).where(_on_day(day),
-                                           Visit.changed_at > since - CHANGE_OVERLAP)
-        .options(joinedload(Visit.location), selectinload(Visit.companions))
+def changed_after(since: datetime) -> list[int]:
+    """The ids of the visits changed after `since` (with the overlap), read from the end of
+    the change index alone: the narrowest start, whatever the planner would guess."""
+    return list(db.session.scalars(select(Visit.id).where(
+        Visit.changed_at > since - CHANGE_OVERLAP)))
+
+
+def _among(ids: list[int], day: date, floor: Cursor | None):
+    """SQL condition: one of these visits (found by their ids, written into the statement so
+    that however many there are, no limit on parameters is met), of the day, and with
+    `floor`, not older than it (the list shows no older ones yet)."""
+    start, end = clock.local_day_bounds(day)
+    condition = and_(Visit.id.in_(bindparam("changed", ids, expanding=True,
+                                            literal_execute=True)),
+                     Visit.checked_in_at >= start, Visit.checked_in_at < end)
+    return and_(condition, _not_older_than(floor)) if floor is not None else condition
+
+
+def changed_visits(ids: list[int], day: date, filters: VisitFilters,
+                   floor: Cursor | None = None) -> list[Visit]:
+    """Of these changed visits, the day's that the list (as filtered) shows, newest first."""
+    if not ids:
+        return []
+    return list(db.session.scalars(_with_row_details(
+        filters.apply(select(Visit)).where(_among(ids, day, floor), Visit.counted()))
         .order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
+
+
+def changed_of_day(ids: list[int], day: date, floor: Cursor | None = None) -> set[int]:
+    """Of these changed visits, the day's, whatever the filters, replaced declarations too:
+    those not in changed_visits() have left the list."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Visit.id).where(_among(ids, day, floor))))
 
 
 def arrivals_per_hour(day: date) -> list[int]:
@@ -121,3 +198,15 @@ def still_inside() -> list[Visit]:
         select(Visit).where(Visit.checked_out_at.is_(None))
         .options(joinedload(Visit.location), selectinload(Visit.companions))
         .order_by(Visit.location_id, Visit.checked_in_at)))
+
+
+def open_visits_of(phone: str | None, id_number: str | None, day: date) -> list[Visit]:
+    """The day's visits not checked out made with this phone number or ID number: the
+    person may be inside already."""
+    people = [column == value for column, value in ((Visit.phone, phone),
+                                                    (Visit.id_number, id_number)) if value]
+    if not people:
+        return []
+    return list(db.session.scalars(
+        select(Visit).where(_on_day(day), Visit.checked_out_at.is_(None), or_(*people))
+        .options(joinedload(Visit.location)).order_by(Visit.checked_in_at)))

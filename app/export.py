@@ -18,11 +18,12 @@ from enum import Enum
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import Select, String, Text, cast, func, select, type_coerce
+from sqlalchemy.orm import aliased
 
 from . import clock
 from .declaration import EXPOSURES, SYMPTOMS, is_flagged
 from .extensions import db
-from .models import Companion, Location, Visit, VisitSource
+from .models import Companion, Decision, GateDecision, Location, User, Visit, VisitSource
 from .normalise import fold_for_search
 from .tracing import Trace
 
@@ -67,13 +68,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("Đi về từ vùng dịch", 22, Kind.TEXT), Column("Cảnh báo", 10, Kind.TEXT),
     Column("Mục đích", 24, Kind.TEXT), Column("Nguồn", 12, Kind.TEXT),
     Column("Đi cùng với", 26, Kind.TEXT),
+    # What the gate did about the visit (the flagged ones, mostly), by whom and when.
+    Column("Quyết định tại cổng", 20, Kind.TEXT), Column("Nhiệt độ (°C)", 10, Kind.NUMBER),
+    Column("Ghi chú tại cổng", 26, Kind.TEXT), Column("Người quyết định", 14, Kind.TEXT),
+    Column("Thời gian quyết định", 20, Kind.TIME),
 )
 HEADER = tuple(column.header for column in COLUMNS)
 # A trace's file: the export's columns and two more.
 OVERLAP_COLUMNS: tuple[Column, ...] = (Column("Thời gian trùng (phút)", 12, Kind.NUMBER),
                                        Column("Mã lượt của ca bệnh", 12, Kind.NUMBER))
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
-SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập"}
+SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
+          VisitSource.PAPER: "Phiếu giấy"}
+DECISION = {Decision.ADMIT: "Cho vào", Decision.MEDICAL: "Đưa đến phòng y tế",
+            Decision.REFUSE: "Không cho vào"}
 FLAG = "CẢNH BÁO"
 
 
@@ -90,19 +98,24 @@ def file_name(kind: str, start: date, end: date, extension: str) -> str:
 # The columns read for each person, as the database stores them (no per-row conversions by
 # the ORM: the formatter below does only what the file needs, and caches what repeats). The
 # time in is when the person came in, also for a declaration corrected later.
+_DECIDER = aliased(User)
 _RAW = (
     Visit.id, type_coerce(func.coalesce(Visit.arrived_at, Visit.checked_in_at), String),
     type_coerce(Visit.checked_out_at, String),
     Location.name, Visit.full_name, Visit.birth_year, Visit.gender, Visit.id_number, Visit.phone,
     Visit.nationality, Visit.street, Visit.ward, Visit.province,
     cast(Visit.declaration, Text).label("visit_declaration"),
-    Visit.flagged, Visit.purpose, Visit.source, Companion.full_name, Companion.birth_year,
+    Visit.flagged, Visit.purpose, Visit.source, GateDecision.decision, GateDecision.temperature,
+    GateDecision.note, _DECIDER.username, type_coerce(GateDecision.at, String),
+    Companion.full_name, Companion.birth_year,
     cast(Companion.declaration, Text).label("companion_declaration"),
 )
 
 
 def _people(statement: Select) -> Select:
     return (statement.join(Location, Location.id == Visit.location_id)
+            .outerjoin(GateDecision, GateDecision.visit_id == Visit.id)
+            .outerjoin(_DECIDER, _DECIDER.id == GateDecision.user_id)
             .outerjoin(Companion, Companion.visit_id == Visit.id)
             .order_by(Visit.checked_in_at, Visit.id, Companion.position))
 
@@ -199,8 +212,12 @@ class PersonRows:
         last_visit = None
         for (visit_id, checked_in, checked_out, place, name, birth_year, gender, id_number,
              phone, nationality, street, ward, province, declaration, flagged, purpose, source,
-             companion, companion_year, companion_declaration) in raw_rows:
+             decision, temperature, note, decider, decided_at, companion, companion_year,
+             companion_declaration) in raw_rows:
             came, left = self._local(checked_in), self._local(checked_out)
+            # The party's decision; the temperature and the note are the visitor's own.
+            gate = [DECISION.get(decision, decision or ""), decider or "",
+                    self._local(decided_at)]
             more = list(extra[visit_id]) if extra is not None else []
             if visit_id != last_visit and visit_id not in skip_visitor:
                 self.count += 1
@@ -209,7 +226,7 @@ class PersonRows:
                 yield [str(self.count), str(visit_id), came, left, place, name, str(birth_year),
                        GENDER.get(gender, gender), id_number or "", phone, nationality, address,
                        symptoms, exposure, travel, flag, purpose, SOURCE.get(source, source), "",
-                       *more]
+                       gate[0], _temperature(temperature), note or "", *gate[1:], *more]
             last_visit = visit_id
             if companion is not None:
                 self.count += 1
@@ -221,7 +238,13 @@ class PersonRows:
                 # A companion is reached through the person they came with.
                 yield [str(self.count), str(visit_id), came, left, place, companion,
                        str(companion_year), "", "", phone, "", "", symptoms, exposure, travel,
-                       flag, purpose, SOURCE.get(source, source), name, *more]
+                       flag, purpose, SOURCE.get(source, source), name, gate[0], "", "",
+                       *gate[1:], *more]
+
+
+def _temperature(value: float | None) -> str:
+    """37,5: a decimal comma, as the health centre writes it."""
+    return "" if value is None else f"{value:.1f}".replace(".", ",")
 
 
 def trace_rows(trace: Trace) -> list[list[str]]:

@@ -9,12 +9,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# No page uses a device feature. Only the staff entry page, where a CCCD's QR code is read,
+# No page uses a device feature. Only the staff entry pages, where a CCCD's QR code is read,
 # may ever ask for the camera.
 DEVICE_FEATURES = ("accelerometer", "camera", "display-capture", "geolocation",
                    "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment",
                    "serial", "usb", "xr-spatial-tracking")
-CAMERA_ENDPOINTS = frozenset({"dashboard.new_visit"})
+CAMERA_ENDPOINTS = frozenset({"entry.new_visit", "entry.paper_visit"})
 
 
 def permissions_policy(camera: bool) -> str:

@@ -57,6 +57,15 @@ class VisitSource(StrEnum):
 
     SELF = "self"  # the visitor, on their phone
     STAFF = "staff"  # a receptionist, for a visitor without a smartphone
+    PAPER = "paper"  # a receptionist, from a paper slip filled in at the gate (with its times)
+
+
+class Decision(StrEnum):
+    """What the gate did about a flagged check-in."""
+
+    ADMIT = "admit"  # let in
+    MEDICAL = "medical"  # taken to the medical room
+    REFUSE = "refuse"  # not let in
 
 
 class DaysLater(ColumnElement):
@@ -141,7 +150,7 @@ class Visit(db.Model):
     # SHA-256 of the per-visit secret held by the visitor's phone; also makes a double submit
     # of the same form land on the same visit.
     secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    # The staff member who entered the visit (source VisitSource.STAFF).
+    # The staff member who entered the visit (source VisitSource.STAFF or PAPER).
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # Name, phone, ID number and companions' names without case or diacritics, for search.
     search_text: Mapped[str] = mapped_column(String(600), default="")
@@ -158,6 +167,8 @@ class Visit(db.Model):
 
     location: Mapped[Location] = relationship(back_populates="visits")
     entered_by: Mapped[User | None] = relationship()
+    gate_decision: Mapped[GateDecision | None] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", passive_deletes=True)
     corrections: Mapped[list[VisitCorrection]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="VisitCorrection.at")
     companions: Mapped[list[Companion]] = relationship(
@@ -177,6 +188,8 @@ class Visit(db.Model):
         Index("ix_visit_phone_checked_in_at", "phone", "checked_in_at"),
         Index("ix_visit_changed_at", "changed_at"),
         Index("ix_visit_open", "checked_out_at", "checked_in_at"),
+        # The day's flagged visits: the alert panel and its counter.
+        Index("ix_visit_flagged_checked_in_at", "flagged", "checked_in_at"),
     )
 
     def refresh_search_text(self) -> None:
@@ -232,6 +245,23 @@ class VisitCorrection(db.Model):
     old_value: Mapped[str] = mapped_column(String(200))
     new_value: Mapped[str] = mapped_column(String(200))
 
+    user: Mapped[User] = relationship()
+
+
+class GateDecision(db.Model):
+    """What the gate decided about a visit (a flagged one, mostly): who, when, the body
+    temperature if it was taken, and a note. One per visit."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"),
+                                          unique=True)
+    decision: Mapped[Decision] = mapped_column(stored_as_text(Decision))
+    temperature: Mapped[float | None]  # °C, one decimal
+    note: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    visit: Mapped[Visit] = relationship(back_populates="gate_decision")
     user: Mapped[User] = relationship()
 
 

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from . import clock
-from .models import CheckoutReason, VisitSource
+from .models import CheckoutReason, Decision, VisitSource
 
 HTMX_FILE = "htmx-2.0.11.min.js"
 
@@ -26,12 +26,19 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
     VisitSource: {
         VisitSource.SELF: _l("Self-declared"),
         VisitSource.STAFF: _l("Staff entry"),
+        VisitSource.PAPER: _l("Paper slip"),
+    },
+    Decision: {
+        Decision.ADMIT: _l("Let in"),
+        Decision.MEDICAL: _l("Taken to the medical room"),
+        Decision.REFUSE: _l("Not let in"),
     },
 }
 
 
 def label(state: StrEnum) -> str:
-    """The words for a named state (a visit's source, why it was checked out)."""
+    """The words for a named state (a visit's source, why it was checked out, the gate's
+    decision)."""
     return LABELS[type(state)][state]
 
 
@@ -45,6 +52,8 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(label)
     app.jinja_env.globals["CheckoutReason"] = CheckoutReason
+    app.jinja_env.globals["Decision"] = Decision
+    app.jinja_env.globals["VisitSource"] = VisitSource
 
     @app.context_processor
     def page_globals() -> dict:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from . import clock
 from .checkin import auto_checkout_deadline
 from .extensions import db
-from .models import Companion, Location, Visit
+from .models import Companion, Location, Visit, VisitSource
 from .normalise import fold_for_search
 
 DEFAULT_MIN_OVERLAP_MINUTES = 15
@@ -36,7 +36,9 @@ class ContactVisit:
     arrived_at: datetime | None
     checked_out_at: datetime | None
     flagged: bool
+    source: VisitSource
     employee_code: str | None
+    department: str | None
     companions: list[tuple[str, int]]
 
 
@@ -164,13 +166,14 @@ def _contact_visits(ids: list[int]) -> dict[int, ContactVisit]:
             found[row.id] = ContactVisit(
                 row.id, row.full_name, row.phone, places.get(row.location_id, ""),
                 row.checked_in_at, row.arrived_at, row.checked_out_at, row.flagged,
-                row.employee_code, companions.get(row.id, []))
+                VisitSource(row.source), row.employee_code, row.department,
+                companions.get(row.id, []))
     return found
 
 
 _CONTACT_COLUMNS = (Visit.id, Visit.full_name, Visit.phone, Visit.location_id,
                     Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at, Visit.flagged,
-                    Visit.employee_code)
+                    Visit.source, Visit.employee_code, Visit.department)
 
 
 def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLAP_MINUTES,

@@ -36,7 +36,7 @@ HOSTS = ["a" * 64 + ".example", "gate..example", ".example", "evil.example", "�
 # Query parameters the views read (a view reads request.args by name: there is no map of them).
 QUERY_NAMES = ["day", "q", "location", "flagged", "inside", "before", "since", "next", "new",
                "full", "user", "action", "from", "to", "start", "end", "format", "v", "by",
-               "visit", "phone", "minutes"]
+               "visit", "phone", "minutes", "floor", "chart", "department", "inactive", "code"]
 COMPANION_ROWS = ["0", "1", "9", "10", "999", "²", "٣", "-1", "x", "", "00", "9" * 30]
 # Valid values for the forms' fields, so that a request can reach the view's own checks.
 VALID_FIELDS = {
@@ -178,7 +178,9 @@ def requests_for(rule: Rule, method: str, names: list[str]) -> st.SearchStrategy
 
 # Values that pass the edge (no control characters) but are no number, date or row a view
 # expects: each form field and query parameter at once, so the views' own parsing is reached.
-ODD_QUERY = {"before": "0001-01-01T00:00:00+23:59,1", "since": "9999-12-31T23:59:59-23:59",
+ODD_QUERY = {"before": "0000-01-01T00:00:00.000000Z/0000000001",
+             "floor": "9999-12-31T23:59:59.999999Z/9999999999",
+             "since": "9999-12-31T23:59:59-23:59",
              "day": "0001-01-01", "location": "9" * 25, "q": "١٢\u202e", "user": "9" * 25,
              "action": "x" * 300, "from": "2021-02-30", "to": "9999-12-31", "next": "//evil",
              "start": "١٢", "end": "0001-01-01", "format": "exe", "v": "../x", "by": "phone",

@@ -8,7 +8,7 @@ from werkzeug.routing import Rule
 
 from app.routes.auth import ADMIN_BLUEPRINTS, ANONYMOUS_ENDPOINTS, PUBLIC_BLUEPRINTS
 
-RECEPTIONIST_BLUEPRINTS = {"dashboard", "auth"}
+RECEPTIONIST_BLUEPRINTS = {"dashboard", "alerts", "entry", "auth"}
 
 
 def _blueprint(rule: Rule) -> str:

@@ -50,6 +50,11 @@ def _names(html: str) -> list[str]:
     return re.findall(r'<a href="/dashboard/visits/\d+">([^<]+)</a>', html)
 
 
+def _listed(html: str) -> list[str]:
+    """The names in the page's list (not in its alert panel)."""
+    return _names(re.search(r'<tbody id="rows">(.*?)</tbody>', html, re.S).group(1))
+
+
 def _list(desk, **query) -> str:
     return desk.client.get("/dashboard/", query_string=query,
                            headers={"HX-Request": "true", "HX-Target": "visit-list"}
@@ -58,8 +63,8 @@ def _list(desk, **query) -> str:
 
 def test_todays_list_newest_first_with_every_column(desk, day_of_visits):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
-    assert _names(html) == ["Lê Văn Cường", "Trần Thị Mai", "Nguyễn Văn An"]
-    mai = re.search(r'<tr id="visit-\d+" class="flagged">(.*?)</tr>', html, re.S).group(1)
+    assert _listed(html) == ["Lê Văn Cường", "Trần Thị Mai", "Nguyễn Văn An"]
+    mai = re.search(r'<tr id="visit-\d+" class="flagged"[^>]*>(.*?)</tr>', html, re.S).group(1)
     for cell in ("08:40", "1985", "0987654321", "Bộ phận một cửa", "Đỗ Bé Na (2016)",
                  "Cảnh báo", "Tự khai"):
         assert cell in mai
@@ -94,8 +99,19 @@ def test_counters(desk, day_of_visits):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
     counters = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
     # Inside now counts people: An, and Mai with the child she brought; Cường has left.
+    # Mai's alert waits for the gate's decision.
     assert counters == {"Lượt vào hôm nay": "3", "Đang ở bên trong": "3",
-                        "Cảnh báo hôm nay": "1"}
+                        "Cảnh báo hôm nay": "1", "Chờ quyết định": "1"}
+
+
+def _incoming(html: str) -> str:
+    """The rows a poll sends for the page to merge into its list."""
+    return re.search(r'<tbody id="incoming" hx-swap-oob="true">(.*?)</tbody>', html, re.S).group(1)
+
+
+def _alerts(html: str) -> str:
+    """The alerts waiting for a decision, as a poll sends them."""
+    return re.search(r'<div id="alerts-incoming"[^>]*>(.*?)</div>\s*$', html, re.S).group(1)
 
 
 def _since(html: str) -> str:
@@ -114,11 +130,12 @@ def test_the_poll_is_empty_until_something_changes(app, desk, day_of_visits, clo
     fresh = desk.client.get("/dashboard/changes", query_string={"since": since})
     html = fresh.get_data(as_text=True)
     assert fresh.status_code == 200
-    assert _names(html)[0] == "Phạm Thị Hoa"
-    assert '<tbody id="latest" hx-swap-oob="true">' in html
+    # Only what changed (the newcomer, and within the look-back window Cường's check-out),
+    # for the page to put in its place.
+    assert _names(_incoming(html)) == ["Phạm Thị Hoa", "Lê Văn Cường"]
     assert re.search(r'id="counters" hx-swap-oob="true"', html)
     assert "<dd>4</dd>" in html  # visits today
-    assert 'id="alert"' in html and "Phạm Thị Hoa" in html.split('id="alert"')[1]
+    assert "Phạm Thị Hoa" in _alerts(html)
     # The answer carries the next cursor; asked again later with it, nothing is new.
     clock.advance(seconds=6)
     later = desk.client.get("/dashboard/changes",
@@ -186,9 +203,23 @@ def test_another_day_is_read_only(desk, day_of_visits, clock):
     assert "không phải là ngày hợp lệ" in bad
 
 
-def test_arrivals_per_hour_chart(desk, day_of_visits):
-    html = desk.client.get("/dashboard/").get_data(as_text=True)
-    assert "<title>08:00: 3</title>" in html and "<title>09:00: 0</title>" in html
+def test_arrivals_per_hour_chart(app, desk, day_of_visits, clock):
+    # Folded on the page, fetched when opened, then kept fresh by the poll.
+    page = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert 'hx-get="/dashboard/chart?day=2021-07-14" hx-trigger="toggle once"' in page
+    assert "<title>08:00: 3</title>" not in page
+    chart = desk.client.get("/dashboard/chart?day=2021-07-14",
+                            headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<title>08:00: 3</title>" in chart and "<title>09:00: 0</title>" in chart
+    assert 'id="chart-wanted" name="chart" value="1"' in chart
+    assert "<title>08:00: 3</title>" in desk.client.get("/dashboard/chart").get_data(True)
+    since = clock.now.isoformat()
+    clock.advance(seconds=10)
+    Phone(app.test_client()).check_in(full_name="Phạm Thị Hoa", phone="0961234567", id_number="")
+    poll = desk.client.get("/dashboard/changes", query_string={"since": since, "chart": "1"})
+    assert "<title>08:00: 4</title>" in poll.get_data(as_text=True)
+    without = desk.client.get("/dashboard/changes", query_string={"since": since})
+    assert 'id="chart"' not in without.get_data(as_text=True)
 
 
 def test_still_inside_roll_call_counts_companions(desk, day_of_visits):
@@ -226,7 +257,8 @@ def test_a_cccd_scan_fills_the_identity(desk):
     filled = form_values(html, "/dashboard/new")
     assert (filled["full_name"], filled["id_number"], filled["birth_year"], filled["gender"],
             filled["province"]) == ("Nguyễn Văn An", "001085012345", "1985", "male", "Hà Nội")
-    assert filled["street"] == "Số 12 Hàng Bài, Phường Hoàn Kiếm, Hà Nội"
+    # The address goes into its fields, the province once.
+    assert (filled["ward"], filled["street"]) == ("Phường Hoàn Kiếm", "Số 12 Hàng Bài")
     assert "Đã điền thông tin từ CCCD" in html
 
 
@@ -417,14 +449,16 @@ def test_after_midnight_the_poll_reloads_the_page(desk, day_of_visits, clock):
     poll = desk.client.get("/dashboard/changes",
                            query_string={"since": clock.now.isoformat(), "day": "2021-07-14"})
     assert poll.status_code == 204 and poll.headers["HX-Refresh"] == "true"
-    assert 'hx-include="#filters"' in page and "q=" not in _since(page)
+    assert 'hx-include="#filters, #list-floor, #chart-wanted"' in page
+    assert "q=" not in _since(page)
 
 
 def test_the_poll_keeps_the_filters_of_the_form(app, desk, day_of_visits, clock):
     # The receptionist has filtered the list by "mai"; the poller then asks with its own URL
     # plus every field of the filter form (hx-include), as htmx sends them.
     page = desk.client.get("/dashboard/", query_string={"q": "mai"}).get_data(as_text=True)
-    poller = re.search(r'id="poller" hx-get="([^"]+)"\s+hx-include="#filters"', page)
+    poller = re.search(r'id="poller" hx-get="([^"]+)"\s+hx-include="#filters, #list-floor, '
+                       r'#chart-wanted"', page)
     filters = form_values(page, "/dashboard/", form_id="filters")
     assert filters["q"] == "mai"
     clock.advance(seconds=10)
@@ -433,11 +467,11 @@ def test_the_poll_keeps_the_filters_of_the_form(app, desk, day_of_visits, clock)
     clock.advance(seconds=10)
     url = html.unescape(poller.group(1))
     poll = desk.client.get(f"{url}&{urlencode(filters)}").get_data(as_text=True)
-    assert _names(poll.split('id="counters"')[0]) == ["Trần Thị Mai"]
-    # Without the form's fields the same poll would list the newcomer: the form is what
+    assert _names(_incoming(poll)) == []
+    # Without the form's fields the same poll would send the newcomer: the form is what
     # keeps the filter.
     unfiltered = desk.client.get(url).get_data(as_text=True)
-    assert "Phạm Thị Hoa" in _names(unfiltered.split('id="counters"')[0])
+    assert _names(_incoming(unfiltered)) == ["Phạm Thị Hoa", "Lê Văn Cường"]
 
 
 def test_a_flagged_visit_committed_late_still_raises_the_alert(app, desk, clock):
@@ -448,7 +482,7 @@ def test_a_flagged_visit_committed_late_still_raises_the_alert(app, desk, clock)
     poll = desk.client.get("/dashboard/changes", query_string={"since": since})
     assert poll.status_code == 200
     assert "flagged-checkin" in poll.headers["HX-Trigger"]
-    assert 'id="alert"' in poll.get_data(as_text=True)
+    assert "alert-" in _alerts(poll.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("url", ["/dashboard/more?before=2021-07-14T01:00:00,5",
@@ -476,5 +510,5 @@ def test_a_flagged_check_in_alerts_whatever_the_list_is_filtered_to(app, desk, d
     poll = desk.client.get("/dashboard/changes",
                            query_string={"since": since, "location": gate})
     html = poll.get_data(as_text=True)
-    assert "Phạm Văn Sốt" in html.split('id="alert"')[1]
-    assert "Phạm Văn Sốt" not in html.split('id="alert"')[0]  # not in the gate's list
+    assert "Phạm Văn Sốt" in _alerts(html)
+    assert "Phạm Văn Sốt" not in _incoming(html)  # not in the gate's list

@@ -7,11 +7,13 @@ from werkzeug.routing import IntegerConverter
 
 from ..models import MAX_ID
 from . import (
+    alerts,
     audit,
     checkin,
     dashboard,
     employees,
     enrolment,
+    entry,
     export,
     language,
     locations,
@@ -32,6 +34,6 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Register the id converter and every area's blueprint (sign-in has its own init_app)."""
     app.url_map.converters["id"] = DatabaseIdConverter
-    for area in (checkin, enrolment, language, dashboard, staff, audit, locations, export,
-                 tracing, settings, employees):
+    for area in (checkin, enrolment, language, dashboard, alerts, entry, staff, audit, locations,
+                 export, tracing, settings, employees):
         app.register_blueprint(area.bp)

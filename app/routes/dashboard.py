@@ -1,9 +1,8 @@
-"""The receptionist's dashboard: today's visits live, search, detail, check-out, manual entry."""
+"""The receptionist's dashboard: today's visits live, search, detail, check-out, corrections."""
 
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import date
 
 from flask import (
@@ -11,6 +10,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -19,20 +19,37 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
+from flask_wtf.csrf import generate_csrf
 
-from .. import audit, clock, dashboard, locations
-from ..cccd import CCCDError, parse_cccd
-from ..checkin import check_in, check_out, correct_visit
-from ..checkin_forms import MAX_COMPANIONS, declaration_context
+from .. import alerts, audit, clock, dashboard, locations
+from ..alerts_forms import DecisionForm
+from ..checkin import check_out, correct_visit, undo_check_out
+from ..checkin_forms import declaration_context
 from ..dashboard import VisitFilters
-from ..dashboard_forms import CorrectionForm, StaffEntryForm
+from ..dashboard_forms import CorrectionForm
 from ..extensions import db
-from ..models import MAX_ID, CheckoutReason, Location, Visit
+from ..models import MAX_ID, CheckoutReason, Decision, Visit, VisitSource
 from ..normalise import parse_day, parse_moment, parse_whole_number
+from ..templating import label
 from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp.add_app_template_filter(dashboard.cursor, "list_cursor")
+
+
+@bp.app_template_global()
+def desk_words() -> dict:
+    """What every row of the list and every alert repeats (words, the CSRF token), worked
+    out once per request: a busy day's page has dozens of each."""
+    if "desk_words" not in g:
+        g.desk_words = {
+            "check_out": _("Check out"), "undo": _("Undo"), "flagged": _("Flagged"),
+            "auto": _("auto"), "temperature": _("Temperature (°C)"), "note": _("Note"),
+            "decisions": [(decision.value, str(label(decision))) for decision in Decision],
+            "decided": {decision: str(label(decision)) for decision in Decision},
+            "sources": {source: str(label(source)) for source in VisitSource},
+            "csrf": generate_csrf()}
+    return g.desk_words
 
 
 def _day() -> date:
@@ -66,42 +83,55 @@ def _query_args(day: date, filters: VisitFilters, **extra) -> dict:
     return {key: value for key, value in args.items() if value not in ("", None)}
 
 
+def _desk_context(day: date) -> dict:
+    """What the counters and the alert panel show."""
+    is_today = day == clock.local_today()
+    return {"day": day, "is_today": is_today, "counters": dashboard.counters(day),
+            "alerts": alerts.waiting(day) if is_today else [],
+            "undo_seconds": dashboard.UNDO_SECONDS}
+
+
 def _list_context(day: date, filters: VisitFilters) -> dict:
     visits = dashboard.day_visits(day, filters)
-    return {"day": day, "filters": filters, "visits": visits,
-            "is_today": day == clock.local_today(),
-            "counters": dashboard.counters(day), "more_args": _more_args(day, filters, visits),
+    return {"filters": filters, "visits": visits, "more_args": _more_args(day, filters, visits),
             "since": (dashboard.last_change() or clock.utcnow()).isoformat(),
-            "poll_seconds": dashboard.POLL_SECONDS}
+            "poll_seconds": dashboard.POLL_SECONDS, **_desk_context(day)}
 
 
 def _more_args(day: date, filters: VisitFilters, visits: list[Visit]) -> dict | None:
     if len(visits) < dashboard.PAGE_SIZE:
         return None
-    last = visits[-1]
-    return _query_args(day, filters, before=f"{last.checked_in_at.isoformat()},{last.id}")
+    return _query_args(day, filters, before=dashboard.cursor(visits[-1]))
 
 
 @bp.get("/")
 def index():
-    """Today's visits, newest first, with counters, filters and the hourly chart."""
+    """Today's visits, newest first, with counters, alerts, filters and the hourly chart."""
     day, filters = _day(), _filters()
     context = _list_context(day, filters)
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "visit-list":
         return render_template("dashboard/_list.html", **context)
-    return render_template("dashboard/index.html", locations=locations.listed(),
-                           arrivals=dashboard.arrivals_per_hour(day), **context)
+    return render_template("dashboard/index.html", locations=locations.listed(), **context)
+
+
+@bp.get("/chart")
+def chart():
+    """Arrivals per hour, fetched when the folded chart is first opened (and then sent with
+    the poll's changes): the busy first page does without it."""
+    day = _day()
+    template = ("dashboard/_chart.html" if request.headers.get("HX-Request")
+                else "dashboard/chart.html")
+    return render_template(template, day=day, arrivals=dashboard.arrivals_per_hour(day))
 
 
 @bp.get("/more")
 def more():
-    """The next (older) rows of the list."""
+    """The next (older) rows of the list, continuing exactly after the last one shown."""
     day, filters = _day(), _filters()
-    raw_at, _comma, raw_id = request.args.get("before", "").rpartition(",")
-    at, visit_id = parse_moment(raw_at), parse_whole_number(raw_id, MAX_ID)
-    if at is None or visit_id is None:
+    before = dashboard.parse_cursor(request.args.get("before"))
+    if before is None:
         abort(400)
-    visits = dashboard.day_visits(day, filters, before=(at, visit_id))
+    visits = dashboard.day_visits(day, filters, before=before)
     return render_template("dashboard/_more.html", visits=visits, day=day,
                            is_today=day == clock.local_today(),
                            more_args=_more_args(day, filters, visits))
@@ -109,7 +139,8 @@ def more():
 
 @bp.get("/changes")
 def changes():
-    """The poll: 204 when nothing changed; else the fresh first page, counters and alerts."""
+    """The poll: 204 when nothing changed; else the rows that changed or arrived (from the
+    oldest row the page shows, `floor`), the rows that left the list, counters and alerts."""
     since = parse_moment(request.args.get("since"))
     if since is None:
         abort(400)
@@ -120,16 +151,20 @@ def changes():
     if latest is None or (latest <= since and since < recent):
         return Response(status=204)
     day, filters = clock.local_today(), _filters()
-    context = _list_context(day, filters)
-    shown = {visit.id for visit in context["visits"]}
-    changed = dashboard.changed_since(since, day, filters)
+    floor = dashboard.parse_cursor(request.args.get("floor"))
+    changed_ids = dashboard.changed_after(since)
+    changed = dashboard.changed_visits(changed_ids, day, filters, floor)
+    gone = dashboard.changed_of_day(changed_ids, day, floor) - {visit.id for visit in changed}
     # Whatever the list is filtered to, and within the look-back window too: a flagged visit
     # committed late must still alert.
-    flagged = [v for v in dashboard.changed_since(since, day, VisitFilters(flagged_only=True))
+    flagged = [v for v in dashboard.changed_visits(changed_ids, day,
+                                                   VisitFilters(flagged_only=True))
                if v.is_open and v.checked_in_at > since - dashboard.CHANGE_OVERLAP]
+    chart = request.args.get("chart") == "1"  # the page shows the chart
     response = make_response(render_template(
-        "dashboard/_changes.html", changed_elsewhere=[v for v in changed if v.id not in shown],
-        newly_flagged=flagged, arrivals=dashboard.arrivals_per_hour(day), **context))
+        "dashboard/_changes.html", changed=changed, gone=sorted(gone), since=latest.isoformat(),
+        poll_seconds=dashboard.POLL_SECONDS,
+        arrivals=dashboard.arrivals_per_hour(day) if chart else None, **_desk_context(day)))
     if flagged:  # the page beeps once per visit it has not alerted on yet
         response.headers["HX-Trigger"] = json.dumps(
             {"flagged-checkin": {"ids": [visit.id for visit in flagged]}})
@@ -142,32 +177,54 @@ def _visit(visit_id: int) -> Visit:
 
 @bp.get("/visits/<id:visit_id>")
 def visit(visit_id: int):
-    """Every answer of one visit, its companions and corrections."""
+    """Every answer of one visit, its companions, corrections and the gate's decision."""
     found = _visit(visit_id)
     audit.record_now("visit_view", {"visit": visit_id})
-    return _visit_page(found, CorrectionForm(formdata=None, full_name=found.full_name,
-                                             phone=found.phone))
+    return visit_page(found)
 
 
-def _visit_page(found: Visit, form: CorrectionForm, status: int = 200):
-    return render_template("dashboard/visit.html", visit=found, form=form,
+def visit_page(found: Visit, correction: CorrectionForm | None = None,
+               decision: DecisionForm | None = None, status: int = 200):
+    """The visit's page, with the forms as sent when one of them needs correcting."""
+    correction = correction or CorrectionForm(formdata=None, full_name=found.full_name,
+                                              phone=found.phone)
+    return render_template("dashboard/visit.html", visit=found, form=correction,
+                           decision_form=decision or DecisionForm(formdata=None),
                            default_min_overlap=DEFAULT_MIN_OVERLAP_MINUTES,
                            **declaration_context()), status
 
 
+def _row_response(found: Visit, undo: bool = False, notice: str = ""):
+    """A row of today's list after a change made from it, with the counters."""
+    day = clock.to_local(found.checked_in_at).date()
+    return render_template("dashboard/_row_changed.html", visit=found, undo=undo,
+                           notice=notice, **_desk_context(day))
+
+
 @bp.post("/visits/<id:visit_id>/checkout")
 def checkout(visit_id: int):
-    """Check a visit out at reception (once; again changes nothing)."""
+    """Check a visit out at reception (once; again changes nothing). From the list, the row
+    offers to undo it for a few seconds instead of asking first."""
     found = _visit(visit_id)
     check_out(found, by=CheckoutReason.STAFF)
     if request.headers.get("HX-Request"):
-        day = clock.to_local(found.checked_in_at).date()
-        return render_template("dashboard/_row_checked_out.html", visit=found,
-                               is_today=day == clock.local_today(),
-                               counters=dashboard.counters(day))
+        return _row_response(found, undo=found.checkout_by == CheckoutReason.STAFF)
     flash(_("%(name)s checked out.", name=found.full_name), "success")
     return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
                     else url_for(".visit", visit_id=found.id))
+
+
+@bp.post("/visits/<id:visit_id>/undo-checkout")
+def undo_checkout(visit_id: int):
+    """Reopen a visit checked out at reception by mistake, within a few seconds."""
+    found = _visit(visit_id)
+    undone = undo_check_out(found, CheckoutReason.STAFF, dashboard.UNDO_ACCEPTED)
+    late = "" if undone else _("Too late to undo: the check-out stands.")
+    if request.headers.get("HX-Request"):
+        return _row_response(found, notice=late)
+    flash(late or _("%(name)s is inside again.", name=found.full_name),
+          "error" if late else "success")
+    return redirect(url_for(".visit", visit_id=found.id))
 
 
 @bp.post("/visits/<id:visit_id>/correct")
@@ -179,53 +236,7 @@ def correct(visit_id: int):
         changed = correct_visit(found, current_user, form.full_name.data, form.phone.data)
         flash(_("Saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for(".visit", visit_id=found.id))
-    return _visit_page(found, form, 400)
-
-
-@bp.route("/new", methods=["GET", "POST"])
-def new_visit():
-    """Manual entry for a visitor without a smartphone; a CCCD scan fills the identity."""
-    open_locations = locations.listed(active_only=True)
-    form = StaffEntryForm()
-    form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in open_locations]
-    if not form.visit_secret.data:
-        form.visit_secret.data = secrets.token_urlsafe(32)
-    filled = False
-    if request.method == "POST":
-        if form.cccd.data and ("fill_cccd" in request.form or not form.full_name.data):
-            filled = _fill_from_cccd(form)
-        elif "add_companion" in request.form:
-            if len(form.companions) < MAX_COMPANIONS:
-                form.companions.append_entry()
-        elif form.validate():
-            location = db.session.get(Location, form.location_id.data)
-            result = check_in(location, form.details(), form.visit_secret.data, [],
-                              entered_by=current_user)
-            flash(_("%(name)s checked in at %(place)s.", name=result.visit.full_name,
-                    place=location.name), "success")
-            return redirect(url_for(".new_visit", location=location.id))
-    else:
-        form.location_id.data = _id_arg("location") or (
-            open_locations[0].id if open_locations else None)
-    return render_template("dashboard/new.html", form=form, filled=filled,
-                           no_locations=not open_locations, **declaration_context())
-
-
-def _fill_from_cccd(form: StaffEntryForm) -> bool:
-    """Fill the identity from the scanned CCCD text; malformed text fills nothing."""
-    try:
-        card = parse_cccd(form.cccd.data)
-    except CCCDError:
-        form.cccd.errors = [_("This is not the text of a CCCD QR code. Scan the code on the "
-                              "card again, or type the details.")]
-        return False
-    form.full_name.data, form.id_number.data = card.full_name, card.id_number
-    form.birth_year.data, form.gender.data = str(card.birth_year), card.gender
-    form.street.data = card.address
-    if card.province:
-        form.province.data = card.province
-    form.cccd.data = ""
-    return True
+    return visit_page(found, correction=form, status=400)
 
 
 @bp.get("/inside")

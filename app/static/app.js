@@ -29,42 +29,8 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
-  // Dashboard: a flagged check-in arriving by the poll can beep (if the receptionist wants).
-  const sound = document.getElementById("alert-sound");
-  if (sound) {
-    sound.checked = localStorage.getItem("gatebook-alert-sound") === "1";
-    sound.addEventListener("change", () => {
-      localStorage.setItem("gatebook-alert-sound", sound.checked ? "1" : "0");
-      if (sound.checked) beep();  // browsers allow sound after a click: this unlocks it
-    });
-  }
-  // The poll announces flagged check-ins (HX-Trigger); beep once per visit, not once per poll.
-  const alerted = new Set();
-  document.body.addEventListener("flagged-checkin", (event) => {
-    const fresh = (event.detail.ids || []).filter((id) => !alerted.has(id));
-    fresh.forEach((id) => alerted.add(id));
-    if (fresh.length && sound && sound.checked) beep();
-  });
-  document.body.addEventListener("click", (event) => {
-    if (event.target.matches("[data-dismiss-alert]")) event.target.closest(".alert").hidden = true;
-  });
   // The poster's and the roll call's print button.
   document.querySelectorAll("[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
   });
 });
-
-let audio = null;
-function beep() {
-  try {
-    audio = audio || new AudioContext();
-    const tone = audio.createOscillator();
-    const gain = audio.createGain();
-    tone.frequency.value = 880;
-    gain.gain.setValueAtTime(0.25, audio.currentTime);
-    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
-    tone.connect(gain).connect(audio.destination);
-    tone.start();
-    tone.stop(audio.currentTime + 0.6);
-  } catch (error) { /* no sound device: the banner is still there */ }
-}

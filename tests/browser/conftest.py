@@ -140,3 +140,19 @@ def answer_declaration(page, yes: str) -> None:
     assert yes in fields
     for field in fields:
         page.check(f"#{field}-{0 if field == yes else 1}")
+
+
+@pytest.fixture
+def pages(browser):
+    """New pages, each in a browser context of its own, closed when the test ends (a
+    dashboard left open would go on polling through the tests after it)."""
+    contexts = []
+
+    def new_page(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new_page
+    for context in contexts:
+        context.close()

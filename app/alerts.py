@@ -1,0 +1,77 @@
+"""The gate's alerts: every flagged check-in of the day waits in a panel, for every
+receptionist, until someone records what the gate did about it (let in, taken to the medical
+room, or not let in), with the body temperature if taken, a note, who and when."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from . import audit, clock
+from .dashboard import undecided_flagged
+from .declaration import EXPOSURES, SYMPTOMS
+from .extensions import db
+from .models import Decision, GateDecision, User, Visit
+from .templating import label
+
+# The panel shows this many, newest first; the counter says how many wait in all.
+PANEL_SIZE = 10
+
+
+class DecisionError(Exception):
+    """The decision cannot be recorded (someone else was quicker, or the visit was replaced)."""
+
+
+def waiting(day: date) -> list[Visit]:
+    """The day's flagged visits with no decision yet, newest first (at most PANEL_SIZE)."""
+    return list(db.session.scalars(
+        select(Visit).where(undecided_flagged(day)).options(joinedload(Visit.location))
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(PANEL_SIZE)))
+
+
+def reasons(visit: Visit) -> list[str]:
+    """What the visitor declared that flagged the visit, in words."""
+    answers = visit.declaration or {}
+    said = [str(q.label) for q in SYMPTOMS if (answers.get("symptoms") or {}).get(q.key)]
+    said += [str(q.label) for q in EXPOSURES if (answers.get("exposure") or {}).get(q.key)]
+    travel = answers.get("travel") or {}
+    if travel.get("answer"):
+        said.append(_("Travel: %(places)s", places=travel.get("places") or "—"))
+    return said
+
+
+def _already(decided: GateDecision) -> DecisionError:
+    return DecisionError(_("%(user)s already recorded “%(decision)s” at %(time)s.",
+                           user=decided.user.username, decision=label(decided.decision),
+                           time=clock.to_local(decided.at).strftime("%H:%M")))
+
+
+def decide(visit: Visit, decision: Decision, temperature: float | None, note: str,
+           user: User) -> GateDecision:
+    """Record the gate's decision about a visit, once, with its audit entry; every open
+    dashboard sees it at its next poll. Raises DecisionError if the visit has one already or
+    was replaced by a corrected declaration."""
+    if visit.is_replaced:
+        raise DecisionError(_("This declaration was replaced by a corrected one: decide on the "
+                              "corrected visit."))
+    if visit.gate_decision is not None:
+        raise _already(visit.gate_decision)
+    now = clock.utcnow()
+    recorded = GateDecision(decision=decision, temperature=temperature, note=note, user=user,
+                            at=now)
+    visit.gate_decision = recorded
+    visit.changed_at = now
+    audit.record("gate_decision", {"visit": visit.id, "decision": decision.value}, user=user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # two receptionists at once (PostgreSQL): the first one stands
+        db.session.rollback()
+        first = db.session.scalar(select(GateDecision).where(GateDecision.visit_id == visit.id))
+        if first is None:
+            raise
+        raise _already(first) from None
+    return recorded

@@ -1,0 +1,51 @@
+"""The gate's decisions about flagged check-ins, from the alert panel or a visit's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import alerts, clock, dashboard
+from ..alerts_forms import DecisionForm
+from ..extensions import db
+from ..models import Decision, Visit
+from ..templating import label
+from .dashboard import visit_page
+
+bp = Blueprint("alerts", __name__, url_prefix="/dashboard/alerts")
+bp.add_app_template_filter(alerts.reasons, "flag_reasons")
+
+
+@bp.post("/<id:visit_id>")
+def decide(visit_id: int):
+    """Record what the gate did about a visit: let in, taken to the medical room, or not."""
+    found = db.get_or_404(Visit, visit_id)
+    form = DecisionForm()
+    from_panel = bool(request.headers.get("HX-Request"))
+    if not form.validate_on_submit():
+        return _panel_item(found, form) if from_panel else visit_page(found, decision=form,
+                                                                      status=400)
+    try:
+        alerts.decide(found, Decision(form.decision.data), form.temperature_value(),
+                      form.note.data or "", current_user)
+    except alerts.DecisionError as error:
+        if from_panel:
+            return _panel_item(found, form, refused=str(error))
+        flash(str(error), "error")
+    else:
+        if from_panel:
+            return _panel_item(found, form)
+        flash(_("Recorded for %(name)s: %(decision)s.", name=found.full_name,
+                decision=label(found.gate_decision.decision)), "success")
+    return redirect(url_for("dashboard.visit", visit_id=found.id))
+
+
+def _panel_item(found: Visit, form: DecisionForm, refused: str | None = None):
+    """The panel's item after a decision was sent: what was recorded, why it was not, or the
+    item again with what needs correcting; with the counters."""
+    day = clock.to_local(found.checked_in_at).date()
+    db.session.refresh(found)
+    return render_template("alerts/_decided.html", visit=found, decision_form=form,
+                           refused=refused, counters=dashboard.counters(day),
+                           is_today=day == clock.local_today())
