@@ -59,6 +59,11 @@ def _not_older_than(place: Cursor):
     return or_(Visit.checked_in_at > at, and_(Visit.checked_in_at == at, Visit.id >= visit_id))
 
 
+# Whose visits the list shows: the visitors (the desk's default), the organisation's own
+# employees, or everyone.
+VISITORS, EMPLOYEES, EVERYONE = "visitors", "employees", "all"
+
+
 @dataclass(frozen=True)
 class VisitFilters:
     """What the receptionist narrowed the list to."""
@@ -67,9 +72,14 @@ class VisitFilters:
     flagged_only: bool = False
     inside_only: bool = False
     query: str = ""
+    who: str = EVERYONE
 
     def apply(self, statement):
         """Add these filters to a SELECT over Visit."""
+        if self.who == VISITORS:
+            statement = statement.where(Visit.employee_code.is_(None))
+        elif self.who == EMPLOYEES:
+            statement = statement.where(Visit.employee_code.is_not(None))
         if self.location_id:
             statement = statement.where(Visit.location_id == self.location_id)
         if self.flagged_only:
@@ -87,12 +97,14 @@ class VisitFilters:
 
 @dataclass(frozen=True)
 class Counters:
-    """The day's figures."""
+    """The day's figures; visits and people inside, then how many of them are employees'."""
 
     visits: int
     inside: int
     flagged: int
     undecided: int  # flagged, and the gate has not recorded what it did
+    employee_visits: int = 0
+    employees_inside: int = 0
 
 
 def _on_day(day: date):
@@ -126,14 +138,19 @@ def counters(day: date) -> Counters:
     waiting for the gate's decision: one pass over the day's counter index (a flagged visit's
     decision is one look into the decisions' own index)."""
     waiting = and_(Visit.flagged.is_(True), ~Visit.gate_decision.has())
-    visits, inside, flagged, undecided = db.session.execute(select(
-        func.count(),
-        func.coalesce(func.sum(case((Visit.checked_out_at.is_(None), Visit.party_size),
-                                    else_=0)), 0),
-        func.coalesce(func.sum(case((Visit.flagged.is_(True), 1), else_=0)), 0),
-        func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
-    ).select_from(Visit).where(_on_day(day))).one()
-    return Counters(visits, inside, flagged, undecided)
+    employee = Visit.employee_code.is_not(None)
+    visits, inside, flagged, undecided, employee_visits, employees_inside = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Visit.checked_out_at.is_(None), Visit.party_size),
+                                        else_=0)), 0),
+            func.coalesce(func.sum(case((Visit.flagged.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((employee, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(employee, Visit.checked_out_at.is_(None)), 1),
+                                        else_=0)), 0),
+        ).select_from(Visit).where(_on_day(day))).one()
+    return Counters(visits, inside, flagged, undecided, employee_visits, employees_inside)
 
 
 def last_change() -> datetime | None:

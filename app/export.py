@@ -67,6 +67,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("Triệu chứng", 24, Kind.TEXT), Column("Tiếp xúc/dịch tễ", 24, Kind.TEXT),
     Column("Đi về từ vùng dịch", 22, Kind.TEXT), Column("Cảnh báo", 10, Kind.TEXT),
     Column("Mục đích", 24, Kind.TEXT), Column("Nguồn", 12, Kind.TEXT),
+    # A visitor or one of the organisation's employees (with their code and department).
+    Column("Loại", 11, Kind.TEXT), Column("Mã nhân viên", 14, Kind.TEXT),
+    Column("Bộ phận", 18, Kind.TEXT),
     Column("Đi cùng với", 26, Kind.TEXT),
     # What the gate did about the visit (the flagged ones, mostly), by whom and when.
     Column("Quyết định tại cổng", 20, Kind.TEXT), Column("Nhiệt độ (°C)", 10, Kind.NUMBER),
@@ -83,6 +86,7 @@ SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
 DECISION = {Decision.ADMIT: "Cho vào", Decision.MEDICAL: "Đưa đến phòng y tế",
             Decision.REFUSE: "Không cho vào"}
 FLAG = "CẢNH BÁO"
+VISITOR, EMPLOYEE = "Khách", "Nhân viên"
 
 
 def file_name(kind: str, start: date, end: date, extension: str) -> str:
@@ -105,7 +109,8 @@ _RAW = (
     Location.name, Visit.full_name, Visit.birth_year, Visit.gender, Visit.id_number, Visit.phone,
     Visit.nationality, Visit.street, Visit.ward, Visit.province,
     cast(Visit.declaration, Text).label("visit_declaration"),
-    Visit.flagged, Visit.purpose, Visit.source, GateDecision.decision, GateDecision.temperature,
+    Visit.flagged, Visit.purpose, Visit.source, Visit.employee_code, Visit.department,
+    GateDecision.decision, GateDecision.temperature,
     GateDecision.note, _DECIDER.username, type_coerce(GateDecision.at, String),
     Companion.full_name, Companion.birth_year,
     cast(Companion.declaration, Text).label("companion_declaration"),
@@ -212,8 +217,8 @@ class PersonRows:
         last_visit = None
         for (visit_id, checked_in, checked_out, place, name, birth_year, gender, id_number,
              phone, nationality, street, ward, province, declaration, flagged, purpose, source,
-             decision, temperature, note, decider, decided_at, companion, companion_year,
-             companion_declaration) in raw_rows:
+             employee_code, department, decision, temperature, note, decider, decided_at,
+             companion, companion_year, companion_declaration) in raw_rows:
             came, left = self._local(checked_in), self._local(checked_out)
             # The party's decision; the temperature and the note are the visitor's own.
             gate = [DECISION.get(decision, decision or ""), decider or "",
@@ -223,10 +228,14 @@ class PersonRows:
                 self.count += 1
                 symptoms, exposure, travel, flag = self._declaration(declaration)
                 address = ", ".join(part for part in (street, ward, province) if part)
-                yield [str(self.count), str(visit_id), came, left, place, name, str(birth_year),
+                # An employee's year of birth is not asked (the register does not hold it).
+                yield [str(self.count), str(visit_id), came, left, place, name,
+                       "" if birth_year is None else str(birth_year),
                        GENDER.get(gender, gender), id_number or "", phone, nationality, address,
-                       symptoms, exposure, travel, flag, purpose, SOURCE.get(source, source), "",
-                       gate[0], _temperature(temperature), note or "", *gate[1:], *more]
+                       symptoms, exposure, travel, flag, purpose, SOURCE.get(source, source),
+                       VISITOR if employee_code is None else EMPLOYEE, employee_code or "",
+                       department or "", "", gate[0], _temperature(temperature), note or "",
+                       *gate[1:], *more]
             last_visit = visit_id
             if companion is not None:
                 self.count += 1
@@ -238,8 +247,8 @@ class PersonRows:
                 # A companion is reached through the person they came with.
                 yield [str(self.count), str(visit_id), came, left, place, companion,
                        str(companion_year), "", "", phone, "", "", symptoms, exposure, travel,
-                       flag, purpose, SOURCE.get(source, source), name, gate[0], "", "",
-                       *gate[1:], *more]
+                       flag, purpose, SOURCE.get(source, source), VISITOR, "", "", name,
+                       gate[0], "", "", *gate[1:], *more]
 
 
 def _temperature(value: float | None) -> str:

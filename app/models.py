@@ -179,9 +179,11 @@ class Visit(db.Model):
     __table_args__ = (
         # The day's list, newest first.
         Index("ix_visit_checked_in_at_id", "checked_in_at", "id"),
-        # The day's counters, read from the index alone.
+        # The day's counters (visitors and employees apart), read from the index alone.
         Index("ix_visit_day_counters", "checked_in_at", "checkout_by", "checked_out_at",
-              "flagged", "party_size"),
+              "flagged", "party_size", "employee_code"),
+        # Tracing from an employee's code.
+        Index("ix_visit_employee_code_checked_in_at", "employee_code", "checked_in_at"),
         # An entry point's visits by time, with when they left: tracing reads the index alone.
         Index("ix_visit_location_stay", "location_id", "checked_in_at", "checked_out_at"),
         # Tracing by phone number.

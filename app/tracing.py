@@ -109,6 +109,17 @@ def cases_by_phone(phone: str, start: date, end: date) -> list[Visit]:
         .order_by(Visit.checked_in_at)))
 
 
+def cases_by_employee(code: str, start: date, end: date) -> list[Visit]:
+    """Every visit of the employee with this (normalised) code from day `start` to `end`
+    (their code stays on their visits after the register forgets them)."""
+    since, until = clock.local_range_bounds(start, end)
+    return list(db.session.scalars(
+        _with_place_and_companions()
+        .where(Visit.employee_code == code, Visit.checked_in_at >= since,
+               Visit.checked_in_at < until, Visit.counted())
+        .order_by(Visit.checked_in_at)))
+
+
 # What a candidate is judged by; the contacts found are then loaded whole.
 _STAY_COLUMNS = (Visit.id, Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at,
                  Visit.phone, Visit.full_name)

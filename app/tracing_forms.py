@@ -1,5 +1,5 @@
-"""The tracing page's form: the case (a visit, or a phone number and days) and what counts as a
-contact."""
+"""The tracing page's form: the case (a visit, or a phone number or an employee code and days)
+and what counts as a contact."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from wtforms import BooleanField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
+from .employees import CODE, normalise_code
 from .form_fields import DateRangeMixin
 from .models import MAX_ID
 from .normalise import clean_text, normalise_phone, parse_whole_number
@@ -17,16 +18,21 @@ from .tracing import DEFAULT_MIN_OVERLAP_MINUTES, MAX_MIN_OVERLAP_MINUTES
 
 
 class TraceForm(DateRangeMixin, FlaskForm):
-    """The case (a visit, or a phone number and days) and what counts as a contact."""
+    """The case (a visit, or a phone number or an employee code and days) and what counts as
+    a contact."""
 
     by = RadioField(_l("Start from"), default="visit", validate_choice=False, choices=[
         SelectChoice("visit", _l("A visit (its number, from the visit's page)")),
-        SelectChoice("phone", _l("A phone number, over some days"))],
-        validators=[AnyOf(["visit", "phone"], message=_l("Choose one of the options."))])
+        SelectChoice("phone", _l("A phone number, over some days")),
+        SelectChoice("employee", _l("An employee code, over some days"))],
+        validators=[AnyOf(["visit", "phone", "employee"],
+                          message=_l("Choose one of the options."))])
     visit = StringField(_l("Visit number"), filters=[clean_text],
                         render_kw={"inputmode": "numeric"})
     phone = StringField(_l("Phone number"), filters=[clean_text],
                         render_kw={"inputmode": "tel", "autocomplete": "off"})
+    code = StringField(_l("Employee code"), filters=[clean_text],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     minutes = StringField(_l("At least this many minutes together"), filters=[clean_text],
                           default=str(DEFAULT_MIN_OVERLAP_MINUTES),
                           render_kw={"inputmode": "numeric"})
@@ -48,6 +54,11 @@ class TraceForm(DateRangeMixin, FlaskForm):
             if normalise_phone(self.phone.data or "") is None:
                 self.phone.errors.append(_("Enter a mobile number of 10 digits starting with 0 "
                                            "(or +84), e.g. 0912 345 678."))
+                ok = False
+            return self.check_range() and ok
+        if self.by.data == "employee":
+            if not CODE.fullmatch(normalise_code(self.code.data)):
+                self.code.errors.append(_("Enter the employee code, e.g. NV-001."))
                 ok = False
             return self.check_range() and ok
         return ok

@@ -16,16 +16,11 @@ from app.models import AuditEvent, Employee, EmployeeDevice, EnrolmentCode
 from app.retention import purge
 from tests.conftest import ADMIN_PASSWORD, TEST_DATABASE_URL, Phone, all_no, visits
 from tests.html_form import form_values
+from tests.register import GOOD, HEADER, import_register, upload
 
 PUBLIC_URL = "https://vao.example.vn"
 # The enrolment sheet's QR codes carry the public address.
 pytestmark = pytest.mark.app_settings(PUBLIC_URL=PUBLIC_URL)
-
-HEADER = "Họ tên,Mã nhân viên,Bộ phận,Số điện thoại,Số CCCD\r\n"
-GOOD = HEADER + ("Nguyễn Văn Công,NV-001,Xưởng A,0912 000 001,001085012345\r\n"
-                 "Trần Thị Thợ,nv-002,Xưởng A,+84 912 000 002,\r\n"
-                 "Lê Văn Kho,NV-003,Kho,0912000003,\r\n")
-
 
 def _employees(app) -> list[Employee]:
     with app.app_context():
@@ -35,36 +30,19 @@ def _employees(app) -> list[Employee]:
         return found
 
 
-def _upload(admin, name: str, body: bytes):
-    token = form_values(admin.client.get("/admin/employees/import").get_data(as_text=True),
-                        "/admin/employees/import")["csrf_token"]
-    return admin.client.post("/admin/employees/import", content_type="multipart/form-data",
-                             data={"csrf_token": token,
-                                   "register_file": (io.BytesIO(body), name)})
-
-
-def _import(admin, name: str, body: bytes):
-    preview = _upload(admin, name, body)
-    html = preview.get_data(as_text=True)
-    values = form_values(html, "/admin/employees/import/confirm")
-    assert "sealed" in values, html
-    return admin.client.post("/admin/employees/import/confirm", data=values,
-                             follow_redirects=True)
-
-
 @pytest.fixture
 def register(app, admin):
     """Three employees, imported from a CSV file by the admin."""
-    _import(admin, "danh-sach.csv", GOOD.encode("utf-8-sig"))
+    import_register(admin)
     return {employee.code: employee.id for employee in _employees(app)}
 
 
 def test_an_import_is_shown_first_and_stored_only_when_confirmed(app, admin):
-    preview = _upload(admin, "danh-sach.csv", GOOD.encode("utf-8-sig"))
+    preview = upload(admin, "danh-sach.csv", GOOD.encode("utf-8-sig"))
     assert "3 người sẽ được thêm, 0 người được cập nhật, 0 người không thay đổi." in \
         preview.get_data(as_text=True)
     assert _employees(app) == []  # nothing written yet
-    done = _import(admin, "danh-sach.csv", GOOD.encode("utf-8-sig")).get_data(as_text=True)
+    done = import_register(admin).get_data(as_text=True)
     assert "Đã nhập: thêm 3, cập nhật 0, không đổi 0." in done
     employees = _employees(app)
     assert [(e.code, e.full_name, e.department, e.phone, e.id_number) for e in employees] == [
@@ -79,10 +57,10 @@ def test_an_import_is_shown_first_and_stored_only_when_confirmed(app, admin):
 
 def test_importing_the_same_file_again_changes_nothing_and_a_known_code_updates(app, admin,
                                                                                  register):
-    again = _import(admin, "danh-sach.csv", GOOD.encode("utf-8-sig")).get_data(as_text=True)
+    again = import_register(admin).get_data(as_text=True)
     assert "Đã nhập: thêm 0, cập nhật 0, không đổi 3." in again
     moved = HEADER + "Lê Văn Kho,NV-003,Xưởng B,0912000003,\r\n"
-    assert "thêm 0, cập nhật 1, không đổi 0" in _import(admin, "sua.csv", moved.encode()
+    assert "thêm 0, cập nhật 1, không đổi 0" in import_register(admin, "sua.csv", moved.encode()
                                                         ).get_data(as_text=True)
     assert [e.department for e in _employees(app)] == ["Xưởng A", "Xưởng A", "Xưởng B"]
     assert [e.id for e in _employees(app)] == list(register.values())
@@ -95,7 +73,7 @@ def test_an_xlsx_file_with_numbers_that_lost_their_zeros_imports(app, admin):
     sheet.append(["Phạm Thị Sổ", "KT-9", "Kế toán", 912345678, 1085012345])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    _import(admin, "nv.xlsx", buffer.getvalue())
+    import_register(admin, "nv.xlsx", buffer.getvalue())
     [employee] = _employees(app)
     assert (employee.phone, employee.id_number) == ("0912345678", "001085012345")
 
@@ -107,7 +85,7 @@ def test_a_bad_file_names_each_error_by_row_and_column_and_stores_nothing(app, a
                     "Lê Thị Trùng,NV-001,Kho,0912000004,\r\n"
                     "Đỗ Văn Mã,NV 004!,Kho,0912000005,\r\n"
                     "Hồ Văn Số,NV-005,Kho,0912000006,123\r\n")
-    response = _upload(admin, "loi.csv", bad.encode())
+    response = upload(admin, "loi.csv", bad.encode())
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Có 5 dòng chưa đúng" in html
     rows = re.findall(r'<tr><td class="number">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>',
@@ -133,7 +111,7 @@ def test_a_bad_file_names_each_error_by_row_and_column_and_stores_nothing(app, a
     ("x.csv", b"", "Tệp không có dữ liệu."),
 ])
 def test_a_file_that_cannot_be_read_is_explained(app, admin, name, body, message):
-    response = _upload(admin, name, body)
+    response = upload(admin, name, body)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert _employees(app) == []
 
@@ -144,7 +122,7 @@ def test_a_register_larger_than_any_form_imports_but_only_for_signed_in_staff(ap
                    f"0912{n:06d},001085{n:06d}\r\n" for n in range(3000))
     body = (HEADER + rows).encode("utf-8-sig")
     assert app.config["MAX_CONTENT_LENGTH"] < len(body) < 2 * 1024 * 1024
-    done = _import(admin, "ca-nha-may.csv", body).get_data(as_text=True)
+    done = import_register(admin, "ca-nha-may.csv", body).get_data(as_text=True)
     assert "Đã nhập: thêm 3000, cập nhật 0, không đổi 0." in done
     # Anyone else is refused before the body is read: 413, not a redirect to the sign-in page.
     response = client.post("/admin/employees/import", content_type="multipart/form-data",

@@ -96,6 +96,16 @@ def test_cases_by_phone_read_the_phone_index(history):
     assert "ix_visit_phone_checked_in_at" in plan, plan
 
 
+def test_cases_by_employee_code_read_the_code_index(history):
+    from datetime import date
+
+    from app.tracing import cases_by_employee
+    app, _case = history
+    [plan, *_companions] = _plans(
+        app, lambda: cases_by_employee("NV-001", date(2021, 7, 8), date(2021, 7, 14)))
+    assert "ix_visit_employee_code_checked_in_at" in plan, plan
+
+
 def contacts(app, case_id: int) -> dict[str, int]:
     """{contact's name: minutes together}."""
     with app.app_context():

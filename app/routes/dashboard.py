@@ -44,6 +44,7 @@ def desk_words() -> dict:
     if "desk_words" not in g:
         g.desk_words = {
             "check_out": _("Check out"), "undo": _("Undo"), "flagged": _("Flagged"),
+            "employee": _("Employee"),
             "auto": _("auto"), "temperature": _("Temperature (°C)"), "note": _("Note"),
             "decisions": [(decision.value, str(label(decision))) for decision in Decision],
             "decided": {decision: str(label(decision)) for decision in Decision},
@@ -67,19 +68,31 @@ def _id_arg(name: str) -> int | None:
     return parse_whole_number(request.args.get(name), MAX_ID) or None
 
 
+def _who() -> str:
+    """Whose visits the list shows: as chosen, else the visitors, but a search finds anyone
+    (an employee by their code, too)."""
+    chosen = request.args.get("who", "")
+    if chosen in (dashboard.VISITORS, dashboard.EMPLOYEES, dashboard.EVERYONE):
+        return chosen
+    return dashboard.EVERYONE if request.args.get("q", "").strip() else dashboard.VISITORS
+
+
 def _filters() -> VisitFilters:
     location = _id_arg("location")
     return VisitFilters(location_id=location,
                         flagged_only=request.args.get("flagged") == "1",
                         inside_only=request.args.get("inside") == "1",
-                        query=request.args.get("q", "")[:100])
+                        query=request.args.get("q", "")[:100], who=_who())
 
 
 def _query_args(day: date, filters: VisitFilters, **extra) -> dict:
     """The list's state as URL parameters, for links that keep it."""
+    chosen = request.args.get("who", "")
     args = {"day": day.isoformat(), "location": filters.location_id or "",
             "flagged": "1" if filters.flagged_only else "", "inside": "1" if filters.inside_only
-            else "", "q": filters.query, **extra}
+            else "", "q": filters.query,
+            "who": chosen if chosen in (dashboard.EMPLOYEES, dashboard.EVERYONE) else "",
+            **extra}
     return {key: value for key, value in args.items() if value not in ("", None)}
 
 
@@ -244,5 +257,6 @@ def inside():
     """Everyone not yet checked out: the roll call for an evacuation (printable)."""
     visits = dashboard.still_inside()
     people = sum(1 + len(v.companions) for v in visits)
+    employees = sum(1 for v in visits if v.is_employee)
     return render_template("dashboard/inside.html", visits=visits, people=people,
-                           now=clock.utcnow())
+                           employees=employees, now=clock.utcnow())

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from .. import audit, clock, export, export_files, tracing
 from ..database import reads_only
+from ..employees import normalise_code
 from ..normalise import normalise_phone
 from ..tracing_forms import TraceForm
 from .downloads import csv_download, xlsx_download
@@ -28,6 +29,12 @@ def _trace(form: TraceForm) -> tracing.Trace | None:
                                        "trace from the corrected visit."))
             return None
         cases = [case]
+    elif form.by.data == "employee":
+        start, end = form.days
+        cases = tracing.cases_by_employee(normalise_code(form.code.data), start, end)
+        if not cases:
+            form.code.errors.append(_("No visit with this employee code on these days."))
+            return None
     else:
         start, end = form.days
         cases = tracing.cases_by_phone(normalise_phone(form.phone.data), start, end)
@@ -38,10 +45,11 @@ def _trace(form: TraceForm) -> tracing.Trace | None:
 
 
 def _trace_details(form: TraceForm, trace: tracing.Trace) -> dict:
-    """What was asked, for the audit log: the case's visit numbers, never its phone number."""
+    """What was asked, for the audit log: the case's visit numbers, never its phone number or
+    employee code."""
     details = {"by": form.by.data, "case_visits": [case.id for case in trace.cases],
                "min_minutes": trace.min_minutes, "any_location": trace.any_location}
-    if form.by.data == "phone":
+    if form.by.data in ("phone", "employee"):
         start, end = form.days
         details.update({"from": start.isoformat(), "to": end.isoformat()})
     return details
