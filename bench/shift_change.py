@@ -14,7 +14,8 @@ How it measures:
     cookie) and taps the button (POST, as the page's form sends it), at arrival times spread
     evenly over --minutes (0: as fast as the phones go).
   - --dashboards receptionists, signed in, poll /dashboard/changes every 2 s with the cursor
-    each answer gives, as the page does.
+    each answer gives, as the page does: one with the list as it opens (the visitors), the
+    others switched to the employees, so that every check-in comes back in their polls.
   - Printed: check-ins acknowledged (302) and stored, errors, the tap's (POST) p50/p99 and
     the page's (GET) p50/p99, and the poll's p50/p99 during the burst.
 
@@ -165,14 +166,17 @@ def phone(port: int, path: str, work: list[tuple[float, str]], figures: Figures,
             figures.error(type(error).__name__)
 
 
-def desk(port: int, figures: Figures, stop: threading.Event) -> None:
-    """A receptionist's dashboard, polling as the page does."""
+def desk(port: int, figures: Figures, stop: threading.Event, who: str = "") -> None:
+    """A receptionist's dashboard, polling as the page does: with the list's switch as it
+    comes (`who` empty: the visitors), or showing the employees, whose rows then arrive."""
     client = Client(port)
     _status, page, _ms = client.request("GET", "/login")
     client.request("POST", "/login", {"username": "desk", "password": DESK_PASSWORD,
                                       "csrf_token": _hidden(page, "csrf_token")})
-    _status, page, _ms = client.request("GET", "/dashboard/")
-    poll = unescape(re.search(r'id="poller" hx-get="([^"]+)"', page).group(1))
+    _status, page, _ms = client.request("GET", f"/dashboard/?who={who}")
+    # The page's poll sends the filter form with it (hx-include): here, the switch.
+    with_filters = f"&who={who}" if who else ""
+    poll = unescape(re.search(r'id="poller" hx-get="([^"]+)"', page).group(1)) + with_filters
     headers = {"HX-Request": "true", "HX-Current-URL": f"http://127.0.0.1:{port}/dashboard/"}
     while not stop.wait(POLL_SECONDS):
         try:
@@ -186,7 +190,7 @@ def desk(port: int, figures: Figures, stop: threading.Event) -> None:
         figures.add("polls", elapsed)
         found = re.search(r'id="poller" hx-get="([^"]+)"', body)
         if found:
-            poll = unescape(found.group(1))
+            poll = unescape(found.group(1)) + with_filters
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -211,8 +215,10 @@ def run(args: argparse.Namespace, name: str, options: list[str]) -> dict[str, fl
             spread = args.minutes * 60
             arrivals = [(spread * i / max(len(chosen), 1), c) for i, c in enumerate(chosen)]
             figures, stop = Figures(), threading.Event()
-            desks = [threading.Thread(target=desk, args=(port, figures, stop))
-                     for _ in range(args.dashboards)]
+            # One desk keeps to the visitors (the default), the others watch the employees.
+            desks = [threading.Thread(target=desk, args=(
+                port, figures, stop, "" if n == 0 else "employees"))
+                for n in range(args.dashboards)]
             for thread in desks:
                 thread.start()
             time.sleep(POLL_SECONDS)
