@@ -322,6 +322,14 @@ def admin(staff, browser_of) -> StaffBrowser:
 
 
 @pytest.fixture
+def desk(staff, browser_of) -> StaffBrowser:
+    """The receptionist "thu" at the desk, signed in."""
+    browser = browser_of()
+    browser.login_receptionist()
+    return browser
+
+
+@pytest.fixture
 def admin_client(admin):
     """A test client signed in as the admin "lan"."""
     return admin.client

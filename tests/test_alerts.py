@@ -18,14 +18,6 @@ from tests.conftest import TEST_DATABASE_URL, Phone, visits
 
 
 @pytest.fixture
-def desk(staff, browser_of):
-    """The receptionist's signed-in browser."""
-    browser = browser_of()
-    browser.login_receptionist()
-    return browser
-
-
-@pytest.fixture
 def flagged(app, clock):
     """Two flagged check-ins (a cough at 08:30, travel at 08:40) and one with nothing."""
     Phone(app.test_client()).check_in(symptom_cough="yes")

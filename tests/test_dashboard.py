@@ -19,14 +19,6 @@ CCCD = ("001085012345|012345678|Nguyễn Văn An|15031985|Nam|"
 
 
 @pytest.fixture
-def desk(staff, browser_of):
-    """The receptionist's signed-in browser."""
-    browser = browser_of()
-    browser.login_receptionist()
-    return browser
-
-
-@pytest.fixture
 def day_of_visits(app, clock):
     """Three visitors at two entry points; one flagged, one already gone."""
     with app.app_context():

@@ -16,13 +16,6 @@ from tests.builders import hanoi
 from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
 
 
-@pytest.fixture
-def desk(staff, browser_of):
-    browser = browser_of()
-    browser.login_receptionist()
-    return browser
-
-
 def _keys(html: str) -> list[tuple[int, str]]:
     return [(int(visit_id), key) for visit_id, key in
             re.findall(r'<tr id="visit-(\d+)" class="[^"]*" data-key="([^"]+)"', html)]

@@ -30,14 +30,6 @@ def employee_visit(app, came, left=None, *, name="Nguyễn Văn Công", code="NV
 
 
 @pytest.fixture
-def desk(staff, browser_of):
-    """The receptionist's signed-in browser."""
-    browser = browser_of()
-    browser.login_receptionist()
-    return browser
-
-
-@pytest.fixture
 def morning(app, clock):
     """14 July, 08:30: two visitors (one still inside, with a child) and three employees (two
     still inside)."""

@@ -63,7 +63,7 @@ function request()
    if step == "form" then
       return wrk.format("GET", path, {})
    elseif step == "post" then
-      local body = fixed .. "&csrf_token=" .. token .. "&submission=" .. secret()
+      local body = fixed .. "&csrf_token=" .. token .. "&visit_secret=" .. secret()
          .. "&full_name=" .. names[math.random(#names)]
          .. string.format("&phone=09%08d", math.random(0, 99999999))
       return wrk.format("POST", path, {

@@ -4,7 +4,7 @@
 -- first line is the form's fixed fields (URL-encoded), the second the names to choose from
 -- (URL-encoded, separated by tabs), then one "session cookie <tab> CSRF token" pair a line,
 -- each fetched from GET <path>?new=1. Each request takes a pair, a name and a phone number at
--- random and a fresh per-visit secret (the form's hidden "submission" field), so that no
+-- random and a fresh per-visit secret (the form's hidden "visit_secret" field), so that no
 -- request is a resend of another. At the end it prints one line:
 --   RESULT requests duration_us p50_us p99_us max_us redirects others socket_errors
 
@@ -51,7 +51,7 @@ end
 
 function request()
    local pair = pool[math.random(#pool)]
-   local body = fixed .. "&csrf_token=" .. pair.token .. "&submission=" .. secret()
+   local body = fixed .. "&csrf_token=" .. pair.token .. "&visit_secret=" .. secret()
       .. "&full_name=" .. names[math.random(#names)]
       .. string.format("&phone=09%08d", math.random(0, 99999999))
    return wrk.format("POST", path, {
