@@ -35,6 +35,9 @@ TEMPLATES = {
 
 app = Flask(__name__)
 app.jinja_loader = DictLoader(TEMPLATES)
+# Served with Gatebook's gunicorn settings, whose worker hook starts the periodic jobs of an
+# app that asks for them: this one has none.
+app.config["BACKGROUND_JOBS"] = False
 _visit_ids = itertools.count(1)
 
 

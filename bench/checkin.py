@@ -146,7 +146,9 @@ def run_wrk(wrk: str, port: int, kind: str, path: str, pool: str, seconds: int) 
     result = subprocess.run(
         [wrk, "-t", str(threads), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
          "--timeout", "10s", "-s", script, f"http://127.0.0.1:{port}", "--", path, pool],
-        capture_output=True, text=True, check=True)
+        capture_output=True, text=True)
+    if result.returncode:
+        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     line = next((line for line in result.stdout.splitlines() if line.startswith("RESULT ")),
                 None)
     if line is None:
