@@ -9,10 +9,10 @@ How it measures:
     own), migrated, with one entry point, --employees enrolled employees (each with a phone
     token, as an enrolment leaves it) and a receptionist account; gunicorn started with
     `make run`'s options (bench/load_setup.py).
-  - --phones simulated phones (threads, one keep-alive connection each) share the
-    --check-ins employees: each phone opens the poster (GET, with the employee's signed
-    cookie) and taps the button (POST, as the page's form sends it), at arrival times spread
-    evenly over --minutes (0: as fast as the phones go).
+  - --phones threads share the --check-ins employees: for each, a phone of its own (a new
+    keep-alive connection) opens the poster (GET, with the employee's signed cookie) and taps
+    the button (POST, as the page's form sends it), at arrival times spread evenly over
+    --minutes (0: as fast as the threads go).
   - --dashboards receptionists, signed in, poll /dashboard/changes every 2 s with the cursor
     each answer gives, as the page does: one with the list as it opens (the visitors), the
     others switched to the employees, so that every check-in comes back in their polls.
@@ -142,13 +142,15 @@ def prepare(folder: str, url: str, employees: int) -> list[str]:
 
 def phone(port: int, path: str, work: list[tuple[float, str]], figures: Figures,
           started: float) -> None:
-    """One phone: for each (arrival time, employee cookie), the page then the tap."""
-    client = Client(port)
+    """One phone after another: for each (arrival time, employee cookie), the page then the
+    tap, on a connection of its own (each employee's own phone; the server closes a
+    connection left idle longer than its keep-alive, as it would a phone's)."""
     for arrival, cookie in work:
         delay = started + arrival - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        client.cookies = {enrolment.EMPLOYEE_COOKIE: cookie}  # the next employee's own phone
+        client = Client(port)
+        client.cookies = {enrolment.EMPLOYEE_COOKIE: cookie}
         try:
             status, page, elapsed = client.request("GET", path)
             if status != 200 or "employee_tap" not in page:
@@ -164,6 +166,8 @@ def phone(port: int, path: str, work: list[tuple[float, str]], figures: Figures,
                 figures.error(f"tap {status}")
         except (OSError, http.client.HTTPException) as error:
             figures.error(type(error).__name__)
+        finally:
+            client.connection.close()
 
 
 def desk(port: int, figures: Figures, stop: threading.Event, who: str = "") -> None:
