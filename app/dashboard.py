@@ -194,6 +194,18 @@ def changed_of_day(ids: list[int], day: date, floor: Cursor | None = None) -> se
     return set(db.session.scalars(select(Visit.id).where(_among(ids, day, floor))))
 
 
+def newly_flagged(ids: list[int], day: date, since: datetime) -> list[int]:
+    """Of these changed visits, the ids of the day's flagged ones still open that came in
+    after `since` (with the overlap), whatever the list is filtered to: the poll's alerts.
+    Ids alone, without the rows' details."""
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Visit.id).where(
+        _among(ids, day, None), Visit.counted(), Visit.flagged.is_(True),
+        Visit.checked_out_at.is_(None), Visit.checked_in_at > since - CHANGE_OVERLAP)
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
+
+
 def arrivals_per_hour(day: date) -> list[int]:
     """How many visits began in each local hour of the day (24 numbers).
 

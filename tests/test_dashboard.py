@@ -4,6 +4,7 @@ corrections, manual entry with a CCCD scan, auto check-out, the roll call and th
 from __future__ import annotations
 
 import html
+import json
 import re
 from urllib.parse import urlencode
 
@@ -475,6 +476,36 @@ def test_a_flagged_visit_committed_late_still_raises_the_alert(app, desk, clock)
     assert poll.status_code == 200
     assert "flagged-checkin" in poll.headers["HX-Trigger"]
     assert "alert-" in _alerts(poll.get_data(as_text=True))
+
+
+def test_the_poll_sounds_only_for_flagged_arrivals_still_inside(app, desk, clock):
+    since = clock.now.isoformat()
+    clock.advance(seconds=10)
+    Phone(app.test_client()).check_in(full_name="Lê Văn Khỏe", phone="0961234560",
+                                      id_number="")
+    feverish = Phone(app.test_client())
+    feverish.check_in(full_name="Phạm Văn Sốt", phone="0961234561", symptom_fever="yes",
+                      id_number="")
+    gone = Phone(app.test_client())
+    gone.check_in(full_name="Trần Thị Ho", phone="0961234562", symptom_cough="yes",
+                  id_number="")
+    ids = {visit.full_name: visit.id for visit in visits(app)}
+    with app.app_context():
+        left = db.session.get(Visit, ids["Trần Thị Ho"])
+        left.checked_out_at = left.changed_at = clock.now
+        db.session.commit()
+    poll = desk.client.get("/dashboard/changes", query_string={"since": since})
+    assert json.loads(poll.headers["HX-Trigger"]) == {
+        "flagged-checkin": {"ids": [ids["Phạm Văn Sốt"]]}}
+    # A later poll that still sees the visit change (the look-back window) stays quiet once
+    # its arrival is older than the window.
+    clock.advance(minutes=1)
+    with app.app_context():
+        visit = db.session.get(Visit, ids["Phạm Văn Sốt"])
+        visit.changed_at = clock.now
+        db.session.commit()
+    later = desk.client.get("/dashboard/changes", query_string={"since": clock.now.isoformat()})
+    assert later.status_code == 200 and "HX-Trigger" not in later.headers
 
 
 @pytest.mark.parametrize("url", ["/dashboard/more?before=2021-07-14T01:00:00,5",

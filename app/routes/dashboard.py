@@ -170,9 +170,7 @@ def changes():
     gone = dashboard.changed_of_day(changed_ids, day, floor) - {visit.id for visit in changed}
     # Whatever the list is filtered to, and within the look-back window too: a flagged visit
     # committed late must still alert.
-    flagged = [v for v in dashboard.changed_visits(changed_ids, day,
-                                                   VisitFilters(flagged_only=True))
-               if v.is_open and v.checked_in_at > since - dashboard.CHANGE_OVERLAP]
+    flagged = dashboard.newly_flagged(changed_ids, day, since)
     chart = request.args.get("chart") == "1"  # the page shows the chart
     response = make_response(render_template(
         "dashboard/_changes.html", changed=changed, gone=sorted(gone), since=latest.isoformat(),
@@ -180,7 +178,7 @@ def changes():
         arrivals=dashboard.arrivals_per_hour(day) if chart else None, **_desk_context(day)))
     if flagged:  # the page beeps once per visit it has not alerted on yet
         response.headers["HX-Trigger"] = json.dumps(
-            {"flagged-checkin": {"ids": [visit.id for visit in flagged]}})
+            {"flagged-checkin": {"ids": flagged}})
     return response
 
 
