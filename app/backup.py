@@ -22,6 +22,7 @@ from flask import current_app
 
 from . import clock
 from .extensions import db
+from .file_modes import sqlite_path
 
 # The local time taken, with its offset, e.g. gatebook-2021-07-14-023000+0700.sqlite; a
 # second backup within the same second gets -2, and so on.
@@ -53,10 +54,10 @@ class Backup:
 
 def database_file() -> Path:
     """The SQLite database's file; NotSQLite on any other database."""
-    url = db.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise NotSQLite(url.get_backend_name())
-    return Path(url.database).resolve()
+    found = sqlite_path(db.engine.url.render_as_string(hide_password=False))
+    if found is None:
+        raise NotSQLite(db.engine.url.get_backend_name())
+    return Path(found).resolve()
 
 
 def backup_folder() -> Path:
