@@ -13,7 +13,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 from flask import Flask, current_app, has_request_context, request
@@ -98,7 +98,7 @@ def write_transaction() -> Iterator[None]:
     lock = current_app.extensions.get("gatebook_writer_lock")
     token = _writing.set(True)
     try:
-        with lock.held() if lock else _nothing():
+        with lock.held() if lock else nullcontext():
             try:
                 yield
                 session.commit()
@@ -107,11 +107,6 @@ def write_transaction() -> Iterator[None]:
                 raise
     finally:
         _writing.reset(token)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def reads_only(view: Callable) -> Callable:
