@@ -174,7 +174,7 @@ def _check_in(location: Location, details: VisitorDetails, secret: str,
             db.session.flush()  # the visit's number, for the audit entry
             audit.record("visit_paper_entry" if slip else "visit_manual_entry",
                          {"visit": visit.id, "location": location.id}, user=entered_by)
-        db.session.commit()
+        db.session.flush()  # a double submit fails here; write_transaction() commits
     except IntegrityError:
         # The same form arrived twice at once (PostgreSQL lets both start): keep the first.
         db.session.rollback()

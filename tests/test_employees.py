@@ -232,6 +232,20 @@ def test_a_phone_enrolled_from_the_sheet_checks_in_with_one_tap(app, admin, regi
     assert device.last_used_at == clock.now
 
 
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write transactions")
+def test_a_tap_writes_the_visit_and_the_phones_last_use_in_one_transaction(app, admin,
+                                                                           register):
+    from tests.test_database import _statements, _write_transactions
+    phone = Phone(app.test_client())
+    _enrol(phone, _sheet(admin, "Xưởng A")["Trần Thị Thợ"])
+    values = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
+    sent = _statements(app, lambda: phone.client.post(
+        phone.form_url, data={**values, "employee_tap": "1"}))
+    [write] = _write_transactions(sent)
+    assert any(s.startswith("INSERT INTO visit ") for s in write)
+    assert any(s.startswith("UPDATE employee_device SET last_used_at") for s in write)
+
+
 def test_an_employee_with_something_to_declare_is_flagged(app, admin, register):
     phone = Phone(app.test_client())
     _enrol(phone, _sheet(admin, "Kho")["Lê Văn Kho"])

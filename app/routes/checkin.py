@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from .. import enrolment, settings
@@ -38,7 +39,7 @@ from ..checkin_forms import (
     declaration_context,
     one_tap_form,
 )
-from ..database import writes_late
+from ..database import write_transaction, writes_late
 from ..enrolment_forms import EmployeeDeclarationForm
 from ..extensions import csrf, db
 from ..locations import find_by_token
@@ -149,8 +150,7 @@ BLANK_FORMS_KEPT = 64
 
 def _blank_form(location: Location, for_other: bool) -> str:
     """The empty check-in form for this entry point, with this phone's token and secret."""
-    form = CheckInForm(formdata=None)
-    token = form.csrf_token.current_token
+    token = generate_csrf()  # the form's own token: the form is built only to render a copy
     notice = settings.health_notice()
     config = current_app.config
     key = (str(get_locale()), location.id, location.name, location.token, for_other, notice,
@@ -165,6 +165,7 @@ def _blank_form(location: Location, for_other: bool) -> str:
     if html is not None:
         kept.move_to_end(key)  # the most asked for stay
     else:
+        form = CheckInForm(formdata=None)
         form.csrf_token.current_token = _CSRF_MARK
         form.visit_secret.data = _SECRET_MARK
         html = render_template(
@@ -219,8 +220,9 @@ def _employee_check_in(location: Location, visit_secrets: dict[int, str],
     if not form.validate():
         return _employee_page(location, device, form, declaring=True)
     details = employee_details(device.employee, form.declaration())
-    result = check_in(location, details, form.visit_secret.data, list(visit_secrets))
-    enrolment.seen(device)
+    with write_transaction():  # the visit and the phone's last use, in one write
+        result = check_in(location, details, form.visit_secret.data, list(visit_secrets))
+        enrolment.seen(device)
     response = redirect(url_for(".done", visit_id=result.visit.id))
     if result.secret:
         remember_visit(request, response, result.visit.id, result.secret)
