@@ -145,6 +145,10 @@ def test_a_visit_with_nothing_declared_can_still_be_decided_on(app, desk, flagge
     page = desk.client.get(f"/dashboard/visits/{flagged[2]}").get_data(as_text=True)
     assert "Lượt này không khai báo gì cần quyết định" in page
     _decide(desk, flagged[2], decision="medical", temperature="38.5")
+    with app.app_context():
+        [decided] = db.session.scalars(db.select(GateDecision)).all()
+        assert (decided.visit_id, decided.decision, decided.temperature) == (
+            flagged[2], "medical", 38.5)
     assert _panel(desk.client.get("/dashboard/").get_data(as_text=True)) == [
         "Trần Thị Mai", "Nguyễn Văn An"]
 

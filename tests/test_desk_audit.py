@@ -114,10 +114,16 @@ def test_a_gate_decision_is_recorded_without_the_temperature_or_note(app, desk, 
 
 def test_a_refused_change_leaves_no_entry(app, desk, staff):
     Phone(app.test_client()).check_in(symptom_cough="yes")
-    desk.post("/dashboard/alerts/1", {"decision": "medical", "temperature": "50"})
-    desk.post("/dashboard/visits/1/correct", {"full_name": "", "phone": "1"},
-              page="/dashboard/visits/1")
-    desk.post("/dashboard/visits/1/undo-checkout")  # it was never checked out
+    decided = desk.post("/dashboard/alerts/1", {"decision": "medical", "temperature": "50"})
+    assert decided.status_code == 400
+    assert "Nhập nhiệt độ từ 34,0 đến 43,0 °C" in decided.get_data(as_text=True)
+    corrected = desk.post("/dashboard/visits/1/correct", {"full_name": "", "phone": "1"},
+                          page="/dashboard/visits/1")
+    assert corrected.status_code == 400
+    assert "Nhập họ và tên." in corrected.get_data(as_text=True)
+    undone = desk.post("/dashboard/visits/1/undo-checkout",  # it was never checked out
+                       follow_redirects=True)
+    assert "Đã quá thời gian hoàn tác" in undone.get_data(as_text=True)
     assert [event.action for event in _events(app, "gate_decision")
             + _events(app, "visit_correct") + _events(app, "visit_checkout_undone")] == []
 

@@ -131,10 +131,20 @@ def test_a_slip_is_stored_with_its_own_times(app, desk, afternoon):
     assert "08:10 14/07/2021" in page and "Phiếu giấy (thu)" in page
 
 
-def test_a_slip_without_a_time_out_stays_open_until_its_day_ends(app, desk, afternoon):
+def test_a_slip_without_a_time_out_stays_open_until_its_day_ends(app, desk, afternoon,
+                                                                 clock):
+    from app.checkin import auto_check_out
     assert _paper(desk, day="2021-07-14", came="08:10", left="").status_code == 302
     [visit] = visits(app)
     assert visit.checked_out_at is None and visit.checkout_by is None
+    with app.app_context():
+        assert auto_check_out() == 0  # the afternoon: still inside
+    clock.now = hanoi(15, 0, 5)  # past the day's automatic check-out
+    with app.app_context():
+        assert auto_check_out() == 1
+    [visit] = visits(app)
+    assert visit.checked_out_at == hanoi(14, 23, 59)
+    assert visit.checkout_by == CheckoutReason.AUTO
 
 
 def test_a_slip_of_an_earlier_day_is_closed_at_that_days_automatic_check_out(app, desk,

@@ -64,6 +64,9 @@ def test_old_turns_are_purged(app, runner, clock):
     with app.app_context():
         jobs.claim("purge", "old")
     clock.advance(days=3)
-    runner.invoke(args=["purge"])
     with app.app_context():
-        assert db.session.scalars(db.select(JobRun)).all() == []
+        jobs.claim("purge", "new")  # this period's turn: kept, or the period could run again
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    with app.app_context():
+        assert [(run.job, run.period) for run in db.session.scalars(db.select(JobRun))] == [
+            ("purge", "new")]
