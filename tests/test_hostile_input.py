@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import AuditEvent, Companion, Location, LoginFailure, Visit
-from tests.conftest import VALID_VISITOR, Phone
+from tests.conftest import VALID_VISITOR, Phone, visits
 
 REFUSED_TEXT = "Yêu cầu có ký tự không thể chấp nhận"
 TOO_LARGE = "Nội dung anh/chị gửi quá lớn"
@@ -235,9 +235,22 @@ def test_a_multipart_field_whose_name_cannot_be_read_is_refused(app, phone, name
 
 
 @pytest.mark.parametrize("secret", [None, "", "short", "x" * 5000])
-def test_a_check_in_without_a_well_formed_visit_secret_is_a_new_visit(app, phone, secret):
-    hidden = phone.hidden_fields()
-    response = phone.submit(VALID_VISITOR, hidden={**hidden, "visit_secret": secret})
-    assert response.status_code == 302
-    assert phone.client.get(response.headers["Location"]).status_code == 200  # it is theirs
-    assert _count(app, Visit) == 1
+def test_a_check_in_without_a_well_formed_visit_secret_is_a_new_visit(app, secret):
+    # Two people send the same ill-formed secret: each gets a visit of their own (a secret
+    # that would not be used as sent), and each phone opens only its own.
+    phones = [Phone(app.test_client()), Phone(app.test_client())]
+    people = [VALID_VISITOR, {**VALID_VISITOR, "full_name": "Trần Thị Bình",
+                              "phone": "0987654321", "id_number": ""}]
+    pages = []
+    for phone, person in zip(phones, people, strict=True):
+        hidden = phone.hidden_fields()
+        response = phone.submit(person, hidden={**hidden, "visit_secret": secret})
+        assert response.status_code == 302
+        pages.append(response.headers["Location"])
+    assert _count(app, Visit) == 2 and pages[0] != pages[1]
+    # Neither is taken for the other's correction: both stay open, neither replaced.
+    assert [(v.full_name, v.is_open) for v in visits(app)] == [
+        ("Nguyễn Văn An", True), ("Trần Thị Bình", True)]
+    for phone, own, other in zip(phones, pages, pages[::-1], strict=True):
+        assert phone.client.get(own).status_code == 200
+        assert phone.client.get(other).status_code == 403
