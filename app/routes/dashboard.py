@@ -96,19 +96,28 @@ def _query_args(day: date, filters: VisitFilters, **extra) -> dict:
     return {key: value for key, value in args.items() if value not in ("", None)}
 
 
-def _desk_context(day: date) -> dict:
-    """What the counters and the alert panel show."""
-    is_today = day == clock.local_today()
-    return {"day": day, "is_today": is_today, "counters": dashboard.counters(day),
-            "alerts": alerts.waiting(day) if is_today else [],
+def _day_context(day: date) -> dict:
+    """What the list's rows need to know of their day."""
+    return {"day": day, "is_today": day == clock.local_today(),
             "undo_seconds": dashboard.UNDO_SECONDS}
 
 
-def _list_context(day: date, filters: VisitFilters) -> dict:
+def _desk_context(day: date, with_alerts: bool = True) -> dict:
+    """The day, with what the counters (and unless told otherwise the alert panel) show."""
+    context = _day_context(day) | {"counters": dashboard.counters(day)}
+    if with_alerts:
+        context["alerts"] = alerts.waiting(day) if context["is_today"] else []
+    return context
+
+
+def _list_context(day: date, filters: VisitFilters, whole_page: bool = True) -> dict:
+    """The list; with the counters and the alert panel for the whole page (a filter's answer
+    replaces the list alone)."""
     visits = dashboard.day_visits(day, filters)
     return {"filters": filters, "visits": visits, "more_args": _more_args(day, filters, visits),
             "since": (dashboard.last_change() or clock.utcnow()).isoformat(),
-            "poll_seconds": dashboard.POLL_SECONDS, **_desk_context(day)}
+            "poll_seconds": dashboard.POLL_SECONDS,
+            **(_desk_context(day) if whole_page else _day_context(day))}
 
 
 def _more_args(day: date, filters: VisitFilters, visits: list[Visit]) -> dict | None:
@@ -121,10 +130,11 @@ def _more_args(day: date, filters: VisitFilters, visits: list[Visit]) -> dict | 
 def index():
     """Today's visits, newest first, with counters, alerts, filters and the hourly chart."""
     day, filters = _day(), _filters()
-    context = _list_context(day, filters)
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "visit-list":
-        return render_template("dashboard/_list.html", **context)
-    return render_template("dashboard/index.html", locations=locations.listed(), **context)
+        return render_template("dashboard/_list.html",
+                               **_list_context(day, filters, whole_page=False))
+    return render_template("dashboard/index.html", locations=locations.listed(),
+                           **_list_context(day, filters))
 
 
 @bp.get("/chart")
@@ -209,7 +219,7 @@ def _row_response(found: Visit, undo: bool = False, notice: str = ""):
     """A row of today's list after a change made from it, with the counters."""
     day = clock.to_local(found.checked_in_at).date()
     return render_template("dashboard/_row_changed.html", visit=found, undo=undo,
-                           notice=notice, **_desk_context(day))
+                           notice=notice, **_desk_context(day, with_alerts=False))
 
 
 @bp.post("/visits/<id:visit_id>/checkout")
