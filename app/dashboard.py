@@ -103,8 +103,8 @@ class Counters:
     inside: int
     flagged: int
     undecided: int  # flagged, and the gate has not recorded what it did
-    employee_visits: int = 0
-    employees_inside: int = 0
+    employee_visits: int
+    employees_inside: int
 
 
 def _on_day(day: date):
@@ -130,14 +130,19 @@ def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
 
 def undecided_flagged(day: date):
     """SQL condition: a flagged visit of the day the gate has not decided about yet."""
-    return and_(Visit.flagged.is_(True), _on_day(day), ~Visit.gate_decision.has())
+    return and_(_undecided(), _on_day(day))
+
+
+def _undecided():
+    """SQL condition: a flagged visit the gate has not decided about yet."""
+    return and_(Visit.flagged.is_(True), ~Visit.gate_decision.has())
 
 
 def counters(day: date) -> Counters:
     """Visits, people inside now (companions too), flagged visits and those of them still
     waiting for the gate's decision: one pass over the day's counter index (a flagged visit's
     decision is one look into the decisions' own index)."""
-    waiting = and_(Visit.flagged.is_(True), ~Visit.gate_decision.has())
+    waiting = _undecided()
     employee = Visit.employee_code.is_not(None)
     visits, inside, flagged, undecided, employee_visits, employees_inside = db.session.execute(
         select(
