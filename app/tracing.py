@@ -101,22 +101,21 @@ def case_visit(visit_id: int) -> Visit | None:
 
 def cases_by_phone(phone: str, start: date, end: date) -> list[Visit]:
     """Every visit made with this (normalised) phone number from day `start` to `end`."""
-    since, until = clock.local_range_bounds(start, end)
-    return list(db.session.scalars(
-        _with_place_and_companions()
-        .where(Visit.phone == phone, Visit.checked_in_at >= since, Visit.checked_in_at < until,
-               Visit.counted())
-        .order_by(Visit.checked_in_at)))
+    return _cases(Visit.phone == phone, start, end)
 
 
 def cases_by_employee(code: str, start: date, end: date) -> list[Visit]:
     """Every visit of the employee with this (normalised) code from day `start` to `end`
     (their code stays on their visits after the register forgets them)."""
+    return _cases(Visit.employee_code == code, start, end)
+
+
+def _cases(whose, start: date, end: date) -> list[Visit]:
     since, until = clock.local_range_bounds(start, end)
     return list(db.session.scalars(
         _with_place_and_companions()
-        .where(Visit.employee_code == code, Visit.checked_in_at >= since,
-               Visit.checked_in_at < until, Visit.counted())
+        .where(whose, Visit.checked_in_at >= since, Visit.checked_in_at < until,
+               Visit.counted())
         .order_by(Visit.checked_in_at)))
 
 
