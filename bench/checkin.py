@@ -218,13 +218,15 @@ def bench_database(args: argparse.Namespace, wrk: str, name: str, options: list[
     """Every kind's rounds on one database; returns the figures that have targets."""
     figures = {}
     with database(name, args.postgres_url) as found:
-        env = dict(os.environ)
+        # The servers' lock file (gunicorn.conf.py) in the benchmark's instance folder, not
+        # the working copy's.
+        env = {**os.environ, "GATEBOOK_INSTANCE_PATH": found.folder}
         if found.url:
             env["GATEBOOK_DATABASE_URL"] = found.url
         gatebook = f"app:create_app(instance_path={found.folder!r})"
         log = os.path.join(found.folder, "gunicorn.log")
         with serve(gatebook, options, env, log) as ours_port, \
-                serve("bench.bare_flask:app", options, dict(os.environ), log) as bare_port:
+                serve("bench.bare_flask:app", options, env, log) as bare_port:
             path = f"/c/{found.token}"
             pool = write_pool(found.folder, session_pairs(ours_port, path, POOL_SIZE))
             print(f"{name}:", flush=True)

@@ -209,7 +209,9 @@ def run(args: argparse.Namespace, name: str, options: list[str]) -> dict[str, fl
     """The burst on one database; returns the figures that have targets."""
     with database(name, args.postgres_url) as found:
         cookies = prepare(found.folder, found.url, args.employees)
-        env = dict(os.environ)
+        # The servers' lock file (gunicorn.conf.py) in the benchmark's instance folder, not
+        # the working copy's.
+        env = {**os.environ, "GATEBOOK_INSTANCE_PATH": found.folder}
         if found.url:
             env["GATEBOOK_DATABASE_URL"] = found.url
         target = f"app:create_app(instance_path={found.folder!r})"
