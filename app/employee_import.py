@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from .employees import EmployeeEntry, EmployeeError, check_entry, differs, save
+from .employees import EmployeeEntry, EmployeeError, check_entry, differs, write
 from .extensions import db
 from .models import Employee
 from .normalise import fold_for_search
@@ -190,10 +190,10 @@ def apply(entries: list[EmployeeEntry]) -> dict[str, int]:
     for entry in entries:
         existing = register.get(entry.code)
         if existing is None:
-            register[entry.code] = save(entry)
+            register[entry.code] = write(entry)
             counts["new"] += 1
         elif differs(existing, entry):
-            save(entry, existing)
+            write(entry, existing)
             counts["update"] += 1
         else:
             counts["unchanged"] += 1

@@ -104,6 +104,12 @@ def save(entry: EmployeeEntry, employee: Employee | None = None) -> Employee:
     if holder is not None and holder is not employee:
         raise EmployeeError(_l("The code %(code)s is already someone else's.", code=entry.code),
                             "code")
+    return write(entry, employee)
+
+
+def write(entry: EmployeeEntry, employee: Employee | None = None) -> Employee:
+    """save() for a caller that knows the code is free or `employee`'s own (the import, which
+    holds the whole register)."""
     if employee is None:
         employee = Employee(code=entry.code)
         db.session.add(employee)
