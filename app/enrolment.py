@@ -59,11 +59,9 @@ def code_holder(code: str) -> Employee | None:
     return found.employee if found is not None and found.employee.active else None
 
 
-def enrol_with_code(code: str) -> tuple[Employee, str] | None:
-    """Use the code (once): (the employee, the new phone's token), or None."""
-    employee = code_holder(code)
-    if employee is None:
-        return None
+def enrol_with_code(code: str, employee: Employee) -> tuple[Employee, str] | None:
+    """Use the code of `employee` (its code_holder) once: (the employee, the new phone's
+    token), or None if another phone used it first; the caller commits."""
     used = db.session.execute(delete(EnrolmentCode).where(
         EnrolmentCode.token_hash == hash_token(code))).rowcount
     if used != 1:  # two phones raced with one code: only the first is enrolled
@@ -84,7 +82,8 @@ def enrol_with_digits(code: str, last_digits: str, address: str) -> tuple[Employ
     """Enrol with the employee code and the last four digits of the phone on record:
     (the employee, the new phone's token), or None, whichever part was wrong; Throttled
     after too many tries, as for sign-in, and for a day once a code has had DAILY_FAILURES
-    wrong tries (four digits are few: lockouts alone would let a patient guesser through)."""
+    wrong tries (four digits are few: lockouts alone would let a patient guesser through).
+    The caller commits the new phone."""
     code = normalise_code(code)
     attempt_id, until = begin_attempt(code, address, kind=THROTTLE_KIND)
     if attempt_id is None:
@@ -119,7 +118,6 @@ def _new_device(employee: Employee) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(EmployeeDevice(employee=employee, token_hash=hash_token(token),
                                   created_at=clock.utcnow()))
-    db.session.commit()
     return token
 
 

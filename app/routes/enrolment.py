@@ -17,6 +17,7 @@ bp = Blueprint("enrolment", __name__)
 
 
 def _enrolled(employee, token: str, via: str, then: str):
+    """The new phone and its audit entry, stored together; the phone keeps its token."""
     audit.record("employee_enrol", {"employee": employee.id, "via": via}, user=None)
     db.session.commit()
     response = redirect(then)
@@ -35,7 +36,7 @@ def by_sheet():
         return render_template("enrolment/invalid.html"), 410
     form = ActionForm()
     if form.validate_on_submit():
-        found = enrolment.enrol_with_code(code)
+        found = enrolment.enrol_with_code(code, employee)
         if found is None:
             return render_template("enrolment/invalid.html"), 410
         return _enrolled(*found, via="sheet", then=url_for(".enrolled"))
