@@ -258,6 +258,22 @@ def test_the_blank_slip_has_the_questions_the_commitments_and_the_entry_point(ap
     assert desk.client.get("/dashboard/paper/slip/999").status_code == 404
 
 
+def test_the_paper_page_offers_a_blank_slip_per_open_entry_point(app, desk):
+    with app.app_context():
+        gates = {loc.name: loc.id for loc in db.session.scalars(db.select(Location))}
+    html = desk.client.get("/dashboard/paper").get_data(as_text=True)
+    offered = re.findall(r'href="/dashboard/paper/slip/(\d+)"', html)
+    assert sorted(map(int, offered)) == sorted(gates.values())
+    assert "Chưa có điểm vào nào đang mở" not in html
+    with app.app_context():
+        for location in db.session.scalars(db.select(Location)):
+            location.active = False
+        db.session.commit()
+    html = desk.client.get("/dashboard/paper").get_data(as_text=True)
+    assert "Chưa có điểm vào nào đang mở" in html
+    assert "/dashboard/paper/slip/" not in html
+
+
 def test_the_entry_points_page_offers_the_blank_slips(admin_client):
     html = admin_client.get("/admin/locations/").get_data(as_text=True)
     assert re.search(r'href="/dashboard/paper/slip/\d+">Phiếu giấy để in<', html)

@@ -178,7 +178,8 @@ def _blank_form(location: Location, for_other: bool) -> str:
     return html.replace(_CSRF_MARK, token).replace(_SECRET_MARK, _new_secret())
 
 
-def _with_secret(form: CheckInForm) -> CheckInForm:
+def with_visit_secret(form):
+    """The form, with a fresh visit secret unless it carries a well-formed one."""
     if not _SECRET_FORMAT.fullmatch(form.visit_secret.data or ""):
         form.visit_secret.data = _new_secret()
     return form
@@ -188,7 +189,7 @@ def _form(location: Location, form: CheckInForm, remembered: Remembered | None,
           stale_form: bool = False, for_other: bool = False):
     mine = remembered is not None and not for_other
     return render_template(
-        "checkin/form.html", form=_with_secret(form), location=location,
+        "checkin/form.html", form=with_visit_secret(form), location=location,
         remembered=remembered if mine else None, for_other=for_other,
         consent_changed=mine and not _consented(remembered), stale_form=stale_form,
         notice=settings.health_notice(), **declaration_context())
@@ -199,7 +200,7 @@ def _employee_page(location: Location, device: EmployeeDevice, form: EmployeeDec
     """An enrolled employee: one tap in, or the questions when there is something to declare;
     who they are comes from the register."""
     template = "checkin/employee_declare.html" if declaring else "checkin/employee.html"
-    return render_template(template, form=_with_secret(form), location=location,
+    return render_template(template, form=with_visit_secret(form), location=location,
                            employee=device.employee, notice=settings.health_notice(),
                            **declaration_context())
 
@@ -231,7 +232,7 @@ def _employee_check_in(location: Location, visit_secrets: dict[int, str],
 
 
 def _one_tap_page(location: Location, remembered: Remembered):
-    form = _with_secret(CheckInForm(formdata=None))
+    form = with_visit_secret(CheckInForm(formdata=None))
     return render_template("checkin/one_tap.html", form=form, location=location,
                            identity=remembered.identity, notice=settings.health_notice(),
                            **declaration_context())
@@ -243,7 +244,7 @@ def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str]
     A check-in for someone else leaves the phone's own remembered details alone unless that
     person asks to be remembered instead."""
     # A post without a well-formed secret (not from our page) is a new submission.
-    secret = _with_secret(form).visit_secret.data
+    secret = with_visit_secret(form).visit_secret.data
     result = check_in(location, form.details(), secret, list(visit_secrets))
     response = redirect(url_for(".done", visit_id=result.visit.id))
     if result.secret:

@@ -3,8 +3,6 @@ a paper slip typed in afterwards, and the blank slip to print when phones fail."
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +16,7 @@ from ..entry_forms import PaperEntryForm, StaffEntryForm
 from ..extensions import db
 from ..models import MAX_ID, Location, Visit
 from ..normalise import parse_whole_number
+from .checkin import with_visit_secret
 
 bp = Blueprint("entry", __name__, url_prefix="/dashboard")
 
@@ -32,8 +31,7 @@ def _enter(form: StaffEntryForm, template_args: dict):
     """Show the form, act on its extra buttons, or check the visitor in and start again."""
     open_locations = locations.listed(active_only=True)
     form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in open_locations]
-    if not form.visit_secret.data:
-        form.visit_secret.data = secrets.token_urlsafe(32)
+    with_visit_secret(form)
     filled = False
     if request.method == "POST":
         if form.cccd.data and ("fill_cccd" in request.form or not form.full_name.data):
@@ -48,7 +46,7 @@ def _enter(form: StaffEntryForm, template_args: dict):
         form.location_id.data = chosen or (open_locations[0].id if open_locations else None)
     inside = _already_inside(form) if request.method == "POST" else []
     return render_template("entry/new.html", form=form, filled=filled, inside=inside,
-                           no_locations=not open_locations, **template_args,
+                           open_locations=open_locations, **template_args,
                            **declaration_context())
 
 
@@ -94,7 +92,7 @@ def paper_visit():
     form = PaperEntryForm()
     if request.method == "GET" and request.args.get("day"):
         form.day.data = request.args["day"][:10]
-    return _enter(form, {"paper": True, "slip_locations": locations.listed(active_only=True)})
+    return _enter(form, {"paper": True})
 
 
 @bp.post("/new/inside")
