@@ -34,8 +34,19 @@ def waiting(day: date) -> list[Visit]:
 
 
 def reasons(visit: Visit) -> list[str]:
-    """What the visitor declared that flagged the visit, in words."""
-    answers = visit.declaration or {}
+    """What flagged the visit, in words: the visitor's answers, then each companion's who
+    declared something, by name (a companion alone flags the party). Companions are read
+    only for a party (a visitor alone costs no query)."""
+    said = _declared(visit.declaration)
+    if visit.party_size > 1:
+        said += [_("%(name)s: %(said)s", name=companion.full_name,
+                   said=", ".join(_declared(companion.declaration)))
+                 for companion in visit.companions if companion.flagged]
+    return said
+
+
+def _declared(answers: dict | None) -> list[str]:
+    answers = answers or {}
     said = [str(q.label) for q in SYMPTOMS if (answers.get("symptoms") or {}).get(q.key)]
     said += [str(q.label) for q in EXPOSURES if (answers.get("exposure") or {}).get(q.key)]
     travel = answers.get("travel") or {}

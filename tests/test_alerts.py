@@ -134,6 +134,15 @@ def test_what_the_form_cannot_take_is_explained(app, desk, flagged, fields, mess
         assert db.session.scalar(db.select(db.func.count(GateDecision.id))) == 0
 
 
+def test_a_party_flagged_by_a_companion_says_who_declared_what(app, desk):
+    Phone(app.test_client()).check_in(**{
+        "companions-0-full_name": "Bé Na", "companions-0-birth_year": "2016",
+        "companions-0-answer": "yes", "companions-0-items": "fever"})
+    html = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert _panel(html) == ["Nguyễn Văn An"]
+    assert '<p class="why">Bé Na: Sốt</p>' in html
+
+
 def test_a_decision_from_the_visit_page(desk, flagged):
     response = _decide(desk, flagged[1], htmx=False, decision="admit", temperature="36.8")
     assert response.headers["Location"] == f"/dashboard/visits/{flagged[1]}"
