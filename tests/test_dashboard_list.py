@@ -169,10 +169,31 @@ def test_a_paper_slips_time_out_is_not_undone(app, desk, clock):
     assert not visits(app)[0].is_open
 
 
-def test_a_page_with_a_filter_polls_with_it_and_its_floor(desk, clock):
+def test_a_page_with_a_filter_polls_with_it_and_its_floor(app, desk, clock):
+    from tests.html_form import form_values
+    for n in range(52):  # more than a page, every one a "Mai"
+        Phone(app.test_client()).check_in(full_name=f"Mai {n:02d}", phone=f"0912{n:06d}",
+                                          id_number="")
+        clock.advance(seconds=20)
+    Phone(app.test_client()).check_in(full_name="Lan", phone="0913000000", id_number="")
     html = desk.client.get("/dashboard/", query_string={"q": "mai"}).get_data(as_text=True)
     assert 'hx-include="#filters, #list-floor, #chart-wanted"' in html
     assert '<div hidden><table><tbody id="incoming"></tbody></table></div>' in html
+    shown = _keys(html)
+    assert len(shown) == dashboard.PAGE_SIZE and "Lan" not in html
+    # The form the poll includes holds the filter, and the floor is the last row shown.
+    assert form_values(html, "/dashboard/", form_id="filters")["q"] == "mai"
+    floor = re.search(r'id="list-floor" name="floor" value="([^"]+)"', html).group(1)
+    with app.app_context():
+        last = db.session.get(Visit, shown[-1][0])
+        assert floor == dashboard.cursor(last)
+    # Polled as the page polls: a new Mai comes, a new Lan does not.
+    since = clock.now
+    clock.advance(seconds=10)
+    Phone(app.test_client()).check_in(full_name="Mai mới", phone="0914000000", id_number="")
+    Phone(app.test_client()).check_in(full_name="Lan mới", phone="0915000000", id_number="")
+    poll = _poll(desk, since, q="mai", floor=floor).get_data(as_text=True)
+    assert "Mai mới" in _incoming(poll) and "Lan mới" not in _incoming(poll)
 
 
 def test_the_poll_finds_what_changed_from_the_change_index(app, clock):
