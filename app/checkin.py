@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -16,6 +16,7 @@ from . import audit, clock
 from .database import write_transaction
 from .declaration import is_flagged
 from .extensions import db
+from .locations import EntryPoint
 from .models import (
     CheckoutReason,
     Companion,
@@ -25,6 +26,7 @@ from .models import (
     Visit,
     VisitCorrection,
     VisitSource,
+    search_text,
 )
 from .normalise import normalise_phone
 from .tokens import hash_token
@@ -74,12 +76,18 @@ def employee_details(employee: Employee, declaration: dict) -> VisitorDetails:
 
 @dataclass
 class CheckInResult:
-    """The visit the visitor should see, whether this request created it, and the per-visit
-    secret the phone should keep for it (None when the phone holds it already)."""
+    """The visit the visitor should see (by number; `visit` loads it), whether this request
+    created it, and the per-visit secret the phone should keep for it (None when the phone
+    holds it already)."""
 
-    visit: Visit
+    visit_id: int
     created: bool
     secret: str | None = None
+
+    @property
+    def visit(self) -> Visit:
+        """The visit itself, read from the database."""
+        return db.session.get(Visit, self.visit_id)
 
 
 def _duplicate_window() -> timedelta:
@@ -107,7 +115,7 @@ class SlipTimes:
     left: datetime | None = None
 
 
-def check_in(location: Location, details: VisitorDetails, secret: str,
+def check_in(location: Location | EntryPoint, details: VisitorDetails, secret: str,
              recent_visit_ids: list[int], entered_by: User | None = None,
              slip: SlipTimes | None = None) -> CheckInResult:
     """Record a visit with its companions in one transaction, unless it is a repeat.
@@ -125,84 +133,112 @@ def check_in(location: Location, details: VisitorDetails, secret: str,
         return _check_in(location, details, secret, recent_visit_ids, entered_by, slip)
 
 
-def _check_in(location: Location, details: VisitorDetails, secret: str,
+def _check_in(location: Location | EntryPoint, details: VisitorDetails, secret: str,
               recent_visit_ids: list[int], entered_by: User | None,
               slip: SlipTimes | None) -> CheckInResult:
-    previous = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
-    if previous is None:
-        previous = _same_person_recently(location, details, recent_visit_ids)
+    previous = _by_secret(secret) or _same_person_recently(location, details, recent_visit_ids)
     arrived_at = None
     if previous is not None:
         if previous.location_id == location.id and details_of(previous) == details:
             phone_keeps = secret if holds_secret(previous, secret) else None
-            return CheckInResult(previous, created=False, secret=phone_keeps)
+            return CheckInResult(previous.id, created=False, secret=phone_keeps)
         if previous.is_open:
             previous.checked_out_at, previous.checkout_by = clock.utcnow(), CheckoutReason.REPLACED
             previous.changed_at = clock.utcnow()
             if previous.location_id == location.id:  # the same stay, with corrected answers
                 arrived_at = previous.arrived_at or previous.checked_in_at
+            db.session.flush()
         if holds_secret(previous, secret):  # the same form, edited: give the new visit its own
             secret = secrets.token_urlsafe(32)
-
-    now = clock.utcnow()
-    source = (VisitSource.SELF if entered_by is None
-              else VisitSource.PAPER if slip is not None else VisitSource.STAFF)
-    visit = Visit(
-        location=location, checked_in_at=slip.came if slip else now, arrived_at=arrived_at,
-        checked_out_at=slip.left if slip else None,
-        checkout_by=CheckoutReason.STAFF if slip and slip.left else None, changed_at=now,
-        secret_hash=hash_token(secret),
-        full_name=details.full_name, phone=details.phone, birth_year=details.birth_year,
-        gender=details.gender, id_number=details.id_number, nationality=details.nationality,
-        province=details.province, ward=details.ward, street=details.street,
-        purpose=details.purpose, declaration=details.declaration,
-        employee_id=details.employee_id, employee_code=details.employee_code,
-        department=details.department,
-        source=source, entered_by=entered_by,
-        companions=[Companion(full_name=c.full_name, birth_year=c.birth_year, position=i,
-                              declaration=c.declaration,
-                              flagged=bool(c.declaration) and is_flagged(c.declaration))
-                    for i, c in enumerate(details.companions)],
-    )
-    # The party is flagged when anyone in it declared something.
-    visit.flagged = is_flagged(details.declaration) or any(c.flagged for c in visit.companions)
-    visit.party_size = 1 + len(visit.companions)
-    visit.refresh_search_text()
-    db.session.add(visit)
     try:
+        visit_id = _insert(location, details, secret, arrived_at, entered_by, slip)
         if entered_by is not None:
-            db.session.flush()  # the visit's number, for the audit entry
             audit.record("visit_paper_entry" if slip else "visit_manual_entry",
-                         {"visit": visit.id, "location": location.id}, user=entered_by)
-        db.session.flush()  # a double submit fails here; write_transaction() commits
+                         {"visit": visit_id, "location": location.id}, user=entered_by)
     except IntegrityError:
         # The same form arrived twice at once (PostgreSQL lets both start): keep the first.
         db.session.rollback()
-        first = db.session.scalar(select(Visit).where(Visit.secret_hash == hash_token(secret)))
+        first = _by_secret(secret)
         if first is None:  # some other constraint failed: not a double submit
             raise
-        return CheckInResult(first, created=False, secret=secret)
-    return CheckInResult(visit, created=True, secret=secret)
+        return CheckInResult(first.id, created=False, secret=secret)
+    return CheckInResult(visit_id, created=True, secret=secret)
 
 
-def _recent_open_visits(location: Location, recent_visit_ids: list[int]) -> list[Visit]:
-    """This phone's open visits at this entry point within the duplicate window, newest first."""
-    if not recent_visit_ids:
-        return []
-    return list(db.session.scalars(
-        select(Visit).where(
-            Visit.id.in_(recent_visit_ids), Visit.location_id == location.id,
-            Visit.checked_in_at >= clock.utcnow() - _duplicate_window(),
-            Visit.checked_out_at.is_(None),
-        ).order_by(Visit.checked_in_at.desc())
-    ))
+_VISIT, _COMPANION = Visit.__table__, Companion.__table__
+# The check-in's own statements, built once: each request only sends its values.
+_BY_SECRET = select(_VISIT.c.id).where(_VISIT.c.secret_hash == bindparam("secret_hash"))
+_INSERT_VISIT, _INSERT_COMPANION = _VISIT.insert(), _COMPANION.insert()
 
 
-def _same_person_recently(location: Location, details: VisitorDetails,
+def _by_secret(secret: str) -> Visit | None:
+    """The visit made with this per-visit secret, if any (one look into its unique index;
+    the row is loaded only when there is one, which is rare)."""
+    found = db.session.connection().execute(
+        _BY_SECRET, {"secret_hash": hash_token(secret)}).scalar()
+    return db.session.get(Visit, found) if found is not None else None
+
+
+def _insert(location: Location | EntryPoint, details: VisitorDetails, secret: str,
+            arrived_at: datetime | None, entered_by: User | None,
+            slip: SlipTimes | None) -> int:
+    """Write the visit and its companions with two plain INSERTs (the busiest write there is:
+    no unit of work to build), and return the visit's number."""
+    now = clock.utcnow()
+    source = (VisitSource.SELF if entered_by is None
+              else VisitSource.PAPER if slip is not None else VisitSource.STAFF)
+    companions = [{"position": i, "full_name": c.full_name, "birth_year": c.birth_year,
+                   "declaration": c.declaration,
+                   "flagged": bool(c.declaration) and is_flagged(c.declaration)}
+                  for i, c in enumerate(details.companions)]
+    connection = db.session.connection()
+    visit_id = connection.execute(_INSERT_VISIT, {
+        "location_id": location.id, "checked_in_at": slip.came if slip else now,
+        "arrived_at": arrived_at, "checked_out_at": slip.left if slip else None,
+        "checkout_by": CheckoutReason.STAFF if slip and slip.left else None,
+        "changed_at": now, "secret_hash": hash_token(secret), "full_name": details.full_name,
+        "phone": details.phone, "birth_year": details.birth_year, "gender": details.gender,
+        "id_number": details.id_number, "nationality": details.nationality,
+        "province": details.province, "ward": details.ward, "street": details.street,
+        "purpose": details.purpose, "declaration": details.declaration,
+        "employee_id": details.employee_id, "employee_code": details.employee_code,
+        "department": details.department, "source": source,
+        "entered_by_id": entered_by.id if entered_by is not None else None,
+        # The party is flagged when anyone in it declared something.
+        "flagged": is_flagged(details.declaration) or any(c["flagged"] for c in companions),
+        "party_size": 1 + len(companions),
+        "search_text": search_text(
+            details.phone, details.id_number,
+            [details.full_name, *(c.full_name for c in details.companions)],
+            details.employee_code),
+    }).inserted_primary_key[0]
+    if companions:
+        connection.execute(_INSERT_COMPANION,
+                           [{"visit_id": visit_id, **companion} for companion in companions])
+    return visit_id
+
+
+_RECENT_OPEN = (
+    select(_VISIT.c.id, _VISIT.c.phone, _VISIT.c.full_name)
+    .where(_VISIT.c.id.in_(bindparam("ids", expanding=True)),
+           _VISIT.c.location_id == bindparam("location_id"),
+           _VISIT.c.checked_in_at >= bindparam("since"), _VISIT.c.checked_out_at.is_(None))
+    .order_by(_VISIT.c.checked_in_at.desc()))
+
+
+def _same_person_recently(location: Location | EntryPoint, details: VisitorDetails,
                           recent_visit_ids: list[int]) -> Visit | None:
+    """This phone's newest open visit at this entry point within the duplicate window by the
+    same person (phone number and name)."""
+    if not recent_visit_ids:
+        return None
     name = details.full_name.casefold()
-    return next((v for v in _recent_open_visits(location, recent_visit_ids)
-                 if v.phone == details.phone and v.full_name.casefold() == name), None)
+    rows = db.session.connection().execute(_RECENT_OPEN, {
+        "ids": recent_visit_ids, "location_id": location.id,
+        "since": clock.utcnow() - _duplicate_window()})
+    found = next((row.id for row in rows
+                  if row.phone == details.phone and row.full_name.casefold() == name), None)
+    return db.session.get(Visit, found) if found is not None else None
 
 
 def open_visits_today(visit_secrets: dict[int, str]) -> list[Visit]:

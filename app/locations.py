@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from . import clock
 from .extensions import db
+from .kept import forget, forget_on_change, kept
 from .links import external_url
 from .models import Location, RetiredToken, Visit, new_location_token
 from .normalise import clean_text, has_control_characters
@@ -61,12 +64,48 @@ def rotate_token(location: Location) -> str:
     return location.token
 
 
-def find_by_token(token: str) -> tuple[Location | None, bool]:
-    """(the entry point with this token, or None; whether the token was replaced)."""
+@dataclass(frozen=True)
+class EntryPoint:
+    """What a scan needs of an entry point, as read from the database a moment ago."""
+
+    id: int
+    name: str
+    token: str
+    active: bool
+
+
+def find_by_token(token: str) -> tuple[EntryPoint | None, bool]:
+    """(the entry point with this token, or None; whether the token was replaced). Scans of
+    the same poster come by the hundred at a shift change: what was read of it a moment ago
+    is used again (app.kept)."""
+    return kept("entry_points", token, lambda: _read_by_token(token),
+                keep=lambda found: found[0] is not None)
+
+
+def _read_by_token(token: str) -> tuple[EntryPoint | None, bool]:
     location = db.session.scalar(select(Location).where(Location.token == token))
     if location is not None:
-        return location, False
+        return EntryPoint(location.id, location.name, location.token, location.active), False
     return None, db.session.get(RetiredToken, token) is not None
+
+
+forget_on_change("entry_points", Location, RetiredToken)
+
+
+_STILL_OPEN = select(Location.__table__.c.id).where(
+    Location.__table__.c.id == bindparam("id"), Location.__table__.c.token == bindparam("token"),
+    Location.__table__.c.active.is_(True))
+
+
+def still_open(entry: EntryPoint) -> bool:
+    """True if the entry point is open under the same token now (one look by its key)."""
+    return db.session.connection().execute(
+        _STILL_OPEN, {"id": entry.id, "token": entry.token}).first() is not None
+
+
+def forget_entry_points() -> None:
+    """Read the entry points afresh at the next scan."""
+    forget("entry_points")
 
 
 def todays_counts() -> dict[int, int]:

@@ -115,6 +115,15 @@ class Location(db.Model):
     visits: Mapped[list[Visit]] = relationship(back_populates="location")
 
 
+def search_text(phone: str, id_number: str | None, names: list[str],
+                employee_code: str | None) -> str:
+    """A visit's Visit.search_text: phone, ID number, the party's names and the employee's
+    code, folded."""
+    code = [employee_code] if employee_code else []
+    return " | ".join(fold_for_search(part) for part in
+                      [phone, id_number or "", *names, *code])[:600]
+
+
 class Visit(db.Model):
     """One person's entry: who they are, their declaration, and when they came and went."""
 
@@ -196,10 +205,9 @@ class Visit(db.Model):
 
     def refresh_search_text(self) -> None:
         """Recompute search_text after the name, phone, ID number or companions change."""
-        names = [self.full_name, *(c.full_name for c in self.companions)]
-        code = [self.employee_code] if self.employee_code else []
-        self.search_text = " | ".join(fold_for_search(part) for part in
-                                      [self.phone, self.id_number or "", *names, *code])[:600]
+        self.search_text = search_text(self.phone, self.id_number,
+                                       [self.full_name, *(c.full_name for c in self.companions)],
+                                       self.employee_code)
 
     @property
     def is_open(self) -> bool:

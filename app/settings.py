@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from . import clock
 from .extensions import db
+from .kept import forget_on_change, kept
 from .models import Setting, User
 
 NOTICE_KEYS = {"vi": "notice_vi", "en": "notice_en"}
@@ -22,10 +23,18 @@ MAX_NOTICE_LENGTH = 500
 
 
 def health_notices() -> dict[str, str]:
-    """{language: notice} for every language, the default where none was saved."""
+    """{language: notice} for every language, the default where none was saved (read at
+    every scan: kept for a few seconds, app.kept)."""
+    return kept("settings", "notices", _read_health_notices)
+
+
+def _read_health_notices() -> dict[str, str]:
     saved = dict(db.session.execute(
         select(Setting.key, Setting.value).where(Setting.key.in_(NOTICE_KEYS.values()))).all())
     return {lang: saved.get(key, DEFAULT_NOTICE[lang]) for lang, key in NOTICE_KEYS.items()}
+
+
+forget_on_change("settings", Setting)
 
 
 def health_notice() -> str:

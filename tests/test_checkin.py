@@ -424,11 +424,59 @@ def test_each_phone_gets_its_own_token_and_secret_in_the_same_blank_form(app, ph
 
 def test_the_blank_form_follows_a_renamed_entry_point(app, phone):
     assert "Cổng chính" in phone.open_form().get_data(as_text=True)
-    with app.app_context():
-        db.session.execute(db.update(Location).values(name="Cổng số 2"))
+    with app.app_context():  # renamed through this server: seen at once
+        db.session.scalar(db.select(Location)).name = "Cổng số 2"
         db.session.commit()
     html = phone.open_form().get_data(as_text=True)
     assert "Cổng số 2" in html and "Cổng chính" not in html
+
+
+def _another_server(app, statement) -> None:
+    """A change made through another server process: this one hears nothing of it."""
+    with app.app_context():
+        db.session.execute(statement)
+        db.session.commit()
+
+
+def _later(monkeypatch, seconds: float) -> None:
+    """This process's clock for what it keeps of rarely changed rows, `seconds` on."""
+    from app import kept
+    now = kept.monotonic()
+    monkeypatch.setattr(kept, "monotonic", lambda: now + seconds)
+
+
+def test_a_change_made_through_another_server_is_seen_within_seconds(app, phone, monkeypatch):
+    from app.kept import KEPT_SECONDS
+    assert "Cổng chính" in phone.open_form().get_data(as_text=True)
+    _another_server(app, db.update(Location).values(name="Cổng số 2"))
+    _later(monkeypatch, KEPT_SECONDS + 1)
+    html = phone.open_form().get_data(as_text=True)
+    assert "Cổng số 2" in html and "Cổng chính" not in html
+
+
+def test_a_check_in_at_an_entry_point_closed_meanwhile_elsewhere_is_refused(app, phone):
+    hidden = phone.hidden_fields()  # read while open, and still trusted by this process
+    _another_server(app, db.update(Location).values(active=False))
+    response = phone.submit(VALID_VISITOR, hidden)
+    assert response.status_code == 404
+    assert "Mã QR hoặc trang này không dùng được" in response.get_data(as_text=True)
+    assert visits(app) == []
+    assert phone.open_form().status_code == 404  # and the next scan is told at once
+
+
+def test_a_check_in_with_a_poster_replaced_meanwhile_elsewhere_is_refused(app, phone):
+    from app.models import RetiredToken, new_location_token
+    hidden = phone.hidden_fields()
+    with app.app_context():  # as rotate_token does, written without this process's ORM
+        location = db.session.scalar(db.select(Location))
+        db.session.execute(db.insert(RetiredToken).values(
+            token=location.token, location_id=location.id, retired_at=location.created_at))
+        db.session.execute(db.update(Location).values(token=new_location_token()))
+        db.session.commit()
+    response = phone.submit(VALID_VISITOR, hidden)
+    assert response.status_code == 410
+    assert "Mã QR này đã được thay" in response.get_data(as_text=True)
+    assert visits(app) == []
 
 
 def test_a_message_waiting_for_one_browser_never_reaches_the_blank_form_of_others(app, admin):

@@ -170,16 +170,26 @@ def test_a_check_in_holds_the_write_lock_for_its_own_reads_and_writes_only(app):
         {**VALID_VISITOR, "companions-0-full_name": "Bé Na", "companions-0-birth_year": "2016",
          "companions-0-answer": "none"}, hidden))
     [write] = _write_transactions(sent)
-    # The entry point was looked up before, in a plain read transaction...
-    lookup = next(i for i, s in enumerate(sent) if "FROM location" in s)
-    assert sent.index("BEGIN") < lookup < sent.index("BEGIN IMMEDIATE")
-    # ...and the write lock covers nothing but the check-in: its duplicate checks and inserts.
+    # The entry point was read when the form was opened: the post reads nothing before its
+    # write...
+    assert sent[0] == "BEGIN IMMEDIATE" and "BEGIN" not in sent
+    # ...and the write lock covers nothing but the check-in: the entry point confirmed open,
+    # the duplicate checks and the inserts.
     assert write, "the check-in wrote inside the write transaction"
     for statement in write:
-        assert statement.startswith(("SELECT visit.", "INSERT INTO visit ",
+        assert statement.startswith(("SELECT location.id FROM location WHERE",
+                                     "SELECT visit.", "INSERT INTO visit ",
                                      "INSERT INTO companion ")), statement
+    assert write[0].startswith("SELECT location.id FROM location WHERE")
     assert any(s.startswith("INSERT INTO visit ") for s in write)
     assert any(s.startswith("INSERT INTO companion ") for s in write)
+
+
+@sqlite_only
+def test_a_scan_of_a_poster_read_a_moment_ago_sends_no_sql(app):
+    first, second = Phone(app.test_client()), Phone(app.test_client())
+    assert any("FROM location" in s for s in _statements(app, first.hidden_fields))
+    assert _statements(app, second.hidden_fields) == []
 
 
 @sqlite_only
@@ -187,7 +197,8 @@ def test_a_form_sent_with_a_mistake_is_shown_again_without_the_write_lock(app):
     phone = Phone(app.test_client())
     hidden = phone.hidden_fields()
     sent = _statements(app, lambda: phone.submit({**VALID_VISITOR, "phone": "123"}, hidden))
-    assert "BEGIN" in sent and "BEGIN IMMEDIATE" not in sent
+    assert "BEGIN IMMEDIATE" not in sent
+    assert all(s.startswith(("BEGIN", "SELECT", "COMMIT", "ROLLBACK")) for s in sent), sent
     assert visits(app) == []
 
 

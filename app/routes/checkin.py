@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import (
     Blueprint,
@@ -42,8 +44,8 @@ from ..checkin_forms import (
 from ..database import write_transaction, writes_late
 from ..enrolment_forms import EmployeeDeclarationForm
 from ..extensions import csrf, db
-from ..locations import find_by_token
-from ..models import CheckoutReason, EmployeeDevice, Location, Visit
+from ..locations import EntryPoint, find_by_token, forget_entry_points, still_open
+from ..models import CheckoutReason, EmployeeDevice, Visit
 from ..visitor_cookies import (
     Remembered,
     forget_profile,
@@ -58,7 +60,7 @@ bp = Blueprint("checkin", __name__)
 _SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
-def active_location(token: str) -> Location:
+def active_location(token: str) -> EntryPoint:
     """The entry point of a scanned QR code; a replaced, unknown or closed one gets a page
     saying so."""
     location, replaced = find_by_token(token)
@@ -67,6 +69,17 @@ def active_location(token: str) -> Location:
     if location is None or not location.active:
         abort(404)
     return location
+
+
+@contextmanager
+def _checking_in(location: EntryPoint) -> Iterator[None]:
+    """The check-in's write transaction; refused with the page a scan now gets when the entry
+    point was closed or its poster replaced since this process last read it."""
+    with write_transaction():
+        if not still_open(location):
+            forget_entry_points()
+            active_location(location.token)
+        yield
 
 
 def _new_secret() -> str:
@@ -119,7 +132,7 @@ def form_page(token: str):
                  for_other=for_other)
 
 
-def _first_page(location: Location, visit_secrets: dict[int, str],
+def _first_page(location: EntryPoint, visit_secrets: dict[int, str],
                 remembered: Remembered | None, device: EmployeeDevice | None):
     """What a scan opens: Ra về when inside; an enrolled employee's one tap; a remembered
     visitor's one tap; the form."""
@@ -148,7 +161,7 @@ _CSRF_MARK, _SECRET_MARK = "GATEBOOK-CSRF-TOKEN-MARK", "GATEBOOK-VISIT-SECRET-MA
 BLANK_FORMS_KEPT = 64
 
 
-def _blank_form(location: Location, for_other: bool) -> str:
+def _blank_form(location: EntryPoint, for_other: bool) -> str:
     """The empty check-in form for this entry point, with this phone's token and secret."""
     token = generate_csrf()  # the form's own token: the form is built only to render a copy
     notice = settings.health_notice()
@@ -185,7 +198,7 @@ def with_visit_secret(form):
     return form
 
 
-def _form(location: Location, form: CheckInForm, remembered: Remembered | None,
+def _form(location: EntryPoint, form: CheckInForm, remembered: Remembered | None,
           stale_form: bool = False, for_other: bool = False):
     mine = remembered is not None and not for_other
     return render_template(
@@ -195,7 +208,7 @@ def _form(location: Location, form: CheckInForm, remembered: Remembered | None,
         notice=settings.health_notice(), **declaration_context())
 
 
-def _employee_page(location: Location, device: EmployeeDevice, form: EmployeeDeclarationForm,
+def _employee_page(location: EntryPoint, device: EmployeeDevice, form: EmployeeDeclarationForm,
                    declaring: bool):
     """An enrolled employee: one tap in, or the questions when there is something to declare;
     who they are comes from the register."""
@@ -205,7 +218,7 @@ def _employee_page(location: Location, device: EmployeeDevice, form: EmployeeDec
                            **declaration_context())
 
 
-def _employee_check_in(location: Location, visit_secrets: dict[int, str],
+def _employee_check_in(location: EntryPoint, visit_secrets: dict[int, str],
                        device: EmployeeDevice | None):
     """An enrolled employee's tap (its words are the answer: nothing to declare) or their
     declaration; the commitment is the button's, or ticked on the form."""
@@ -221,34 +234,35 @@ def _employee_check_in(location: Location, visit_secrets: dict[int, str],
     if not form.validate():
         return _employee_page(location, device, form, declaring=True)
     details = employee_details(device.employee, form.declaration())
-    with write_transaction():  # the visit and the phone's last use, in one write
+    with _checking_in(location):  # the visit and the phone's last use, in one write
         result = check_in(location, details, form.visit_secret.data, list(visit_secrets))
         enrolment.seen(device)
-    response = redirect(url_for(".done", visit_id=result.visit.id))
+    response = redirect(url_for(".done", visit_id=result.visit_id))
     if result.secret:
-        remember_visit(request, response, result.visit.id, result.secret)
+        remember_visit(request, response, result.visit_id, result.secret)
     enrolment.remember_device(response, enrolment.device_token(request))  # a year on
     return response
 
 
-def _one_tap_page(location: Location, remembered: Remembered):
+def _one_tap_page(location: EntryPoint, remembered: Remembered):
     form = with_visit_secret(CheckInForm(formdata=None))
     return render_template("checkin/one_tap.html", form=form, location=location,
                            identity=remembered.identity, notice=settings.health_notice(),
                            **declaration_context())
 
 
-def _record(location: Location, form: CheckInForm, visit_secrets: dict[int, str],
+def _record(location: EntryPoint, form: CheckInForm, visit_secrets: dict[int, str],
             remembered: Remembered | None, keep_profile: bool = False):
     """Store the visit, let this phone keep its secret, and remember (or forget) the visitor.
     A check-in for someone else leaves the phone's own remembered details alone unless that
     person asks to be remembered instead."""
     # A post without a well-formed secret (not from our page) is a new submission.
     secret = with_visit_secret(form).visit_secret.data
-    result = check_in(location, form.details(), secret, list(visit_secrets))
-    response = redirect(url_for(".done", visit_id=result.visit.id))
+    with _checking_in(location):
+        result = check_in(location, form.details(), secret, list(visit_secrets))
+    response = redirect(url_for(".done", visit_id=result.visit_id))
     if result.secret:
-        remember_visit(request, response, result.visit.id, result.secret)
+        remember_visit(request, response, result.visit_id, result.secret)
     if form.remember.data:
         remember_profile(response, form.identity(), consent_version())
     elif remembered and not keep_profile:
