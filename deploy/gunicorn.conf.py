@@ -2,7 +2,7 @@
 (deploy/gatebook.service) both start `gunicorn -c deploy/gunicorn.conf.py`.
 
 From the environment: GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (2),
-GUNICORN_THREADS (4), FORWARDED_ALLOW_IPS (the reverse proxy's addresses, 127.0.0.1,::1) and,
+GUNICORN_THREADS (1), FORWARDED_ALLOW_IPS (the reverse proxy's addresses, 127.0.0.1,::1) and,
 for the application itself, GATEBOOK_INSTANCE_PATH and the GATEBOOK_* settings.
 """
 
@@ -15,21 +15,22 @@ wsgi_app = "wsgi:app"
 chdir = ROOT
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Processes share nothing but the database; threads let a slow phone or a long export wait
-# without holding up check-ins and the dashboard's polls. Measured with bench/checkin.py on
-# two cores (SQLite, 32 connections): 2 sync workers check in as many visitors a second as
-# 2 x 4 threads (133 against 132) with a lower p99 (412 against 518 ms, both queueing behind
-# one writer), but a sync worker is killed by `timeout` in the middle of a long export and
-# held by a slow phone while no proxy buffers for it (`make run`): threads it is.
-worker_class = "gthread"
+# Processes share nothing but the database. Measured with bench/checkin.py on two cores
+# (SQLite, 32 connections, check-in POSTs): 2 single-threaded workers answer 660 a second
+# with a p99 of 65 ms; 2 x 4 threads only 458 with a p99 of 605 ms. A thread writing a visit
+# holds SQLite's write lock while it waits for the GIL after the commit's fsync, so every
+# other writer waits too. One request at a time per worker it is (GUNICORN_THREADS above 1
+# makes gunicorn use its threaded worker instead).
+worker_class = "sync"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 
-# With threads, `timeout` only catches a worker that stopped answering its master, never a
-# long request: a month's XLSX export is built in full before its first byte goes out, which
-# takes minutes for a busy site (100,000 visits: about 25 s on two cores); the proxy waits
-# 300 s for it (deploy/nginx-gatebook.conf).
-timeout = 60
+# A worker busy with one request longer than `timeout` is restarted. A month's XLSX export is
+# built in full before its first byte goes out, which takes minutes for a busy site (100,000
+# visits: about 25 s on two cores): the same 300 s the proxy waits for it
+# (deploy/nginx-gatebook.conf). A phone sending its request slowly holds a worker as long;
+# behind the proxy (the deploy kit) it never does, since nginx reads the whole request first.
+timeout = 300
 # A restart (systemctl restart gatebook) lets downloads under way finish.
 graceful_timeout = 300
 keepalive = 5

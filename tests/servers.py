@@ -71,12 +71,12 @@ def flask(env: dict[str, str], *args: str, stdin: str | None = None
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], log: Path, workers: int = 1, threads: int = 2
+def gunicorn(env: dict[str, str], log: Path, workers: int = 1
              ) -> Iterator[tuple[int, subprocess.Popen]]:
-    """gunicorn -c deploy/gunicorn.conf.py on a free port; its output goes to `log`."""
+    """gunicorn -c deploy/gunicorn.conf.py (its worker kind and threads) on a free port; its
+    output goes to `log`."""
     port = free_port()
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
-           "GUNICORN_THREADS": str(threads)}
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
     with open(log, "ab") as output:
         process = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF)],
                                    cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
