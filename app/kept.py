@@ -15,8 +15,11 @@ from typing import TypeVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
 
 KEPT_SECONDS = 5.0
+# Where a session notes what its writes made stale, until it commits.
+_CHANGED = "gatebook_kept_changed"
 
 T = TypeVar("T")
 
@@ -50,10 +53,25 @@ def forget(name: str) -> None:
 
 def forget_on_change(name: str, *models: type) -> None:
     """Forget what is kept under `name` whenever a row of these models is written through
-    this process's ORM."""
-    def changed(_mapper, _connection, _target) -> None:
+    this process's ORM: at the write, and again at its commit, so that another request
+    reading the row in between cannot keep the old one."""
+    def changed(_mapper, _connection, target) -> None:
         forget(name)
+        session = object_session(target)
+        if session is not None:
+            session.info.setdefault(_CHANGED, set()).add(name)
 
     for model in models:
         for moment in ("after_insert", "after_update", "after_delete"):
             event.listen(model, moment, changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed(session: Session) -> None:
+    for name in session.info.pop(_CHANGED, ()):
+        forget(name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_committed(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

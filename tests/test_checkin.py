@@ -6,6 +6,7 @@ import gzip
 import re
 import unicodedata
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -426,6 +427,18 @@ def test_the_blank_form_follows_a_renamed_entry_point(app, phone):
     assert "Cổng chính" in phone.open_form().get_data(as_text=True)
     with app.app_context():  # renamed through this server: seen at once
         db.session.scalar(db.select(Location)).name = "Cổng số 2"
+        db.session.commit()
+    html = phone.open_form().get_data(as_text=True)
+    assert "Cổng số 2" in html and "Cổng chính" not in html
+
+
+def test_a_scan_between_a_rename_and_its_commit_does_not_keep_the_old_name(app, phone):
+    assert "Cổng chính" in phone.open_form().get_data(as_text=True)
+    with app.app_context():
+        db.session.scalar(db.select(Location)).name = "Cổng số 2"
+        db.session.flush()  # written, not yet committed: a request meanwhile reads the old name
+        with ThreadPoolExecutor(1) as other:  # a request of its own, as another thread serves it
+            assert "Cổng chính" in other.submit(phone.open_form).result().get_data(as_text=True)
         db.session.commit()
     html = phone.open_form().get_data(as_text=True)
     assert "Cổng số 2" in html and "Cổng chính" not in html

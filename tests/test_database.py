@@ -196,7 +196,10 @@ def test_a_scan_of_a_poster_read_a_moment_ago_sends_no_sql(app):
 def test_a_form_sent_with_a_mistake_is_shown_again_without_the_write_lock(app):
     phone = Phone(app.test_client())
     hidden = phone.hidden_fields()
-    sent = _statements(app, lambda: phone.submit({**VALID_VISITOR, "phone": "123"}, hidden))
+    answers = []
+    sent = _statements(app, lambda: answers.append(
+        phone.submit({**VALID_VISITOR, "phone": "123"}, hidden)))
+    assert answers[0].status_code == 200 and 'name="phone"' in answers[0].get_data(as_text=True)
     assert "BEGIN IMMEDIATE" not in sent
     assert all(s.startswith(("BEGIN", "SELECT", "COMMIT", "ROLLBACK")) for s in sent), sent
     assert visits(app) == []

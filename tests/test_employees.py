@@ -246,6 +246,19 @@ def test_a_tap_writes_the_visit_and_the_phones_last_use_in_one_transaction(app, 
     assert any(s.startswith("UPDATE employee_device SET last_used_at") for s in write)
 
 
+def test_a_tap_at_an_entry_point_closed_meanwhile_elsewhere_is_refused(app, admin, register):
+    from app.models import Location
+    phone = Phone(app.test_client())
+    _enrol(phone, _sheet(admin, "Xưởng A")["Trần Thị Thợ"])
+    values = form_values(phone.open_form().get_data(as_text=True), phone.form_url)
+    with app.app_context():  # closed through another server: this one still trusts its read
+        db.session.execute(db.update(Location).values(active=False))
+        db.session.commit()
+    refused = phone.client.post(phone.form_url, data={**values, "employee_tap": "1"})
+    assert refused.status_code == 404
+    assert visits(app) == []
+
+
 def test_an_employee_with_something_to_declare_is_flagged(app, admin, register):
     phone = Phone(app.test_client())
     _enrol(phone, _sheet(admin, "Kho")["Lê Văn Kho"])

@@ -78,7 +78,8 @@ def _checking_in(location: EntryPoint) -> Iterator[None]:
     with write_transaction():
         if not still_open(location):
             forget_entry_points()
-            active_location(location.token)
+            active_location(location.token)  # the page a scan now gets...
+            abort(404)  # ...or, reopened this very moment, try again
         yield
 
 
