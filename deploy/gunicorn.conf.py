@@ -29,7 +29,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # built in full before its first byte goes out, which takes minutes for a busy site (100,000
 # visits: about 25 s on two cores): the same 300 s the proxy waits for it
 # (deploy/nginx-gatebook.conf). A phone sending its request slowly holds a worker as long;
-# behind the proxy (the deploy kit) it never does, since nginx reads the whole request first.
+# behind the deploy kit's proxy (nginx or Caddy) it never does: the proxy reads the whole
+# request first and takes the answer off the worker at once.
 timeout = 300
 # A restart (systemctl restart gatebook) lets downloads under way finish.
 graceful_timeout = 300
