@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import clock
@@ -140,22 +140,21 @@ def _undecided():
 
 def counters(day: date) -> Counters:
     """Visits, people inside now (companions too), flagged visits and those of them still
-    waiting for the gate's decision: one pass over the day's counter index (a flagged visit's
-    decision is one look into the decisions' own index)."""
-    waiting = _undecided()
-    employee = Visit.employee_code.is_not(None)
-    visits, inside, flagged, undecided, employee_visits, employees_inside = db.session.execute(
-        select(
+    waiting for the gate's decision: one pass over the day's counter index, each figure an
+    aggregate FILTER (cheaper per row than a CASE in each sum; a flagged visit's decision is
+    one look into the decisions' own index)."""
+    inside = Visit.checked_out_at.is_(None)
+    visits, people_inside, flagged, undecided, employee_visits, employees_inside = (
+        db.session.execute(select(
             func.count(),
-            func.coalesce(func.sum(case((Visit.checked_out_at.is_(None), Visit.party_size),
-                                        else_=0)), 0),
-            func.coalesce(func.sum(case((Visit.flagged.is_(True), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((employee, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(employee, Visit.checked_out_at.is_(None)), 1),
-                                        else_=0)), 0),
-        ).select_from(Visit).where(_on_day(day))).one()
-    return Counters(visits, inside, flagged, undecided, employee_visits, employees_inside)
+            func.coalesce(func.sum(Visit.party_size).filter(inside), 0),
+            func.count().filter(Visit.flagged.is_(True)),
+            func.count().filter(_undecided()),
+            func.count(Visit.employee_code),
+            func.count(Visit.employee_code).filter(inside),
+        ).select_from(Visit).where(_on_day(day))).one())
+    return Counters(visits, people_inside, flagged, undecided, employee_visits,
+                    employees_inside)
 
 
 def last_change() -> datetime | None:
