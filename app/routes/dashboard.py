@@ -53,6 +53,22 @@ def desk_words() -> dict:
     return g.desk_words
 
 
+# A number no visit has yet (below MAX_ID), put into a URL once per request and endpoint;
+# each row's own number replaces it.
+_SOME_VISIT = 2_000_000_001
+
+
+@bp.app_template_global()
+def visit_url(endpoint: str, visit_id: int) -> str:
+    """url_for(endpoint, visit_id=visit_id), for the rows of a busy page: the URL is built
+    once per request and endpoint, and each row's number is put into it."""
+    built = g.setdefault("visit_urls", {})
+    if endpoint not in built:
+        built[endpoint] = url_for(endpoint, visit_id=_SOME_VISIT).partition(str(_SOME_VISIT))
+    before, _mark, after = built[endpoint]
+    return f"{before}{visit_id}{after}"
+
+
 def _day() -> date:
     """The day asked for (?day=YYYY-MM-DD), today by default."""
     raw = request.args.get("day", "")
