@@ -7,11 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
-from .form_fields import plain_text, text
+from .form_fields import AppForm, plain_text, text
 from .models import Decision
 
 # A body temperature anyone could have, in °C: outside it, the reading (or the typing) is wrong.
@@ -36,7 +35,7 @@ def valid_temperature(form, field: StringField) -> None:
         raise ValidationError(_("Enter a temperature from 34.0 to 43.0 °C, e.g. 37.5."))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(AppForm):
     """What the gate did about a visit: the three buttons, and what was noted."""
 
     class Meta:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired
 
+from .form_fields import AppForm
 from .normalise import clean_text
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     """User name and password."""
 
     username = StringField(_l("User name"), [InputRequired(_l("Enter your user name."))],
@@ -27,7 +27,7 @@ class NewPasswordMixin:
         EqualTo("password", message=_l("The two passwords are not the same."))])
 
 
-class FirstAdminForm(NewPasswordMixin, FlaskForm):
+class FirstAdminForm(NewPasswordMixin, AppForm):
     """The first admin account, from the one-time setup link."""
 
     username = StringField(_l("User name"), [InputRequired(_l("Enter a user name."))],

@@ -9,7 +9,6 @@ from flask import current_app, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -39,6 +38,7 @@ from .declaration import (
 )
 from .declaration_forms import DeclarationForm
 from .form_fields import (
+    AppForm,
     RowList,
     plain_text,
     text,
@@ -220,7 +220,7 @@ def declaration_context() -> dict:
             "companion_something": SOMETHING}
 
 
-class CheckOutForm(FlaskForm):
+class CheckOutForm(AppForm):
     """The check-out button: the phone may show the done page for hours before it is pressed."""
 
     class Meta:

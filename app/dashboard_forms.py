@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired
 
-from .form_fields import plain_text, text, valid_phone
+from .form_fields import AppForm, plain_text, text, valid_phone
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(AppForm):
     """A typo in a visit's name or phone, corrected by staff."""
 
     full_name = text(_l("Full name"), 100, InputRequired(_l("Enter your full name.")), plain_text)

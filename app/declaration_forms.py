@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from .declaration import EXPOSURES, SYMPTOMS, TRAVEL
-from .form_fields import plain_text, text
+from .form_fields import AppForm, plain_text, text
 
 YES, NO = "yes", "no"
 YES_NO = [SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))]
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(AppForm):
     """The declaration's questions and the commitment that the answers are true."""
 
     class Meta:

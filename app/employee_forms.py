@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
 
+from .form_fields import AppForm
 from .normalise import clean_text
 
 
@@ -15,7 +15,7 @@ def _text(label: str) -> StringField:
     return StringField(label, filters=[clean_text])
 
 
-class EmployeeForm(FlaskForm):
+class EmployeeForm(AppForm):
     """One entry of the register."""
 
     code = _text(_l("Employee code"))
@@ -25,20 +25,20 @@ class EmployeeForm(FlaskForm):
     id_number = _text(_l("ID number (CCCD / CMND / passport)"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     """A CSV or XLSX file with the register."""
 
     register_file = FileField(_l("CSV or XLSX file"), validators=[
         FileRequired(_l("Choose a file."))])
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(AppForm):
     """The checked rows of the file, signed, sent back to be stored."""
 
     sealed = HiddenField()
 
 
-class SheetForm(FlaskForm):
+class SheetForm(AppForm):
     """Which department's enrolment sheet to print."""
 
     department = SelectField(_l("Department"), validate_choice=False, choices=[])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired, Regexp
 
 from .declaration_forms import DeclarationForm
-from .form_fields import plain_text, text
+from .form_fields import AppForm, plain_text, text
 
 
-class DigitsEnrolmentForm(FlaskForm):
+class DigitsEnrolmentForm(AppForm):
     """The employee code and the last four digits of the phone number on record."""
 
     code = text(_l("Employee code"), 30, InputRequired(_l("Enter your employee code.")),

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
-from .form_fields import DateRangeMixin
+from .form_fields import AppForm, DateRangeMixin
 
 FORMATS = [SelectChoice("csv", "CSV"), SelectChoice("xlsx", "XLSX (Excel)")]
 
 
-class ExportForm(DateRangeMixin, FlaskForm):
+class ExportForm(DateRangeMixin, AppForm):
     """Which days, which entry point, which format (sent by GET: nothing changes)."""
 
     class Meta:

@@ -1,15 +1,20 @@
-"""Form pieces shared by several areas: trimmed text fields, the checks every typed name or
-number gets, rows numbered in the request, a range of days, and the one-button form."""
+"""Form pieces shared by several areas: the base of every form, trimmed text fields, the checks
+every typed name or number gets, rows numbered in the request, a range of days, and the
+one-button form."""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
+from babel.support import Translations
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 from wtforms import FieldList, Form, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import Length, ValidationError
 
 from . import clock
@@ -20,6 +25,21 @@ from .normalise import (
     normalise_phone,
     parse_day,
 )
+
+
+@lru_cache(maxsize=8)
+def _wtforms_messages(locale: str) -> Translations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class AppForm(FlaskForm):
+    """Flask-WTF's form (CSRF token, the request's data), with WTForms' own messages in the
+    page's language read once per language and process: Flask-WTF reads their file again on
+    every request."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _wtforms_messages(str(get_locale()))
 
 
 def plain_text(form: Form, field: StringField) -> None:
@@ -122,5 +142,5 @@ class DateRangeMixin:
         return parse_day(self.start.data), parse_day(self.end.data)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """A button that changes something (deactivate, rotate, …): only the CSRF token."""

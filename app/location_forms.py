@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired
 
-from .form_fields import plain_text, text
+from .form_fields import AppForm, plain_text, text
 from .locations import MAX_NAME_LENGTH
 
 
-class LocationNameForm(FlaskForm):
+class LocationNameForm(AppForm):
     """An entry point's name, checked like a visitor's (app.locations.clean_name too)."""
 
     name = text(_l("Name"), MAX_NAME_LENGTH, InputRequired(_l("Enter a name for the entry point.")),

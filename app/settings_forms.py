@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Form, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from .form_fields import AppForm
 from .normalise import clean_text, has_control_characters
 from .settings import MAX_NOTICE_LENGTH
 
@@ -30,7 +30,7 @@ def _notice(label: str) -> TextAreaField:
         render_kw={"rows": 3, "maxlength": MAX_NOTICE_LENGTH})
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(AppForm):
     """The notice shown to visitors, in Vietnamese and English; empty hides it."""
 
     notice_vi = _notice(_l("Notice in Vietnamese"))

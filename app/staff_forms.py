@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from .auth_forms import NewPasswordMixin
+from .form_fields import AppForm
 from .normalise import clean_text
 
 ROLE_CHOICES = [SelectChoice("receptionist", _l("Receptionist")),
                 SelectChoice("admin", _l("Admin"))]
 
 
-class NewUserForm(NewPasswordMixin, FlaskForm):
+class NewUserForm(NewPasswordMixin, AppForm):
     """A new staff account."""
 
     username = StringField(_l("User name"), [InputRequired(_l("Enter a user name."))],
@@ -23,11 +23,11 @@ class NewUserForm(NewPasswordMixin, FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(AppForm):
     """Change an account's role."""
 
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False)
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, AppForm):
     """Set a new password for an account."""

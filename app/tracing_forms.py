@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
 from .employees import CODE, normalise_code
-from .form_fields import DateRangeMixin
+from .form_fields import AppForm, DateRangeMixin
 from .models import MAX_ID
 from .normalise import clean_text, normalise_phone, parse_whole_number
 from .tracing import DEFAULT_MIN_OVERLAP_MINUTES, MAX_MIN_OVERLAP_MINUTES
 
 
-class TraceForm(DateRangeMixin, FlaskForm):
+class TraceForm(DateRangeMixin, AppForm):
     """The case (a visit, or a phone number or an employee code and days) and what counts as
     a contact."""
 

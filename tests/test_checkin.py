@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app import declaration
+from app import declaration, form_fields
 from app.extensions import db
+from app.language import LANGUAGE_COOKIE
 from app.models import Location
 from tests.conftest import VALID_VISITOR, Phone, error_text, visits
 from tests.html_form import form_values, read_form
@@ -132,6 +133,26 @@ def test_invalid_input_is_refused_beside_the_field(app, phone, clock, changes, f
     for name in ("phone", "street", "purpose"):
         if name not in changes:
             assert kept[name] == VALID_VISITOR[name]
+
+
+def test_wtforms_own_messages_are_read_once_per_language(app, phone, monkeypatch):
+    """Flask-WTF would read WTForms' message file on every request; each language's is read
+    once, and a form sent with a mistake still answers in the page's language."""
+    read = []
+    load = form_fields.Translations.load
+    def counted(dirname, locales, domain):
+        if domain == "wtforms":
+            read.append(locales)
+        return load(dirname, locales, domain=domain)
+    monkeypatch.setattr(form_fields.Translations, "load", counted)
+    form_fields._wtforms_messages.cache_clear()
+    for lang in ("vi", "vi", "en", "en"):
+        phone.client.set_cookie(LANGUAGE_COOKIE, lang)
+        html = phone.check_in(phone="12345").get_data(as_text=True)
+        assert f'<html lang="{lang}">' in html
+        assert error_text(html, "phone")
+    assert read == [["vi"], ["en"]]
+    assert visits(app) == []
 
 
 @pytest.mark.parametrize("typed", ["+84 912 345 678", "84912345678", "+84 (0) 912 345 678",

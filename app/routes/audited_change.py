@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import flash
-from flask_wtf import FlaskForm
 
 from .. import audit
 from ..extensions import db
+from ..form_fields import AppForm
 
 
-def apply_change(form: FlaskForm, change: Callable[[], object], refusals: type[Exception],
+def apply_change(form: AppForm, change: Callable[[], object], refusals: type[Exception],
                  success: Callable[[], str], action: str, details: Callable[[], dict]) -> bool:
     """Run `change` if the form is valid, with its audit entry (`action`, `details()`) stored by
     the change's own commit or rolled back with it; flash the success message or why it was
