@@ -92,12 +92,16 @@ def refuse_untypable_text() -> None:
     if limit is not None and current_user.is_authenticated:  # before the body is read, below
         request.max_content_length = request.max_form_memory_size = limit
     multiline_fields = getattr(view, "multiline_fields", frozenset())
-    for key, value in request.form.items(multi=True):
-        if not isinstance(key, str):  # a multipart part whose name werkzeug could not read
-            raise UntypableText()
-        allowed = _CONTROL_BUT_LINE_BREAKS if key in multiline_fields else _CONTROL
-        if _has_control(key) or allowed.search(value):
-            raise UntypableText()
+    fields = list(request.form.items(multi=True))
+    if not all(isinstance(key, str) for key, _value in fields):
+        raise UntypableText()  # a multipart part whose name werkzeug could not read
+    # Every character is looked at once: the names, then the values, each run together.
+    names = "".join(key for key, _value in fields)
+    values = "".join(value for key, value in fields if key not in multiline_fields)
+    lines = "".join(value for key, value in fields if key in multiline_fields)
+    if (_CONTROL.search(names) or _CONTROL.search(values)
+            or _CONTROL_BUT_LINE_BREAKS.search(lines)):
+        raise UntypableText()
 
 
 def init_app(app: Flask) -> None:
