@@ -80,9 +80,10 @@ def read_visit_secrets(request: Request) -> dict[int, str]:
             if isinstance(vid, int) and isinstance(secret, str)}
 
 
-def remember_visit(request: Request, response: Response, visit_id: int, secret: str) -> None:
-    """Let this phone check the visit out later."""
-    secrets = read_visit_secrets(request)
-    secrets.pop(visit_id, None)
-    pairs = [*secrets.items(), (visit_id, secret)][-MAX_REMEMBERED_VISITS:]
+def remember_visit(response: Response, known: dict[int, str], visit_id: int,
+                   secret: str) -> None:
+    """Let this phone check the visit out later, beside the visits it already had (`known`,
+    as read_visit_secrets() read them from this request: the cookie is not read twice)."""
+    pairs = [*((vid, s) for vid, s in known.items() if vid != visit_id),
+             (visit_id, secret)][-MAX_REMEMBERED_VISITS:]
     _write(response, VISITS_COOKIE, pairs, VISITS_MAX_AGE)

@@ -14,6 +14,7 @@ from app import declaration, form_fields
 from app.extensions import db
 from app.language import LANGUAGE_COOKIE
 from app.models import Location
+from app.visitor_cookies import MAX_REMEMBERED_VISITS
 from tests.conftest import VALID_VISITOR, Phone, error_text, visits
 from tests.html_form import form_values, read_form
 
@@ -315,6 +316,18 @@ def test_check_out_twice_records_one_time(app, phone, clock):
     html = phone.client.get(done_url).get_data(as_text=True)
     assert "Anh/chị đã ra về" in html and "10:30 14/07/2021" in html
     assert "/checkout" not in html
+
+
+def test_a_phone_keeps_its_ten_newest_visits(app, phone):
+    """A family sharing one phone: each check-in is added to the visits the phone holds, the
+    oldest dropping off after MAX_REMEMBERED_VISITS."""
+    done_urls = [phone.check_in(full_name=f"Nguyễn Văn {name}").headers["Location"]
+                 for name in ("An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hùng", "Lan", "Mai",
+                              "Nam", "Phương")]
+    assert len(set(done_urls)) == len(visits(app)) == MAX_REMEMBERED_VISITS + 1
+    assert phone.client.get(done_urls[0]).status_code == 403
+    for done_url in done_urls[1:]:
+        assert phone.client.get(done_url).status_code == 200
 
 
 def test_check_out_with_an_old_page_asks_for_a_second_tap(app, phone):

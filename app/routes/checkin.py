@@ -240,7 +240,7 @@ def _employee_check_in(location: EntryPoint, visit_secrets: dict[int, str],
         enrolment.seen(device)
     response = redirect(url_for(".done", visit_id=result.visit_id))
     if result.secret:
-        remember_visit(request, response, result.visit_id, result.secret)
+        remember_visit(response, visit_secrets, result.visit_id, result.secret)
     enrolment.remember_device(response, enrolment.device_token(request))  # a year on
     return response
 
@@ -263,7 +263,7 @@ def _record(location: EntryPoint, form: CheckInForm, visit_secrets: dict[int, st
         result = check_in(location, form.details(), secret, list(visit_secrets))
     response = redirect(url_for(".done", visit_id=result.visit_id))
     if result.secret:
-        remember_visit(request, response, result.visit_id, result.secret)
+        remember_visit(response, visit_secrets, result.visit_id, result.secret)
     if form.remember.data:
         remember_profile(response, form.identity(), consent_version())
     elif remembered and not keep_profile:
