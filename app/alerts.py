@@ -38,10 +38,9 @@ def reasons(visit: Visit) -> list[str]:
     declared something, by name (a companion alone flags the party). Companions are read
     only for a party (a visitor alone costs no query)."""
     said = _declared(visit.declaration)
-    if visit.party_size > 1:
-        said += [_("%(name)s: %(said)s", name=companion.full_name,
-                   said=", ".join(_declared(companion.declaration)))
-                 for companion in visit.companions if companion.flagged]
+    said += [_("%(name)s: %(said)s", name=companion.full_name,
+               said=", ".join(_declared(companion.declaration)))
+             for companion in visit.party if companion.flagged]
     return said
 
 

@@ -82,10 +82,21 @@ def find_by_token(token: str) -> tuple[EntryPoint | None, bool]:
                 keep=lambda found: found[0] is not None)
 
 
+def find_by_id(location_id: int) -> EntryPoint:
+    """The entry point with this number (a visit's), kept a moment as find_by_token's are:
+    every confirmation page shows its entry point."""
+    return kept("entry_points", f"#{location_id}", lambda: _entry_point(
+        db.session.get(Location, location_id)))
+
+
+def _entry_point(location: Location) -> EntryPoint:
+    return EntryPoint(location.id, location.name, location.token, location.active)
+
+
 def _read_by_token(token: str) -> tuple[EntryPoint | None, bool]:
     location = db.session.scalar(select(Location).where(Location.token == token))
     if location is not None:
-        return EntryPoint(location.id, location.name, location.token, location.active), False
+        return _entry_point(location), False
     return None, db.session.get(RetiredToken, token) is not None
 
 

@@ -215,6 +215,12 @@ class Visit(db.Model):
         return self.checked_out_at is None
 
     @property
+    def party(self) -> list[Companion]:
+        """The companions, read from the database only for a party: a visitor alone (most
+        visits) costs no query."""
+        return self.companions if self.party_size > 1 else []
+
+    @property
     def is_employee(self) -> bool:
         """True for a visit made by one of the organisation's own employees."""
         return self.employee_code is not None

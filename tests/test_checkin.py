@@ -293,6 +293,20 @@ def test_a_phone_inside_rescanning_is_offered_ra_ve_not_a_new_visit(app, phone, 
     assert len(visits(app)) == 1
 
 
+def test_a_party_is_named_on_its_pages_and_a_visitor_alone_is_not(app, phone):
+    alone = phone.client.get(phone.check_in().headers["Location"]).get_data(as_text=True)
+    assert "Đi cùng:" not in alone
+    with_two = phone.check_in(full_name="Trần Thị Bình", **{
+        "companions-0-full_name": "Bé Na", "companions-0-birth_year": "2015",
+        "companions-0-answer": "none", "companions-1-full_name": "Trần Văn Cả",
+        "companions-1-birth_year": "1950", "companions-1-answer": "none"})
+    done = phone.client.get(with_two.headers["Location"]).get_data(as_text=True)
+    assert "Đi cùng: Bé Na (2015), Trần Văn Cả (1950)" in done
+    inside = phone.open_form().get_data(as_text=True)
+    assert 'Trần Thị Bình <span class="with">cùng 2 người đi cùng</span>' in inside
+    assert "Nguyễn Văn An</p>" in inside  # alone, with nobody counted
+
+
 def test_another_phone_rescanning_gets_the_form(app, phone):
     phone.check_in()
     other = Phone(app.test_client())
@@ -463,6 +477,16 @@ def test_the_blank_form_follows_a_renamed_entry_point(app, phone):
         db.session.scalar(db.select(Location)).name = "Cổng số 2"
         db.session.commit()
     html = phone.open_form().get_data(as_text=True)
+    assert "Cổng số 2" in html and "Cổng chính" not in html
+
+
+def test_the_confirmation_follows_a_renamed_entry_point(app, phone):
+    done_url = phone.check_in().headers["Location"]
+    assert "Cổng chính" in phone.client.get(done_url).get_data(as_text=True)
+    with app.app_context():  # renamed through this server: seen at once
+        db.session.scalar(db.select(Location)).name = "Cổng số 2"
+        db.session.commit()
+    html = phone.client.get(done_url).get_data(as_text=True)
     assert "Cổng số 2" in html and "Cổng chính" not in html
 
 

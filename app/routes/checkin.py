@@ -44,7 +44,13 @@ from ..checkin_forms import (
 from ..database import write_transaction, writes_late
 from ..enrolment_forms import EmployeeDeclarationForm
 from ..extensions import csrf, db
-from ..locations import EntryPoint, find_by_token, forget_entry_points, still_open
+from ..locations import (
+    EntryPoint,
+    find_by_id,
+    find_by_token,
+    forget_entry_points,
+    still_open,
+)
 from ..models import CheckoutReason, EmployeeDevice, Visit
 from ..visitor_cookies import (
     Remembered,
@@ -281,7 +287,8 @@ def _own_visit(visit_id: int) -> Visit:
 
 
 def _done_page(visit: Visit, form: CheckOutForm, **extra):
-    return render_template("checkin/done.html", visit=visit, location=visit.location,
+    return render_template("checkin/done.html", visit=visit,
+                           location=find_by_id(visit.location_id),
                            form=form, can_undo=can_undo_check_out(visit),
                            notice=settings.health_notice(), **extra)
 
