@@ -23,6 +23,10 @@ def permissions_policy(camera: bool) -> str:
                      for feature in DEVICE_FEATURES)
 
 
+# Both policies, written once rather than on every response.
+PERMISSIONS_POLICIES = {camera: permissions_policy(camera) for camera in (False, True)}
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response (register this last: it then runs first, before any
     other after_request function that might fail)."""
@@ -30,8 +34,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Permissions-Policy", permissions_policy(
-            camera=request.endpoint in CAMERA_ENDPOINTS))
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICIES[
+            request.endpoint in CAMERA_ENDPOINTS])
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.endpoint != "static":
