@@ -323,6 +323,39 @@ def test_auto_check_out_time_is_configurable(make_app, clock):
         assert auto_check_out() == 1
 
 
+def test_companions_are_read_for_the_parties_of_a_page_alone(app, day_of_visits):
+    """One query for the companions of the parties a page shows, none for a page of visitors
+    alone; each party's companions in their order."""
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from app import dashboard
+    day, read = date(2021, 7, 14), []
+    Phone(app.test_client()).check_in(
+        full_name="Phạm Văn Hùng", phone="0912000111", **{
+            "companions-0-full_name": "Phạm Bé Bi", "companions-0-birth_year": "2018",
+            "companions-0-answer": "none", "companions-1-full_name": "Phạm Bé Bo",
+            "companions-1-birth_year": "2019", "companions-1-answer": "none"})
+
+    def record(conn, cursor, statement, *args):
+        if "FROM companion" in statement:
+            read.append(statement)
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            everyone = dashboard.day_visits(day, dashboard.VisitFilters())
+            shown = {visit.full_name: [c.full_name for c in visit.party] for visit in everyone}
+            assert len(read) == 1
+            alone = dashboard.day_visits(day, dashboard.VisitFilters(query="0971234567"))
+            assert [visit.party for visit in alone] == [[]] and len(read) == 1
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert shown == {"Phạm Văn Hùng": ["Phạm Bé Bi", "Phạm Bé Bo"], "Lê Văn Cường": [],
+                     "Trần Thị Mai": ["Đỗ Bé Na"], "Nguyễn Văn An": []}
+
+
 # --- the queries use indexes -----------------------------------------------------------------
 
 def _plans(app, work) -> list[str]:
