@@ -97,9 +97,10 @@ def test_from_a_fresh_server_to_a_check_in_on_a_phone(site_settings, nginx, tmp_
     # Every cookie went out Secure, to the admin's browser and to the phone.
     cookies = admin.set_cookies + phone.set_cookies
     assert cookies and all("; Secure" in cookie for cookie in cookies), cookies
-    # The audit log has the admin's own address for what was done over the web.
-    assert set(_rows(site_env, "SELECT action, address FROM audit_event")) == {
-        ("location_create", ""), ("first_admin", "127.0.0.3")}
+    # The audit log has the admin's own address for what was done over the web. (A site that
+    # starts after BACKUP_TIME takes the day's backup at once, and records it with no address.)
+    rows = set(_rows(site_env, "SELECT action, address FROM audit_event"))
+    assert rows - {("backup", "")} == {("location_create", ""), ("first_admin", "127.0.0.3")}
 
 
 def test_the_client_address_is_the_clients_and_a_made_up_one_is_not_believed(
