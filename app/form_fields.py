@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 
 from babel.support import Translations
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -39,6 +40,8 @@ class AppForm(FlaskForm):
 
     class Meta:
         def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):  # as Flask-WTF does
+                return super().get_translations(form)
             return _wtforms_messages(str(get_locale()))
 
 
