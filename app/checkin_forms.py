@@ -39,7 +39,7 @@ from .declaration import (
 from .declaration_forms import DeclarationForm
 from .form_fields import (
     AppForm,
-    RowList,
+    SparseRowList,
     plain_text,
     text,
     valid_birth_year,
@@ -152,7 +152,7 @@ class CheckInForm(DeclarationForm):
     street = text(_l("House number, street"), 200, plain_text)
     purpose = text(_l("Purpose / whom you are meeting"), 200, plain_text)
 
-    companions = RowList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
+    companions = SparseRowList(FormField(CompanionForm), min_entries=1, max_entries=MAX_COMPANIONS)
 
     remember = BooleanField(_l("Remember my details on this phone"))
     consent = BooleanField(validators=[InputRequired(_l("Please give your consent to check in."))])
@@ -190,7 +190,8 @@ class CheckInForm(DeclarationForm):
             nationality=self.nationality.data, province=self.province.data,
             ward=self.ward.data or "", street=self.street.data or "",
             purpose=self.purpose.data or "", declaration=self.declaration(),
-            companions=[row.form.details() for row in self.companions if not row.form.is_blank],
+            companions=[row.form.details() for row in self.companions.entries
+                        if not row.form.is_blank],
         )
 
     def identity(self) -> dict:

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 from wtforms import FieldList, Form, StringField
 from wtforms.i18n import messages_path
+from wtforms.utils import unset_value
 from wtforms.validators import Length, ValidationError
 
 from . import clock
@@ -98,6 +99,61 @@ class RowList(FieldList):
                     raise BadRequest(f"{prefix}: a row number must be plain digits")
                 rows.append(int(row))
         return rows
+
+
+class SparseRowList(RowList):
+    """A RowList whose rows left untouched in a post (every value sent empty) are built only
+    when the rows are read as a list (a page showing them, in their places): a form sends its
+    blank row with every post, and a row of a few fields costs as much to build as they do.
+    Its validation, and `entries` until then, hold the rows with something in them alone."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self._formdata, self._untouched = formdata, []
+        if not formdata:
+            super().process(formdata, data, extra_filters)
+            return
+        sent = sorted(set(self._extract_indices(self.name, formdata)))[:self.max_entries or None]
+        self._untouched = [row for row in sent if not any(
+            value.strip() for key in formdata
+            if key.startswith(f"{self.name}{self._separator}{row}{self._field_separator}")
+            for value in formdata.getlist(key))]
+        min_entries, self.min_entries = self.min_entries, 0
+        try:
+            super().process(formdata, data, extra_filters)  # reads _untouched, just below
+        finally:
+            self.min_entries = min_entries
+
+    def _extract_indices(self, prefix, formdata):
+        rows = super()._extract_indices(prefix, formdata)
+        return [row for row in rows if row not in self._untouched]
+
+    def _compact_indices(self):
+        if not self._untouched:  # renumbered once every row is there
+            super()._compact_indices()
+
+    def _every_row(self) -> list:
+        if self._untouched:
+            untouched, self._untouched = self._untouched, []
+            for row in untouched:
+                self._add_entry(self._formdata, index=row)
+            self.entries.sort(key=lambda entry: entry.index)
+            self._compact_indices()
+        while len(self.entries) < self.min_entries:
+            self._add_entry(self._formdata)
+        return self.entries
+
+    def __iter__(self):
+        return iter(self._every_row())
+
+    def __len__(self) -> int:
+        return len(self._every_row())
+
+    def __getitem__(self, index):
+        return self._every_row()[index]
+
+    def append_entry(self, data=unset_value):
+        self._every_row()
+        return super().append_entry(data)
 
 
 def valid_day(form: Form, field: StringField) -> None:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app import declaration, form_fields
+from app.checkin_forms import CheckInForm
 from app.extensions import db
 from app.language import LANGUAGE_COOKIE
 from app.models import Location
@@ -235,6 +236,44 @@ def test_add_companion_button_adds_a_row_without_errors(app, phone):
     assert 'name="companions-1-full_name"' in html
     assert "Một số thông tin cần sửa" not in html
     assert visits(app) == []
+
+
+def test_a_form_sent_back_with_a_mistake_keeps_every_answer_and_row_in_place(app, phone):
+    """What a browser sends (the blank companion row included), with one mistake: the page
+    that comes back holds every answer and row as sent, in the same places, and sent again
+    once corrected it records them."""
+    sent = {**form_values(phone.open_form(new=1).get_data(as_text=True), phone.form_url),
+            **VALID_VISITOR, "phone": "", "symptom_cough": "yes", "travel": "yes",
+            "travel_places": "Đà Nẵng", "companions-1-full_name": "Bé Na",
+            "companions-1-birth_year": "2015", "companions-1-answer": "none",
+            "companions-1-places": ""}
+    assert sent["companions-0-full_name"] == ""  # the form's own blank row
+    page = phone.submit(sent, hidden={}).get_data(as_text=True)
+    assert error_text(page, "phone")
+    back = form_values(page, phone.form_url)
+    assert {k: v for k, v in back.items() if k != "csrf_token"} == \
+        {k: v for k, v in sent.items() if k != "csrf_token"}
+    assert page.index('name="companions-0-full_name"') < page.index('value="Bé Na"')
+    assert visits(app) == []
+
+    assert phone.submit({**back, "phone": "0912345678"}, hidden={}).status_code == 302
+    [visit] = visits(app)
+    assert visit.declaration["symptoms"]["cough"] and visit.declaration["travel"] == {
+        "answer": True, "places": "Đà Nẵng"}
+    assert not visit.declaration["symptoms"]["fever"]
+    assert [(c.full_name, c.birth_year) for c in visit.companions] == [("Bé Na", 2015)]
+
+
+def test_a_post_builds_no_companion_row_left_blank_but_its_page_shows_it(app, phone):
+    """Building a row costs a check-in as much as the fields in it: the blank row every form
+    sends is built only if a page shows it again."""
+    sent = {**form_values(phone.open_form(new=1).get_data(as_text=True), phone.form_url),
+            **VALID_VISITOR}
+    with app.test_request_context(phone.form_url, method="POST", data=sent):
+        form = CheckInForm(meta={"csrf": False})  # the phone's session is not this request's
+        assert form.companions.entries == []
+        assert form.validate() and form.details().companions == []
+        assert [row.name for row in form.companions] == ["companions-0"]  # as a page reads it
 
 
 def test_the_same_form_sent_twice_creates_one_visit(app, phone):
