@@ -108,24 +108,29 @@ class SparseRowList(RowList):
     Its validation, and `entries` until then, hold the rows with something in them alone."""
 
     def process(self, formdata, data=unset_value, extra_filters=None):
-        self._formdata, self._untouched = formdata, []
+        self._formdata, self._untouched, self._typed = formdata, [], None
         if not formdata:
             super().process(formdata, data, extra_filters)
             return
+        # The rows FieldList would read (the first max_entries sent), less the untouched ones.
         sent = sorted(set(self._extract_indices(self.name, formdata)))[:self.max_entries or None]
-        self._untouched = [row for row in sent if not any(
-            value.strip() for key in formdata
-            if key.startswith(f"{self.name}{self._separator}{row}{self._field_separator}")
-            for value in formdata.getlist(key))]
+        self._untouched = [row for row in sent if self._left_blank(formdata, row)]
+        self._typed = set(sent).difference(self._untouched)
         min_entries, self.min_entries = self.min_entries, 0
         try:
-            super().process(formdata, data, extra_filters)  # reads _untouched, just below
+            super().process(formdata, data, extra_filters)  # reads the typed rows alone
         finally:
             self.min_entries = min_entries
 
+    def _left_blank(self, formdata, row: int) -> bool:
+        start = f"{self.name}{self._separator}{row}{self._field_separator}"
+        return not any(not isinstance(value, str) or value.strip()  # a file is not blank
+                       for key in formdata if key.startswith(start)
+                       for value in formdata.getlist(key))
+
     def _extract_indices(self, prefix, formdata):
         rows = super()._extract_indices(prefix, formdata)
-        return [row for row in rows if row not in self._untouched]
+        return rows if self._typed is None else [row for row in rows if row in self._typed]
 
     def _compact_indices(self):
         if not self._untouched:  # renumbered once every row is there

@@ -122,6 +122,12 @@ def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
       **{f"companions-{i}-birth_year": "2015" for i in range(11)},
       **{f"companions-{i}-answer": "none" for i in range(11)}}, "companions",
      "tối đa 10 người đi cùng"),
+    # ...and with the first of eleven rows left blank, as a browser sends it.
+    ({"companions-0-full_name": "", "companions-0-birth_year": "", "companions-0-places": "",
+      **{f"companions-{i}-full_name": f"Cháu {i}" for i in range(1, 12)},
+      **{f"companions-{i}-birth_year": "2015" for i in range(1, 12)},
+      **{f"companions-{i}-answer": "none" for i in range(1, 12)}}, "companions",
+     "tối đa 10 người đi cùng"),
 ])
 def test_invalid_input_is_refused_beside_the_field(app, phone, clock, changes, field_id, message):
     response = phone.check_in(**changes)
