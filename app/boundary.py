@@ -5,7 +5,8 @@ Flask applies MAX_CONTENT_LENGTH to every body, but MAX_FORM_PARTS only to multi
 the form parser here applies it to url-encoded forms too, and refuses a url-encoded body that is
 not UTF-8. Then, before any view runs, control characters (NUL, the C0 and C1 ranges, DEL) in
 the path, the query, the form or a header the application reads answer 400: PostgreSQL cannot
-store a NUL, and nobody types the others. A view whose form has a textarea lets those fields
+store a NUL, and nobody types the others. So does a file sent to a view that takes none: its
+fields read text. A view whose form has a textarea lets those fields
 keep their line breaks (`multiline`). What a field may hold beyond that is the field's own
 check (app.form_fields, app.normalise).
 """
@@ -95,6 +96,8 @@ def refuse_untypable_text() -> None:
     fields = list(request.form.items(multi=True))
     if not all(isinstance(key, str) for key, _value in fields):
         raise UntypableText()  # a multipart part whose name werkzeug could not read
+    if limit is None and request.files:  # only an upload's view (large_body) takes files
+        raise BadRequest("a file sent to a form that takes none")
     # Every character is looked at once: the names, then the values, each run together.
     names = "".join(key for key, _value in fields)
     values = "".join(value for key, value in fields if key not in multiline_fields)

@@ -3,6 +3,8 @@ server error, and nothing stored (on SQLite and on PostgreSQL alike)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from app.extensions import db
@@ -232,6 +234,14 @@ def test_a_multipart_field_whose_name_cannot_be_read_is_refused(app, phone, name
     response = phone.client.post(phone.form_url, data=body,
                                  content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 400 and _count(app, Visit) == 0
+
+
+@pytest.mark.parametrize("field", ["street", "companions-0-full_name", "csrf_token"])
+def test_a_file_sent_where_the_form_takes_text_is_refused(app, phone, field):
+    data = {**phone.hidden_fields(), **VALID_VISITOR, field: (io.BytesIO(b"x"), "a.txt")}
+    response = phone.client.post(phone.form_url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 400 and _count(app, Visit) == 0
+    assert NOT_HANDLED in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("secret", [None, "", "short", "x" * 5000])
