@@ -5,10 +5,11 @@ Flask applies MAX_CONTENT_LENGTH to every body, but MAX_FORM_PARTS only to multi
 the form parser here applies it to url-encoded forms too, and refuses a url-encoded body that is
 not UTF-8. Then, before any view runs, control characters (NUL, the C0 and C1 ranges, DEL) in
 the path, the query, the form or a header the application reads answer 400: PostgreSQL cannot
-store a NUL, and nobody types the others. So does a file sent to a view that takes none: its
-fields read text. A view whose form has a textarea lets those fields
-keep their line breaks (`multiline`). What a field may hold beyond that is the field's own
-check (app.form_fields, app.normalise).
+store a NUL, and nobody types the others. So do a file sent to a view that takes none (the
+form's fields are read as text) and a body sent as JSON (no view takes one: Flask-WTF would
+read it as the form, values of any type, past these checks). A view whose form has a textarea
+lets those fields keep their line breaks (`multiline`). What a field may hold beyond that is
+the field's own check (app.form_fields, app.normalise).
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ def refuse_untypable_text() -> None:
         raise UntypableText()  # a multipart part whose name werkzeug could not read
     if limit is None and request.files:  # only an upload's view (large_body) takes files
         raise BadRequest("a file sent to a form that takes none")
+    if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Flask-WTF would read a JSON body as the form, past the checks above.
+        raise BadRequest("no form is sent as JSON")
     # Every character is looked at once: the names, then the values, each run together.
     names = "".join(key for key, _value in fields)
     values = "".join(value for key, value in fields if key not in multiline_fields)

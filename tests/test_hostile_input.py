@@ -244,6 +244,17 @@ def test_a_file_sent_where_the_form_takes_text_is_refused(app, phone, field):
     assert NOT_HANDLED in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("body", ['{"full_name": 1}', '{"symptom_cough": null}', "[1, 2]",
+                                  '"text"', "{"])
+def test_a_form_sent_as_json_is_refused(app, phone, body):
+    hidden = phone.hidden_fields()
+    data = body.replace("{", "{" + f'"csrf_token": "{hidden["csrf_token"]}", ', 1) \
+        if body.startswith('{"') else body
+    response = phone.client.post(phone.form_url, data=data, content_type="application/json")
+    assert response.status_code == 400 and _count(app, Visit) == 0
+    assert NOT_HANDLED in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("secret", [None, "", "short", "x" * 5000])
 def test_a_check_in_without_a_well_formed_visit_secret_is_a_new_visit(app, secret):
     # Two people send the same ill-formed secret: each gets a visit of their own (a secret
