@@ -41,7 +41,7 @@ class YesNoAnswers(Field):
         for name in QUESTIONS:
             value = given.get(name)
             if formdata is not None and prefix + name in formdata:
-                value = formdata.getlist(prefix + name)[0]
+                value = str(formdata.getlist(prefix + name)[0])  # as RadioField coerces it
             answers[name] = value
         self.data = answers
 
@@ -66,6 +66,7 @@ class DeclarationForm(AppForm):
         super().__init__(*args, **kwargs)
         # One message for the questions left unanswered, rather than one per question.
         self.declaration_error: str | None = None
+        # By input name (the form's prefix included), as a page compares them.
         self.unanswered: set[str] = set()
         self.wrong_answers: set[str] = set()  # neither Yes nor No
         self._radio_groups: dict[str, RadioField] = {}
@@ -81,7 +82,7 @@ class DeclarationForm(AppForm):
                 "name": name, "prefix": self._prefix,
                 "translations": self.meta.get_translations(self)})
             group.process(None, self.answers.data.get(name))
-            if name in self.wrong_answers:
+            if group.name in self.wrong_answers:
                 group.errors = [_("Choose Yes or No.")]
             self._radio_groups[name] = group
         return group
@@ -96,12 +97,12 @@ class DeclarationForm(AppForm):
         ok = super().validate(extra_validators)
         answers = self.answers.data
         self._radio_groups = {}  # built afresh, with their errors
-        self.wrong_answers = {name for name, value in answers.items()
+        self.wrong_answers = {self._prefix + name for name, value in answers.items()
                               if value not in (None, "", YES, NO)}
         if self.wrong_answers:
             self.answers.errors.append(_("Choose Yes or No."))  # shown by each such question
             ok = False
-        self.unanswered = {name for name, value in answers.items()
+        self.unanswered = {self._prefix + name for name, value in answers.items()
                            if not value and not self.none_of_these.data}
         self.declaration_error = None
         if self.unanswered:

@@ -102,13 +102,19 @@ class RowList(FieldList):
 
 
 class SparseRowList(RowList):
-    """A RowList whose rows left untouched in a post (every value sent empty) are built only
-    when the rows are read as a list (a page showing them, in their places): a form sends its
-    blank row with every post, and a row of a few fields costs as much to build as they do.
-    Its validation, and `entries` until then, hold the rows with something in them alone."""
+    """A RowList whose rows left untouched in a post (every value sent empty or spaces) are
+    built only when the rows are read as a list, by a page or any of FieldList's own list
+    operations (they then stand in their places, renumbered as FieldList does): a form sends
+    its blank row with every post, and a row of a few fields costs as much to build as they
+    do. Its validation, its `errors` and `entries` until then hold the typed rows alone."""
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         self._formdata, self._untouched, self._typed = formdata, [], None
+        self._unread = bool(formdata)  # a post's rows: completed when first read
+        # Each row's item of the form's data (or the default), as FieldList.process finds it.
+        objects = data if data is not unset_value and data else (
+            self.default() if callable(self.default) else self.default)
+        self._objects = list(objects) if objects else []
         if not formdata:
             super().process(formdata, data, extra_filters)
             return
@@ -137,15 +143,18 @@ class SparseRowList(RowList):
             super()._compact_indices()
 
     def _every_row(self) -> list:
-        if self._untouched:
-            untouched, self._untouched = self._untouched, []
+        if self._unread:  # the rows as FieldList.process leaves them
+            self._unread, untouched, self._untouched = False, self._untouched, []
             for row in untouched:
-                self._add_entry(self._formdata, index=row)
+                self._add_entry(self._formdata, self._object_of(row), index=row)
             self.entries.sort(key=lambda entry: entry.index)
             self._compact_indices()
-        while len(self.entries) < self.min_entries:
-            self._add_entry(self._formdata)
+            while len(self.entries) < self.min_entries:
+                self._add_entry(self._formdata)
         return self.entries
+
+    def _object_of(self, row: int):
+        return self._objects[row] if row < len(self._objects) else unset_value
 
     def __iter__(self):
         return iter(self._every_row())
@@ -159,6 +168,22 @@ class SparseRowList(RowList):
     def append_entry(self, data=unset_value):
         self._every_row()
         return super().append_entry(data)
+
+    def insert_entry(self, index, data=unset_value):
+        self._every_row()
+        return super().insert_entry(index, data)
+
+    def pop_entry(self, index=-1):
+        self._every_row()
+        return super().pop_entry(index)
+
+    @property
+    def data(self) -> list:
+        return [entry.data for entry in self._every_row()]
+
+    def populate_obj(self, obj, name) -> None:
+        self._every_row()
+        super().populate_obj(obj, name)
 
 
 def valid_day(form: Form, field: StringField) -> None:
