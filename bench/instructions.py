@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -140,22 +139,6 @@ def child(app_name: str, kind: str, count: int, folder: str, token: str) -> None
 
 # --- the parent: callgrind, twice per kind ---------------------------------------------------
 
-def ensure_valgrind() -> str:
-    """The valgrind binary, installed with apt-get if it is missing."""
-    found = shutil.which("valgrind")
-    if found:
-        return found
-    print("valgrind is not installed: installing it with apt-get", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "valgrind"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
-    found = shutil.which("valgrind")
-    if not found:
-        raise RuntimeError("valgrind could not be installed")
-    return found
-
-
 def counted(valgrind: str, app_name: str, kind: str, count: int, folder: str,
             token: str) -> int:
     """Instructions callgrind counted for a whole child run."""
@@ -190,10 +173,10 @@ def main() -> None:
         child(app_name, kind, int(count), folder, token)
         return
 
-    from load_setup import database, forget_own_settings
+    from load_setup import database, ensure_tool, forget_own_settings
 
     forget_own_settings()
-    valgrind = ensure_valgrind()
+    valgrind = ensure_tool("valgrind")
     print(f"callgrind, in process, SQLite: ({MANY} - {FEW} requests) / {MANY - FEW} per kind",
           flush=True)
     names = {"form": "GET form", "post": "POST", "done": "GET done"}

@@ -165,17 +165,23 @@ def count_visits(url: str) -> int:
 
 # --- the load tool ---------------------------------------------------------------------------
 
-def ensure_wrk() -> str:
-    """The wrk binary, installed with apt-get if it is missing."""
-    found = shutil.which("wrk")
+def ensure_tool(name: str) -> str:
+    """The program `name`, installed with apt-get (Debian's package of that name) if it is
+    missing."""
+    found = shutil.which(name)
     if found:
         return found
-    print("wrk is not installed: installing it with apt-get", flush=True)
+    print(f"{name} is not installed: installing it with apt-get", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env,
+    subprocess.run(["apt-get", "install", "-y", "-qq", name], check=True, env=env,
                    stdout=subprocess.DEVNULL)
-    found = shutil.which("wrk")
+    found = shutil.which(name)
     if not found:
-        raise RuntimeError("wrk could not be installed")
+        raise RuntimeError(f"{name} could not be installed")
     return found
+
+
+def ensure_wrk() -> str:
+    """The wrk binary, installed with apt-get if it is missing."""
+    return ensure_tool("wrk")
