@@ -1,6 +1,7 @@
 """Alembic environment: runs migrations on the app's own engine (SQLite or PostgreSQL)."""
 
 import logging
+from contextlib import nullcontext
 from logging.config import fileConfig
 
 from alembic import context
@@ -41,7 +42,11 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("process_revision_directives", process_revision_directives)
 
-    with target_db.engine.connect() as connection:
+    # SQLite: alembic commits after each step (its DDL is not transactional), which would let
+    # another `flask db upgrade` read the version between two steps and run the next one too.
+    # This machine's writer lock (app.database.WriterLock) is held for the whole upgrade.
+    writers = current_app.extensions.get("gatebook_writer_lock")
+    with writers.held() if writers else nullcontext(), target_db.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # SQLite alters a table by copying it and dropping the original; with foreign keys

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import subprocess
 import threading
@@ -10,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from app.extensions import db
 from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, csrf_from, visits
@@ -96,6 +98,32 @@ def test_servers_starting_together_migrate_in_turn(database_url, tmp_path):
     assert [upgrade.returncode for upgrade in upgrades] == [0] * 4, outputs
     ran = [output.count("Running upgrade") for output in outputs]
     assert sorted(ran)[:3] == [0, 0, 0] and max(ran) >= 6, ran
+
+
+@sqlite_only
+def test_an_upgrade_keeps_the_write_lock_between_its_steps(make_app):
+    """On SQLite alembic commits after each step: another `flask db upgrade` waiting for the
+    database would get in between and run the next step twice. The writer lock stays held."""
+    app = make_app()
+    with app.app_context():
+        engine = db.engine
+    lock_file = f"{engine.url.database}.writer-lock"
+    held = []
+
+    def someone_else_could_write(_connection) -> None:
+        descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.append(False)
+        except BlockingIOError:
+            held.append(True)
+        finally:
+            os.close(descriptor)
+
+    event.listen(engine, "commit", someone_else_could_write)
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert len(held) > 5 and all(held), held
 
 
 def test_check_in_works_on_a_migrated_database(make_app):
