@@ -24,6 +24,8 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from .database import READ_ONLY_METHODS
+
 # The headers the application (or ProxyFix, when proxies are trusted) reads.
 READ_HEADERS = ("Host", "Referer", "HX-Request", "HX-Target", "HX-Current-URL",
                 "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host")
@@ -99,7 +101,7 @@ def refuse_untypable_text() -> None:
         raise UntypableText()  # a multipart part whose name werkzeug could not read
     if limit is None and request.files:  # only an upload's view (large_body) takes files
         raise BadRequest("a file sent to a form that takes none")
-    if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+    if request.is_json and request.method not in READ_ONLY_METHODS:
         # Flask-WTF would read a JSON body as the form, past the checks above.
         raise BadRequest("no form is sent as JSON")
     # Every character is looked at once: the names, then the values, each run together.

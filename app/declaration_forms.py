@@ -16,13 +16,15 @@ from .form_fields import AppForm, plain_text, text
 YES, NO = "yes", "no"
 YES_NO = [SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))]
 
+def _yes_no(label: str) -> RadioField:
+    return RadioField(label, choices=YES_NO, validate_choice=False)
+
+
 # Each yes/no question's radio group, by its input's name, in the order asked.
 QUESTIONS: dict[str, RadioField] = {
-    **{f"symptom_{q.key}": RadioField(q.label, choices=YES_NO, validate_choice=False)
-       for q in SYMPTOMS},
-    **{f"exposure_{q.key}": RadioField(q.label, choices=YES_NO, validate_choice=False)
-       for q in EXPOSURES},
-    "travel": RadioField(TRAVEL.label, choices=YES_NO, validate_choice=False),
+    **{f"symptom_{q.key}": _yes_no(q.label) for q in SYMPTOMS},
+    **{f"exposure_{q.key}": _yes_no(q.label) for q in EXPOSURES},
+    "travel": _yes_no(TRAVEL.label),
 }
 
 

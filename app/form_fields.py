@@ -135,8 +135,9 @@ class SparseRowList(RowList):
                        for value in formdata.getlist(key))
 
     def _extract_indices(self, prefix, formdata):
-        rows = super()._extract_indices(prefix, formdata)
-        return rows if self._typed is None else [row for row in rows if row in self._typed]
+        if self._typed is not None:  # the post's rows were read once, in process()
+            return sorted(self._typed)
+        return super()._extract_indices(prefix, formdata)
 
     def _compact_indices(self):
         if not self._untouched:  # renumbered once every row is there

@@ -56,6 +56,11 @@ def _run(app, environ) -> tuple[str, list[tuple[str, str]]]:
     return answers[0]
 
 
+def _cookie_header(cookies) -> str:
+    """A Cookie header sending back every cookie the app has set."""
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
+
+
 def _gatebook_requests(kind: str, folder: str, token: str, count: int):
     """Gatebook's app and `count` environs of one kind, after one check-in for the cookie."""
     import io
@@ -81,7 +86,7 @@ def _gatebook_requests(kind: str, folder: str, token: str, count: int):
     cookies = SimpleCookie()
     for header in page.headers.getlist("Set-Cookie"):
         cookies.load(header)
-    cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
+    cookie = _cookie_header(cookies)
 
     def post(number: int):
         body = (f"{visitor_fields()}&full_name=Nguyen+Van+{number}&phone=09{number:08d}"
@@ -100,8 +105,8 @@ def _gatebook_requests(kind: str, folder: str, token: str, count: int):
     for name, value in headers:
         if name == "Set-Cookie":
             cookies.load(value)
-    phone = "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
-    return app, [EnvironBuilder(path=done, method="GET", headers={"Cookie": phone})
+    return app, [EnvironBuilder(path=done, method="GET",
+                                headers={"Cookie": _cookie_header(cookies)})
                  .get_environ() for _ in range(count)]
 
 
