@@ -4,17 +4,15 @@ changes nothing; a row whose code is already in the register updates that entry.
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from openpyxl import load_workbook
 from sqlalchemy import select
 
+from . import register_files
+from .database import write_transaction
 from .employees import EmployeeEntry, EmployeeError, check_entry, differs, write
 from .extensions import db
 from .models import Employee
@@ -31,9 +29,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("full_name", "code", "department", "phone")
 MAX_ROWS = 10_000
-MAX_FILE_BYTES = 2 * 1024 * 1024
 # A confirmation page left open longer than this is read again from the file.
 CONFIRM_SECONDS = 3600
+# Rows stored per write transaction: about 30 ms on SQLite (bench figures in the README).
+CHUNK_ROWS = 200
 
 
 class ImportError_(ValueError):
@@ -84,37 +83,23 @@ def _cell(value, field_name: str) -> str:
     return str(value)
 
 
-def _table(filename: str, data: bytes) -> list[list]:
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportError_(_l("The file is larger than %(mb)d MB.", mb=MAX_FILE_BYTES // 2**20))
-    if filename.lower().endswith(".xlsx"):
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-            raise ImportError_(_l("This is not an XLSX file that can be read.")) from error
-        try:
-            return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    if filename.lower().endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise ImportError_(_l("Save the CSV file as UTF-8 and try again.")) from error
-        try:
-            return list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error as error:
-            raise ImportError_(_l("This is not a CSV file that can be read.")) from error
-    raise ImportError_(_l("Choose a .csv or .xlsx file."))
-
-
 def preview(filename: str, data: bytes) -> Preview:
     """Every row of the file checked, and what importing it would do; ImportError_ when the
-    file cannot be read or lacks a required column."""
-    table = _table(filename, data)
+    file cannot be read or lacks a required column. The file is read before the register is,
+    so no transaction is open while it is."""
+    try:
+        table = register_files.read(filename, data, limit=MAX_ROWS + 1)
+    except register_files.FileError as error:
+        raise ImportError_(str(error)) from error
     if not table:
         raise ImportError_(_l("The file is empty."))
-    headings = [str(cell or "").strip() for cell in table[0]]
+    headings = [str(cell or "").strip() for cell in table[0][1]]
+    columns = _columns(headings)
+    found = [(number, _cells(values, columns)) for number, values in table[1:]]
+    return Preview(_checked(found, headings, columns, _register()))
+
+
+def _columns(headings: list[str]) -> dict[str, int | None]:
     folded = [fold_for_search(heading) for heading in headings]
     columns = {name: next((i for i, h in enumerate(folded) if h in accepted), None)
                for name, accepted in FIELDS.items()}
@@ -122,14 +107,20 @@ def preview(filename: str, data: bytes) -> Preview:
     if missing:
         raise ImportError_(_l("The first row must name the columns; missing: %(names)s.",
                               names=", ".join(_heading(name) for name in missing)))
-    if len(table) - 1 > MAX_ROWS:
-        raise ImportError_(_l("At most %(n)d employees in one file.", n=MAX_ROWS))
-    rows, seen, register = [], {}, _register()
-    for number, values in enumerate(table[1:], start=2):
-        cells = {name: _cell(values[i], name) if i is not None and i < len(values) else ""
-                 for name, i in columns.items()}
+    return columns
+
+
+def _cells(values: list, columns: dict[str, int | None]) -> dict[str, str]:
+    return {name: _cell(values[i], name) if i is not None and i < len(values) else ""
+            for name, i in columns.items()}
+
+
+def _checked(found: list[tuple[int, dict[str, str]]], headings: list[str],
+             columns: dict[str, int | None], register: dict[str, Employee]) -> list[Row]:
+    rows, seen = [], {}
+    for number, cells in found:
         if not any(value.strip() for value in cells.values()):
-            continue  # an empty line
+            continue  # a line with nothing in the register's columns
         row = Row(number)
         try:
             row.entry = check_entry(**cells)
@@ -150,7 +141,7 @@ def preview(filename: str, data: bytes) -> Preview:
             row.action = ("new" if existing is None else
                           "update" if differs(existing, row.entry) else "unchanged")
         rows.append(row)
-    return Preview(rows)
+    return rows
 
 
 def _register() -> dict[str, Employee]:
@@ -184,17 +175,26 @@ def unsealed(token: str) -> list[EmployeeEntry] | None:
 
 
 def apply(entries: list[EmployeeEntry]) -> dict[str, int]:
-    """Add the new entries and update the changed ones (the caller commits): {action: count}."""
+    """Add the new entries and update the changed ones, CHUNK_ROWS at a time, each chunk a
+    write transaction of its own: a check-in waits for one chunk at most, never for the whole
+    file. {action: count}. Stopped half-way, the same file imported again completes it."""
     counts = {"new": 0, "update": 0, "unchanged": 0}
-    register = _register()
-    for entry in entries:
-        existing = register.get(entry.code)
-        if existing is None:
-            register[entry.code] = write(entry)
-            counts["new"] += 1
-        elif differs(existing, entry):
-            write(entry, existing)
-            counts["update"] += 1
-        else:
-            counts["unchanged"] += 1
+    for start in range(0, len(entries), CHUNK_ROWS):
+        chunk = entries[start:start + CHUNK_ROWS]
+        with write_transaction():
+            register = {employee.code: employee for employee in db.session.scalars(
+                select(Employee).where(Employee.code.in_([entry.code for entry in chunk])))}
+            for entry in chunk:
+                action = _store(entry, register.get(entry.code))
+                counts[action] += 1
     return counts
+
+
+def _store(entry: EmployeeEntry, existing: Employee | None) -> str:
+    if existing is None:
+        write(entry)
+        return "new"
+    if differs(existing, entry):
+        write(entry, existing)
+        return "update"
+    return "unchanged"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .. import audit, employee_import, employees, enrolment, posters
 from ..boundary import large_body
+from ..database import reads_only, write_transaction, writes_late
 from ..employee_forms import ConfirmImportForm, EmployeeForm, ImportForm, SheetForm
 from ..extensions import db
 from ..form_fields import ActionForm
@@ -138,12 +139,15 @@ def revoke(employee_id: int, device_id: int):
 
 @bp.route("/import", methods=["GET", "POST"])
 @large_body(LARGE_BODY_BYTES)
+@reads_only
 def import_file():
-    """Upload a register file and see, row by row, what importing it would do."""
+    """Upload a register file and see, row by row, what importing it would do (nothing is
+    written, and no transaction is open while the file is read: check-ins go on)."""
     form = ImportForm()
     preview, error = None, None
     if form.validate_on_submit():
         upload = form.register_file.data
+        db.session.commit()  # the sign-in's reads end here
         try:
             preview = employee_import.preview(upload.filename or "", upload.read())
         except employee_import.ImportError_ as problem:
@@ -158,8 +162,9 @@ def import_file():
 
 @bp.post("/import/confirm")
 @large_body(LARGE_BODY_BYTES)
+@writes_late
 def confirm_import():
-    """Store what the checked file said (nothing was written before)."""
+    """Store what the checked file said (nothing was written before), a chunk at a time."""
     form = ConfirmImportForm()
     entries = employee_import.unsealed(form.sealed.data or "") if form.validate_on_submit() \
         else None
@@ -167,8 +172,8 @@ def confirm_import():
         flash(_("The confirmation was too old or not valid: upload the file again."), "error")
         return redirect(url_for(".import_file"))
     counts = employee_import.apply(entries)
-    audit.record("employee_import", counts, rows=len(entries))
-    db.session.commit()
+    with write_transaction():
+        audit.record("employee_import", counts, rows=len(entries))
     flash(_("Imported: %(new)d added, %(update)d updated, %(unchanged)d unchanged.", **counts),
           "success")
     return redirect(url_for(".index"))
