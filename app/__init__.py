@@ -17,6 +17,7 @@ from . import (
     headers,
     jobs,
     routes,
+    server_lock,
     static_files,
     templating,
 )
@@ -55,6 +56,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    # Before the jobs start: a restore never replaces the database under a serving process.
+    server_lock.init_app(app)
     jobs.init_app(app)
     headers.init_app(app)  # last registered, first to run: every response gets the headers
     return app

@@ -93,28 +93,20 @@ def remove_stale_partials(seconds: float = 86400) -> int:
     return removed
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
+def read_only(path: Path) -> sqlite3.Connection:
+    """A connection that reads the file and cannot change it."""
     return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None)
 
 
 def check_integrity(path: Path) -> None:
     """Raise BackupError unless PRAGMA integrity_check finds the file sound."""
     try:
-        with contextlib.closing(_read_only(path)) as conn:
+        with contextlib.closing(read_only(path)) as conn:
             problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{path.name} is not a sound SQLite database: {error}") from None
     if problems != ["ok"]:
         raise BackupError(f"{path.name} failed the integrity check: {'; '.join(problems[:5])}")
-
-
-def check_gatebook_file(path: Path) -> None:
-    """Raise BackupError unless the file is a sound SQLite database with Gatebook's tables."""
-    check_integrity(path)
-    with contextlib.closing(_read_only(path)) as conn:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    if not {"alembic_version", "visit", "location"} <= tables:
-        raise BackupError(f"{path.name} is not a Gatebook database")
 
 
 def _sync(path: Path) -> None:
@@ -164,13 +156,12 @@ def _link_new(partial: Path, stem: str) -> Path:
     raise BackupError(f"too many backups named {stem}")
 
 
-def restore_backup(path: Path) -> None:
-    """Write the backup's contents over the live database, through SQLite so that its
-    write-ahead log stays consistent. The caller makes sure no server is running."""
-    check_gatebook_file(path)
+def restore_backup(checked: Path) -> None:
+    """Write a checked copy (app.restore.staged) over the live database, through SQLite so
+    that its write-ahead log stays consistent. The caller holds the server lock."""
     target = database_file()
     db.engine.dispose()
-    with contextlib.closing(_read_only(path)) as source, \
+    with contextlib.closing(sqlite3.connect(checked, isolation_level=None)) as source, \
             contextlib.closing(sqlite3.connect(target, isolation_level=None)) as live:
         live.execute("PRAGMA journal_mode=WAL")
         source.backup(live)

@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
-from . import audit, backup, server_lock
+from . import audit, backup, restore, server_lock
 from .extensions import db
 from .retention import purge
 
@@ -40,32 +39,27 @@ def restore_command(file: Path, yes: bool) -> None:
     """Replace the SQLite database with a backup (every server must be stopped first)."""
     try:
         live = backup.database_file()
-        backup.check_gatebook_file(file)
+        with server_lock.exclusive(current_app.instance_path), restore.staged(file) as checked:
+            if not yes:
+                click.confirm(f"Replace the database {live} with {file}? Whatever was "
+                              "recorded after that backup is lost.", abort=True)
+            _restore(live, file, checked)
     except backup.NotSQLite:
         raise click.ClickException(PG_BACKUP) from None
-    except backup.BackupError as error:
-        raise click.ClickException(str(error)) from None
-    if not yes:
-        click.confirm(f"Replace the database {live} with {file}? Whatever was recorded after "
-                      "that backup is lost.", abort=True)
-    try:
-        with server_lock.exclusive(current_app.instance_path):
-            _restore(live, file)
     except server_lock.DatabaseInUse as in_use:
         raise click.ClickException(
             f"A server is using the database (it holds {in_use}): stop it first, e.g. "
-            "`systemctl stop gatebook`, then restore again.") from None
+            "`systemctl stop gatebook`, then restore again. Nothing was changed.") from None
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
 
 
-def _restore(live: Path, file: Path) -> None:
+def _restore(live: Path, file: Path, checked: Path) -> None:
     if live.exists():
         # The current state is kept too, so that a restore can itself be undone.
         saved = backup.take_backup()
         click.echo(f"The current database is saved as {saved.path}.")
-    backup.restore_backup(file)
-    upgrade()  # a backup taken before an upgrade gets the current schema
+    backup.restore_backup(checked)  # already at this code's schema
     purge()  # nothing past the retention period comes back with it
     audit.record("restore", {"file": file.name, "via": "command line"})
     db.session.commit()

@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 from flask import Flask, current_app, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import URL, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
 from .extensions import db
@@ -35,6 +35,14 @@ def init_app(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
         app.extensions["gatebook_writer_lock"] = WriterLock(engine.url.database or "")
+
+
+def sqlite_engine(path: str, busy_timeout_ms: int) -> Engine:
+    """An engine on another SQLite file, its connections set up as the app's (a restore's
+    staging copy)."""
+    engine = create_engine(URL.create("sqlite", database=path))
+    _configure_sqlite(engine, busy_timeout_ms)
+    return engine
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -29,7 +29,8 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    """Run the migrations on a connection from the app's engine."""
+    """Run the migrations on a connection from the app's engine, or on the one the caller
+    gave (config.attributes["connection"])."""
 
     def process_revision_directives(context, revision, directives):
         # `flask db migrate` with no model change writes no empty revision.
@@ -42,36 +43,45 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("process_revision_directives", process_revision_directives)
 
+    given = config.attributes.get("connection")
+    if given is not None:
+        # A database file of its own (a restore's staging copy, app.restore): nobody else uses it.
+        _upgrade(given, conf_args)
+        return
     # SQLite: alembic commits after each step (its DDL is not transactional), which would let
     # another `flask db upgrade` read the version between two steps and run the next one too.
     # This machine's writer lock (app.database.WriterLock) is held for the whole upgrade.
     writers = current_app.extensions.get("gatebook_writer_lock")
     with writers.held() if writers else nullcontext(), target_db.engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            # SQLite alters a table by copying it and dropping the original; with foreign keys
-            # on, dropping "visit" would cascade and delete every companion. Off for the
-            # migration (it must be said outside a transaction, so on the driver connection),
-            # checked and back on afterwards.
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-        try:
-            context.configure(connection=connection, target_metadata=target_db.metadata,
-                              **conf_args)
-            with context.begin_transaction():
-                if connection.dialect.name == "postgresql":
-                    # Held until this transaction ends; whoever waited then finds the schema
-                    # up to date. (SQLite serialises by itself: the transaction begins
-                    # IMMEDIATE, app.database.)
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                       {"key": MIGRATION_LOCK})
-                context.run_migrations()
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-                    if broken:
-                        raise RuntimeError(f"migration left broken references: {broken[:5]}")
-        finally:
+        _upgrade(connection, conf_args)
+
+
+def _upgrade(connection, conf_args):
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite alters a table by copying it and dropping the original; with foreign keys
+        # on, dropping "visit" would cascade and delete every companion. Off for the
+        # migration (it must be said outside a transaction, so on the driver connection),
+        # checked and back on afterwards.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(connection=connection, target_metadata=target_db.metadata,
+                          **conf_args)
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Held until this transaction ends; whoever waited then finds the schema
+                # up to date. (SQLite serialises by itself: the transaction begins
+                # IMMEDIATE, app.database.)
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
+            context.run_migrations()
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -77,9 +77,19 @@ def gunicorn(env: dict[str, str], log: Path, workers: int = 1
     output goes to `log`."""
     port = free_port()
     env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    with serving(env, log, str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), port=port) as found:
+        yield found
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log: Path, *command: str, port: int | None = None
+            ) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Any server started as `command` (its `{port}` filled in with `port` or a free one)
+    from the project's folder, as someone might start one by hand; its output goes to `log`."""
+    port = port or free_port()
     with open(log, "ab") as output:
-        process = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF)],
-                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        process = subprocess.Popen([part.format(port=port) for part in command], cwd=ROOT,
+                                   env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
         wait_for_port(port, process, log)

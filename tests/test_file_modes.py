@@ -38,7 +38,8 @@ def test_a_fresh_instance_under_umask_022_is_private(tmp_path, umask_022):
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             modes = {path.name: _mode(path) for path in instance.iterdir()}
         db.engine.dispose()
-    assert modes == {"config.py": 0o600, "gatebook.sqlite": 0o600,
+    # gatebook.lock: the lock a serving process holds against a restore (app.server_lock).
+    assert modes == {"config.py": 0o600, "gatebook.sqlite": 0o600, "gatebook.lock": 0o600,
                      "gatebook.sqlite-wal": 0o600, "gatebook.sqlite-shm": 0o600}
     assert _mode(instance) == 0o700
     assert _mode(database) == 0o600
@@ -50,8 +51,10 @@ def test_a_fresh_instance_under_umask_022_is_private(tmp_path, umask_022):
 def test_an_instance_with_a_secret_key_elsewhere_is_private_too(tmp_path, umask_022):
     instance = tmp_path / "instance"
     create_app({"SECRET_KEY": "from-the-environment"}, instance_path=str(instance))
-    assert sorted(path.name for path in instance.iterdir()) == ["gatebook.sqlite"]
+    assert sorted(path.name for path in instance.iterdir()) == ["gatebook.lock",
+                                                                 "gatebook.sqlite"]
     assert _mode(instance) == 0o700 and _mode(instance / "gatebook.sqlite") == 0o600
+    assert _mode(instance / "gatebook.lock") == 0o600
 
 
 def test_looser_files_are_tightened_at_start_and_the_log_says_so(tmp_path, umask_022, caplog):
@@ -92,4 +95,7 @@ def test_a_database_outside_the_instance_is_private_and_its_folder_left_alone(
                instance_path=str(tmp_path / "instance"))
     assert _mode(elsewhere / "gate.sqlite") == 0o600
     assert _mode(elsewhere) == 0o755  # the administrator's folder: theirs to decide
-    assert not (tmp_path / "instance").exists()
+    # The instance holds only the lock a serving process keeps against a restore.
+    instance = tmp_path / "instance"
+    assert [path.name for path in instance.iterdir()] == ["gatebook.lock"]
+    assert _mode(instance) == 0o700 and _mode(instance / "gatebook.lock") == 0o600
