@@ -134,7 +134,8 @@ def remember_device(response: Response, token: str) -> None:
 
 def forget_device(response: Response) -> None:
     """Remove the token from this phone (the device row goes when revoked by an admin)."""
-    response.delete_cookie(EMPLOYEE_COOKIE, httponly=True, samesite="Lax")
+    response.delete_cookie(EMPLOYEE_COOKIE, httponly=True, samesite="Lax",
+                           secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
 def device_token(request: Request) -> str | None:

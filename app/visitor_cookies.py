@@ -67,8 +67,10 @@ def remember_profile(response: Response, identity: dict, consent_version: str) -
 
 
 def forget_profile(response: Response) -> None:
-    """Remove the remembered details from this phone."""
-    response.delete_cookie(PROFILE_COOKIE, httponly=True, samesite="Lax")
+    """Remove the remembered details from this phone (with the attributes it was set with:
+    over HTTPS, a browser may ignore a cookie's removal that lacks Secure)."""
+    response.delete_cookie(PROFILE_COOKIE, httponly=True, samesite="Lax",
+                           secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
 def read_visit_secrets(request: Request) -> dict[int, str]:

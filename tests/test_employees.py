@@ -355,6 +355,10 @@ def test_this_is_not_my_phone_forgets_it_here_and_on_the_server(app, admin, regi
     response = phone.client.post("/employee/forget", data={
         "csrf_token": token, "then": phone.form_url})
     assert response.headers["Location"] == phone.form_url
+    # Removed with the attributes it was set with (PUBLIC_URL is https: Secure).
+    [removal] = [line for line in response.headers.getlist("Set-Cookie")
+                 if line.startswith(EMPLOYEE_COOKIE + "=")]
+    assert "Secure" in removal and "HttpOnly" in removal
     assert phone.client.get_cookie(EMPLOYEE_COOKIE) is None
     assert "Lê Văn Kho" not in phone.open_form().get_data(as_text=True)
     assert all(employee.devices == [] for employee in _employees(app))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.visitor_cookies import PROFILE_COOKIE
 from tests.conftest import Phone, all_no, visits
 from tests.html_form import form_values
@@ -103,6 +105,18 @@ def test_forget_me_clears_the_cookie(phone):
     assert _cookie(phone.client, PROFILE_COOKIE) is None
     values = form_values(phone.open_form(new=1).get_data(as_text=True), phone.form_url)
     assert values["full_name"] == "" and "remember" not in values
+
+
+@pytest.mark.app_settings(PUBLIC_URL="https://vao.example.vn")
+def test_over_https_the_cookie_is_forgotten_with_the_attributes_it_was_set_with(phone):
+    set_cookie = phone.check_in(remember="y").headers.getlist("Set-Cookie")
+    [kept] = [line for line in set_cookie if line.startswith(PROFILE_COOKIE + "=")]
+    forgotten = phone.client.post(f"/c/{phone.token}/forget").headers.getlist("Set-Cookie")
+    [removal] = [line for line in forgotten if line.startswith(PROFILE_COOKIE + "=")]
+    attributes = {part.strip().split("=")[0] for part in removal.split(";")[1:]}
+    assert {"Secure", "HttpOnly", "SameSite"} <= attributes
+    assert attributes - {"Expires", "Max-Age"} == \
+        {part.strip().split("=")[0] for part in kept.split(";")[1:]} - {"Expires", "Max-Age"}
 
 
 def test_unticking_remember_me_forgets(phone):
