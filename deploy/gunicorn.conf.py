@@ -4,6 +4,10 @@
 From the environment: GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (2),
 GUNICORN_THREADS (1), FORWARDED_ALLOW_IPS (the reverse proxy's addresses, 127.0.0.1,::1) and,
 for the application itself, GATEBOOK_INSTANCE_PATH and the GATEBOOK_* settings.
+
+In the deploy kit gunicorn listens on 127.0.0.1 behind nginx or Caddy, which answers a
+malformed request itself (nginx with the app's security headers). Under `make run` gunicorn
+answers it, and its own answers (400, 414, 431) carry the same headers (post_worker_init).
 """
 
 import importlib.util
@@ -72,7 +76,9 @@ def on_starting(server):
 
 def post_worker_init(worker):
     """Start the application's periodic jobs at once: an idle server still checks out,
-    purges and backs up."""
-    from app import jobs
+    purges and backs up. gunicorn's own error answers get the app's security headers."""
+    from app import gunicorn_errors, jobs
 
+    # gunicorn has no setting for those answers: app/gunicorn_errors.py says how it is done.
+    gunicorn_errors.install()
     jobs.start(worker.wsgi)

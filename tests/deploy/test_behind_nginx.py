@@ -15,10 +15,13 @@ from sqlalchemy import create_engine, text
 from app.config import Defaults
 from tests import servers
 from tests.conftest import VALID_VISITOR, csrf_from
-from tests.deploy.conftest import DOMAIN, PUBLIC_URL, running_site
+from tests.deploy.conftest import DOMAIN, PUBLIC_URL, Client, Reply, running_site
 from tests.html_form import form_values
 
 ADMIN, ADMIN_PASSWORD = "lan", "quản-trị-2021"
+SECURITY_HEADERS = ("Content-Security-Policy", "Permissions-Policy", "X-Content-Type-Options",
+                    "Referrer-Policy", "Cache-Control", "Strict-Transport-Security")
+HSTS = "max-age=31536000"
 
 
 def _rows(env: dict[str, str], query: str) -> list[tuple]:
@@ -47,6 +50,15 @@ def _wait_for(condition, seconds: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "gave up waiting"
         time.sleep(0.05)
+
+
+def _security_headers(answer) -> dict[str, list[str]]:
+    """Each security header as often as the answer (nginx's or the app's own) has it."""
+    return {name: answer.headers.get_all(name) or [] for name in SECURITY_HEADERS}
+
+
+def _each_once(reply: Reply) -> bool:
+    return all(len(values) == 1 for values in _security_headers(reply).values())
 
 
 def _sign_in(client, username: str, password: str, **kwargs):
@@ -138,13 +150,20 @@ def test_compressed_cached_statics_logs_without_queries_and_the_body_limit(
         browser = site.client("127.0.0.7")
         page = browser.get(location.group(1))  # a visitor's page goes compressed
         assert page.headers["Content-Encoding"] == "gzip"
-        assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+        # The app's headers, and nginx's HSTS, each once: nginx adds its copies of the app's
+        # only to answers without them.
+        assert _each_once(page), _security_headers(page)
+        assert page.headers["Strict-Transport-Security"] == HSTS
         assert len(page.raw) < len(page.text.encode())
 
         stylesheet = re.search(r'href="(/static/app\.css\?v=\w+)"', page.text).group(1)
         css = browser.get(stylesheet)
         assert css.status == 200 and css.headers["Content-Encoding"] == "gzip"
         assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert _each_once(css), _security_headers(css)
+        # gunicorn's own answer to a request line longer than its limit (nginx's is longer).
+        long_line = browser.get("/" + "a" * 5000)
+        assert long_line.status == 414 and _each_once(long_line), _security_headers(long_line)
         _wait_for(lambda: "/static/app.css " in site.proxy.access_log())
 
         assert _sign_in(browser, ADMIN, ADMIN_PASSWORD).status == 302
@@ -152,6 +171,7 @@ def test_compressed_cached_statics_logs_without_queries_and_the_body_limit(
         # A signed-in staff page never goes compressed: its CSRF token sits beside the
         # searched text it echoes (BREACH), neither from the app nor from nginx.
         assert searched.status == 200 and "Content-Encoding" not in searched.headers
+        assert _each_once(searched), _security_headers(searched)
         # Both write their line once the response has gone: wait for them.
         _wait_for(lambda: "GET /dashboard/ " in site.server_log())
         _wait_for(lambda: "GET /dashboard/ " in site.proxy.access_log())
@@ -167,3 +187,29 @@ def test_compressed_cached_statics_logs_without_queries_and_the_body_limit(
         within = browser.request("POST", location.group(1), headers=form,
                                  body=b"a=" + b"x" * (limit - 10))
         assert within.status != 413  # through nginx, and the app accepts the size too
+
+
+def test_nginxs_own_answers_carry_the_apps_headers_and_no_version(client, nginx):
+    # The app's own 404 page says which headers an error answer carries.
+    expected = {name: values for name, values in _security_headers(
+        client.get("/no-such-page")).items() if name != "Strict-Transport-Security"}
+    assert expected and all(len(values) == 1 for values in expected.values()), expected
+    with nginx([servers.free_port()]) as proxy:  # gunicorn is down
+        browser = Client(proxy, "127.0.0.8")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        answers = {
+            413: browser.request("POST", "/c/gate", headers=form,
+                                 body=b"a=" + b"x" * Defaults.MAX_CONTENT_LENGTH),
+            404: browser.get("/static/no-such-file.css"),
+            414: browser.get("/" + "a" * 9000),
+            400: browser.get("/", headers={"Cookie": "a=" + "x" * 9000}),
+            502: browser.get("/login"),
+            301: browser.get(f"http://{DOMAIN}/login"),  # plain HTTP
+        }
+    for status, answer in answers.items():
+        assert answer.status == status
+        https = [] if status == 301 else [HSTS]
+        assert _security_headers(answer) == {**expected, "Strict-Transport-Security": https}, (
+            status)
+        assert answer.headers.get_all("Server") == ["nginx"], status  # no version
+        assert "nginx/" not in answer.text, status
