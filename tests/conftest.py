@@ -34,12 +34,13 @@ def pytest_report_header(config) -> str:
     return f"gatebook database: {where}"
 
 
-# Lines the fuzz test (tests/test_fuzz.py) leaves for the end of the run.
-FUZZ_REPORT = pytest.StashKey[list]()
+# Lines tests leave for the end of the run: what the fuzz test tried, what the import
+# measured (tests/test_fuzz.py, tests/test_import_bounds.py).
+RUN_REPORT = pytest.StashKey[list]()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    for line in config.stash.get(FUZZ_REPORT, []):
+    for line in config.stash.get(RUN_REPORT, []):
         terminalreporter.write_line(line)
 
 

@@ -36,7 +36,7 @@ from app.models import (
 from app.normalise import has_control_characters, normalise_id_number, normalise_phone
 from app.settings import MAX_NOTICE_LENGTH
 from app.staff import USERNAME
-from tests.conftest import FUZZ_REPORT, TEST_DATABASE_URL, Phone, password_hash
+from tests.conftest import RUN_REPORT, TEST_DATABASE_URL, Phone, password_hash
 from tests.hostile_requests import (
     encode,
     explicit_requests,
@@ -167,7 +167,7 @@ def test_no_hostile_request_gets_a_server_error(fuzz_app, identity, caplog, requ
         stored = {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
                   for model in (Visit, Location, User)}
     where = "PostgreSQL" if TEST_DATABASE_URL else "SQLite"
-    request.config.stash.setdefault(FUZZ_REPORT, []).append(
+    request.config.stash.setdefault(RUN_REPORT, []).append(
         f"fuzz ({where}, {identity}): {sent} requests to {len(routes)} routes and methods "
         f"in {elapsed:.1f} s (GATEBOOK_TEST_FUZZ_EXAMPLES={EXAMPLES}); rows read back: "
         + ", ".join(f"{count} {table}" for table, count in stored.items()))
