@@ -23,7 +23,8 @@ PANEL_SIZE = 10
 
 
 class DecisionError(Exception):
-    """The decision cannot be recorded (someone else was quicker, or the visit was replaced)."""
+    """The decision cannot be recorded (someone else was quicker, the visit was replaced, or
+    it takes no decision): the message says why."""
 
 
 def waiting(day: date) -> list[Visit]:
@@ -54,22 +55,40 @@ def _declared(answers: dict | None) -> list[str]:
     return said
 
 
-def _already(decided: GateDecision) -> DecisionError:
-    return DecisionError(_("%(user)s already recorded “%(decision)s” at %(time)s.",
-                           user=decided.user.username, decision=label(decided.decision),
-                           time=clock.to_local(decided.at).strftime("%H:%M")))
+def _already(decided: GateDecision) -> str:
+    return _("%(user)s already recorded “%(decision)s” at %(time)s.",
+             user=decided.user.username, decision=label(decided.decision),
+             time=clock.to_local(decided.at).strftime("%H:%M"))
+
+
+def refusal(visit: Visit) -> str | None:
+    """Why a decision about the visit would be refused now, in the staff's words; None when
+    one can be recorded. A decision answers a flagged check-in at the gate, on its day: a
+    visit with nothing declared needs none, and another day's visit is read-only, as that
+    day's list is (what the gate did then is not written in afterwards)."""
+    if visit.is_replaced:
+        return _("This declaration was replaced by a corrected one: decide on the corrected "
+                 "visit.")
+    if visit.gate_decision is not None:
+        return _already(visit.gate_decision)
+    if not visit.flagged:
+        return _("Nothing was declared on this visit: a gate decision is recorded only for a "
+                 "flagged check-in.")
+    day = clock.to_local(visit.checked_in_at).date()
+    if day != clock.local_today():
+        return _("This visit is from %(date)s: a gate decision is recorded only on the day of "
+                 "the visit.", date=day.strftime("%d/%m/%Y"))
+    return None
 
 
 def decide(visit: Visit, decision: Decision, temperature: float | None, note: str,
            user: User) -> GateDecision:
     """Record the gate's decision about a visit, once, with its audit entry; every open
-    dashboard sees it at its next poll. Raises DecisionError if the visit has one already or
-    was replaced by a corrected declaration."""
-    if visit.is_replaced:
-        raise DecisionError(_("This declaration was replaced by a corrected one: decide on the "
-                              "corrected visit."))
-    if visit.gate_decision is not None:
-        raise _already(visit.gate_decision)
+    dashboard sees it at its next poll. Raises DecisionError, storing nothing, when refusal()
+    says why not (decided already, replaced, nothing flagged, another day)."""
+    refused = refusal(visit)
+    if refused is not None:
+        raise DecisionError(refused)
     now = clock.utcnow()
     recorded = GateDecision(decision=decision, temperature=temperature, note=note, user=user,
                             at=now)
@@ -83,5 +102,5 @@ def decide(visit: Visit, decision: Decision, temperature: float | None, note: st
         first = db.session.scalar(select(GateDecision).where(GateDecision.visit_id == visit.id))
         if first is None:
             raise
-        raise _already(first) from None
+        raise DecisionError(_already(first)) from None
     return recorded

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from app.extensions import db
-from app.models import GateDecision, Visit
+from app.models import AuditEvent, GateDecision, Visit, VisitSource
 from tests.builders import add_visit, declaration, hanoi
 from tests.conftest import TEST_DATABASE_URL, Phone, visits
 
@@ -150,16 +150,88 @@ def test_a_decision_from_the_visit_page(desk, flagged):
     assert "Đã ghi cho Trần Thị Mai: Cho vào." in html and "36,8" in html
 
 
-def test_a_visit_with_nothing_declared_can_still_be_decided_on(app, desk, flagged):
-    page = desk.client.get(f"/dashboard/visits/{flagged[2]}").get_data(as_text=True)
-    assert "Lượt này không khai báo gì cần quyết định" in page
-    _decide(desk, flagged[2], decision="medical", temperature="38.5")
+def _nothing_recorded(app) -> None:
+    """No decision stored, and none in the audit log."""
     with app.app_context():
-        [decided] = db.session.scalars(db.select(GateDecision)).all()
-        assert (decided.visit_id, decided.decision, decided.temperature) == (
-            flagged[2], "medical", 38.5)
+        assert db.session.scalar(db.select(db.func.count(GateDecision.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+            AuditEvent.action == "gate_decision")) == 0
+
+
+def _refused(desk, visit_id: int, message: str) -> None:
+    """A decision sent from the panel (htmx) and from the visit's page (a plain post) is
+    refused with the message, shown where "already decided" is shown."""
+    from_panel = _decide(desk, visit_id, decision="medical", temperature="38,5", note="sốt")
+    assert from_panel.status_code == 200  # htmx swaps it in place of the item
+    html = from_panel.get_data(as_text=True)
+    assert re.search(rf'<article class="alert-item decided" id="alert-{visit_id}"[^>]*'
+                     rf'role="alert"><p class="error">{re.escape(message)}</p></article>', html)
+    page = _decide(desk, visit_id, htmx=False, decision="refuse")
+    assert page.status_code == 302
+    assert page.headers["Location"] == f"/dashboard/visits/{visit_id}"
+    followed = desk.client.get(page.headers["Location"]).get_data(as_text=True)
+    assert f'<p class="flash error" role="alert">{message}</p>' in followed
+
+
+def _decision_section(desk, visit_id: int) -> str:
+    html = desk.client.get(f"/dashboard/visits/{visit_id}").get_data(as_text=True)
+    return html.split('id="decision"')[1].split("</section>")[0]
+
+
+NOT_FLAGGED = ("Lượt này không khai báo gì: quyết định tại cổng chỉ ghi cho lượt vào có "
+               "cảnh báo.")
+
+
+def test_a_visit_with_nothing_declared_takes_no_decision(app, desk, flagged):
+    section = _decision_section(desk, flagged[2])
+    assert NOT_FLAGGED in section and "<button" not in section  # no buttons to be refused
+    _refused(desk, flagged[2], NOT_FLAGGED)
+    _nothing_recorded(app)
     assert _panel(desk.client.get("/dashboard/").get_data(as_text=True)) == [
         "Trần Thị Mai", "Nguyễn Văn An"]
+
+
+def test_yesterdays_visit_is_read_only(app, desk, flagged, clock):
+    clock.advance(days=1)
+    message = ("Lượt vào này là của ngày 14/07/2021: quyết định tại cổng chỉ ghi được trong "
+               "ngày của lượt vào.")
+    section = _decision_section(desk, flagged[0])
+    assert message in section and "<button" not in section
+    _refused(desk, flagged[0], message)
+    _nothing_recorded(app)
+    past = desk.client.get("/dashboard/?day=2021-07-14").get_data(as_text=True)
+    assert _counter(past, "Chờ quyết định") == "2"
+
+
+@pytest.mark.parametrize(("now", "recorded"), [(hanoi(14, 23, 59, 59), True),
+                                               (hanoi(15, 0, 0), False)])
+def test_the_visits_day_ends_at_local_midnight(app, desk, flagged, clock, now, recorded):
+    clock.now = now
+    html = _decide(desk, flagged[0]).get_data(as_text=True)
+    assert ("Lượt vào này là của ngày 14/07/2021" in html) is not recorded
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(GateDecision.id))) == int(recorded)
+
+
+def test_a_flagged_paper_slip_of_today_is_decided_on_and_yesterdays_is_not(app, desk, staff,
+                                                                            clock):
+    """A slip typed in later carries the time written on it: today's takes a decision like any
+    flagged check-in; one from yesterday, typed in this morning, is of a read-only day."""
+    today = add_visit(app, hanoi(14, 7, 45), name="Đỗ Văn Giấy", source=VisitSource.PAPER,
+                      entered_by_id=staff["thu"], answers=declaration(fever=True))
+    yesterday = add_visit(app, hanoi(13, 16, 10), name="Hồ Thị Hôm Qua",
+                          source=VisitSource.PAPER, entered_by_id=staff["thu"],
+                          answers=declaration(cough=True))
+    assert "Lượt vào này là của ngày 13/07/2021" in _decide(desk, yesterday).get_data(
+        as_text=True)
+    assert "<button" in _decision_section(desk, today)
+    decided = _decide(desk, today, htmx=False, decision="medical", temperature="38,4")
+    assert decided.status_code == 302
+    assert "Đã ghi cho Đỗ Văn Giấy: Đưa đến phòng y tế." in desk.client.get(
+        decided.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        [stored] = db.session.scalars(db.select(GateDecision)).all()
+        assert (stored.visit_id, stored.decision, stored.temperature) == (today, "medical", 38.4)
 
 
 def test_a_replaced_declaration_is_not_decided_on(app, desk, clock):

@@ -15,6 +15,7 @@ from .dashboard import visit_page
 
 bp = Blueprint("alerts", __name__, url_prefix="/dashboard/alerts")
 bp.add_app_template_filter(alerts.reasons, "flag_reasons")
+bp.add_app_template_filter(alerts.refusal, "decision_refusal")
 
 
 @bp.post("/<id:visit_id>")
@@ -23,22 +24,32 @@ def decide(visit_id: int):
     found = db.get_or_404(Visit, visit_id)
     form = DecisionForm()
     from_panel = bool(request.headers.get("HX-Request"))
-    if not form.validate_on_submit():
+    # A visit that takes no decision is refused before the form is read: its page shows no
+    # form that could show the form's mistakes.
+    refused = alerts.refusal(found)
+    if refused is None and not form.validate_on_submit():
         return _panel_item(found, form) if from_panel else visit_page(found, decision=form,
                                                                       status=400)
+    if refused is None:
+        refused = _record(found, form)
+    if from_panel:
+        return _panel_item(found, form, refused=refused)
+    if refused is not None:
+        flash(refused, "error")
+    else:
+        flash(_("Recorded for %(name)s: %(decision)s.", name=found.full_name,
+                decision=label(found.gate_decision.decision)), "success")
+    return redirect(url_for("dashboard.visit", visit_id=found.id))
+
+
+def _record(found: Visit, form: DecisionForm) -> str | None:
+    """Record the decision as sent; why it was refused (someone was quicker), or None."""
     try:
         alerts.decide(found, Decision(form.decision.data), form.temperature_value(),
                       form.note.data or "", current_user)
     except alerts.DecisionError as error:
-        if from_panel:
-            return _panel_item(found, form, refused=str(error))
-        flash(str(error), "error")
-    else:
-        if from_panel:
-            return _panel_item(found, form)
-        flash(_("Recorded for %(name)s: %(decision)s.", name=found.full_name,
-                decision=label(found.gate_decision.decision)), "success")
-    return redirect(url_for("dashboard.visit", visit_id=found.id))
+        return str(error)
+    return None
 
 
 def _panel_item(found: Visit, form: DecisionForm, refused: str | None = None):
