@@ -43,6 +43,13 @@ from ..checkin_forms import (
 )
 from ..database import write_transaction, writes_late
 from ..enrolment_forms import EmployeeDeclarationForm
+from ..errors import (
+    DATABASE_ERRORS,
+    RETRY_AFTER_SECONDS,
+    database_unavailable,
+    note_unavailable,
+    unavailable_page,
+)
 from ..extensions import csrf, db
 from ..locations import (
     EntryPoint,
@@ -110,18 +117,39 @@ def _consented(remembered: Remembered | None) -> bool:
 def form_page(token: str):
     """The check-in: a phone already inside is offered Ra về; a remembered visitor the
     one-tap check-in; anyone else (or someone else, with ?new=1) the form. A valid post
-    records a visit."""
-    location = active_location(token)
+    records a visit; one the database cannot take now gets the answers back to send again."""
+    if request.method == "GET":
+        location = active_location(token)
+        return _first_page(location, read_visit_secrets(request), read_profile(request),
+                           enrolment.device_of(request))
+    location = None
+    try:
+        location = active_location(token)
+        return _posted(location)
+    except DATABASE_ERRORS as error:
+        if not database_unavailable(error) or _from_employee():
+            # A real fault gets the 500 page; an employee the busy page (app.errors): theirs
+            # shows who they are, from the register in the database.
+            raise
+        # When even the entry point could not be read, the page is built from its token.
+        return _not_recorded(location or EntryPoint(0, "", token, True), error)
+
+
+def _from_employee() -> bool:
+    return "employee_tap" in request.form or "employee_declare" in request.form
+
+
+def _posted(location: EntryPoint):
+    """A sent page: an employee's tap or declaration, a remembered visitor's one tap, one
+    more companion row, or the form."""
     visit_secrets = read_visit_secrets(request)
     remembered = read_profile(request)
     device = enrolment.device_of(request)
-    if request.method == "GET":
-        return _first_page(location, visit_secrets, remembered, device)
-    if "employee_tap" in request.form or "employee_declare" in request.form:
+    if _from_employee():
         return _employee_check_in(location, visit_secrets, device)
     if "one_tap" in request.form:
         if not _consented(remembered):  # forgotten or a changed notice meanwhile: ask again
-            return redirect(url_for(".form_page", token=token, full=1))
+            return redirect(url_for(".form_page", token=location.token, full=1))
         form = one_tap_form(remembered.identity)
         if form.validate():
             return _record(location, form, visit_secrets, remembered)
@@ -137,6 +165,21 @@ def form_page(token: str):
         return _record(location, form, visit_secrets, remembered, keep_profile=for_other)
     return _form(location, form, remembered, stale_form=bool(form.csrf_token.errors),
                  for_other=for_other)
+
+
+def _not_recorded(location: EntryPoint, error: Exception):
+    """The database could not be reached or stayed busy, so nothing was stored (the visit is
+    written in one transaction). The visitor gets the page they sent back with a message, the
+    answers as sent and the same visit secret, so sending again makes one visit only."""
+    note_unavailable(error)
+    remembered = read_profile(request)
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if "one_tap" not in request.form:
+        return _form(location, CheckInForm(), remembered, busy=True,
+                     for_other=request.form.get("for_other") == "1"), 503, retry
+    if _consented(remembered):
+        return _one_tap_page(location, remembered, CheckInForm(), busy=True), 503, retry
+    return unavailable_page(error)
 
 
 def _first_page(location: EntryPoint, visit_secrets: dict[int, str],
@@ -206,13 +249,19 @@ def with_visit_secret(form):
 
 
 def _form(location: EntryPoint, form: CheckInForm, remembered: Remembered | None,
-          stale_form: bool = False, for_other: bool = False):
+          stale_form: bool = False, for_other: bool = False, busy: bool = False):
     mine = remembered is not None and not for_other
     return render_template(
         "checkin/form.html", form=with_visit_secret(form), location=location,
         remembered=remembered if mine else None, for_other=for_other,
         consent_changed=mine and not _consented(remembered), stale_form=stale_form,
-        notice=settings.health_notice(), **declaration_context())
+        busy=busy, notice=_notice(busy), **declaration_context())
+
+
+def _notice(busy: bool) -> str:
+    """The health notice; none on a page saying the database is busy, which is where it is
+    kept (asking again could wait as long again, to show the notice alone)."""
+    return "" if busy else settings.health_notice()
 
 
 def _employee_page(location: EntryPoint, device: EmployeeDevice, form: EmployeeDeclarationForm,
@@ -251,10 +300,11 @@ def _employee_check_in(location: EntryPoint, visit_secrets: dict[int, str],
     return response
 
 
-def _one_tap_page(location: EntryPoint, remembered: Remembered):
-    form = with_visit_secret(CheckInForm(formdata=None))
+def _one_tap_page(location: EntryPoint, remembered: Remembered,
+                  form: CheckInForm | None = None, busy: bool = False):
+    form = with_visit_secret(form if form is not None else CheckInForm(formdata=None))
     return render_template("checkin/one_tap.html", form=form, location=location,
-                           identity=remembered.identity, notice=settings.health_notice(),
+                           identity=remembered.identity, busy=busy, notice=_notice(busy),
                            **declaration_context())
 
 
