@@ -140,7 +140,11 @@ def app(request, make_app):
     """An app whose database has the current schema and one entry point (with the settings of
     the test's `app_settings` mark, if any)."""
     marker = request.node.get_closest_marker("app_settings")
-    app = make_app(**(marker.kwargs if marker else {}))
+    return with_gate(make_app(**(marker.kwargs if marker else {})))
+
+
+def with_gate(app):
+    """The app, its database given the current schema and one entry point."""
     with app.app_context():
         db.create_all()
         db.session.add(Location(name="Cổng chính", token="gate-token-0001"))

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from app import clock, enrolment, kept
 from app.extensions import db
-from app.models import Employee, EmployeeDevice, Location, User
+from app.models import Employee, EmployeeDevice, User
 from app.tokens import hash_token
 from tests.conftest import (
     ADMIN_PASSWORD,
@@ -34,6 +34,7 @@ from tests.conftest import (
     csrf_from,
     password_hash,
     visits,
+    with_gate,
 )
 from tests.html_form import form_values
 
@@ -82,19 +83,11 @@ def _postgres_refusing(server: Engine, name: str) -> Iterator[None]:
             conn.execute(text(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
 
 
-def _ready(app):
-    with app.app_context():
-        db.create_all()
-        db.session.add(Location(name="Cổng chính", token="gate-token-0001"))
-        db.session.commit()
-    return app
-
-
 @pytest.fixture
 def site(make_app) -> Iterator[tuple]:
     """(an app with one entry point, a context manager that takes its database away)."""
     if not TEST_DATABASE_URL:
-        app = _ready(make_app(SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS))
+        app = with_gate(make_app(SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS))
         yield app, lambda: _sqlite_locked(app)
         return
     # A database of its own: refusing connections to it leaves other tests' schemas alone.
@@ -105,7 +98,7 @@ def site(make_app) -> Iterator[tuple]:
         conn.execute(text(f"CREATE DATABASE {name}"))
     url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        yield _ready(make_app(DATABASE_URL=url)), lambda: _postgres_refusing(server, name)
+        yield with_gate(make_app(DATABASE_URL=url)), lambda: _postgres_refusing(server, name)
     finally:
         with server.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
