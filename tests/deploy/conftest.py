@@ -176,6 +176,67 @@ def nginx(nginx_binary, certificate, tmp_path):
     return lambda upstreams: run_nginx(nginx_binary, tmp_path / "nginx", upstreams, cert, key)
 
 
+# --- Caddy, the other sample ------------------------------------------------------------------
+
+CADDY_SAMPLE = servers.ROOT / "deploy" / "Caddyfile"
+
+
+@pytest.fixture(scope="session")
+def caddy_binary() -> str:
+    """Debian's Caddy; the test is skipped (failed in CI) where there is none."""
+    return _tool("caddy")
+
+
+def render_caddyfile(https_port: int, http_port: int, upstreams: list[int], cert: Path,
+                     key: Path) -> str:
+    """deploy/Caddyfile with this machine's ports, certificate (no certificate authority
+    here), app servers and static folder; every line replaced must be found."""
+    text = CADDY_SAMPLE.read_text()
+    replacements = [
+        (f"\n{DOMAIN} {{\n", f"\n{DOMAIN} {{\n\ttls {cert} {key}\n"),
+        ("root * /opt/gatebook/app/static", f"root * {servers.ROOT / 'app' / 'static'}"),
+        ("reverse_proxy 127.0.0.1:8000 {",
+         "reverse_proxy " + " ".join(f"127.0.0.1:{port}" for port in upstreams) + " {"),
+    ]
+    for old, new in replacements:
+        assert old in text, f"the sample no longer has {old!r}"
+        text = text.replace(old, new)
+    # No admin endpoint: Debian's own caddy service may hold its port (2019).
+    return (f"{{\n\tadmin off\n\thttp_port {http_port}\n\thttps_port {https_port}\n"
+            f"\tdefault_bind 127.0.0.1\n}}\n\n{text}")
+
+
+@contextlib.contextmanager
+def run_caddy(binary: str, folder: Path, upstreams: list[int], cert: Path, key: Path
+              ) -> Iterator[Proxy]:
+    """`caddy run` with the rendered sample on free ports, its home and data under `folder`."""
+    https_port, http_port = servers.free_port(), servers.free_port()
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    config = folder / "Caddyfile"
+    config.write_text(render_caddyfile(https_port, http_port, upstreams, cert, key))
+    env = {**os.environ, "HOME": str(folder / "home"),
+           "XDG_CONFIG_HOME": str(folder / "config"), "XDG_DATA_HOME": str(folder / "data")}
+    log = folder / "logs" / "caddy.out"
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [binary, "run", "--config", str(config), "--adapter", "caddyfile"], env=env,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        servers.wait_for_port(https_port, process, log)
+        tls = ssl.create_default_context(cafile=str(cert))
+        yield Proxy(https_port, http_port, folder / "logs", tls)
+    finally:
+        servers.stop(process)
+
+
+@pytest.fixture
+def caddy(caddy_binary, certificate, tmp_path):
+    """Start Caddy in front of the given gunicorn ports: `with caddy([port]) as proxy`; it
+    takes the nginx fixture's place in running_site."""
+    cert, key = certificate
+    return lambda upstreams: run_caddy(caddy_binary, tmp_path / "caddy", upstreams, cert, key)
+
+
 # --- the client ------------------------------------------------------------------------------
 
 class _TLSConnection(http.client.HTTPSConnection):
