@@ -4,22 +4,33 @@ room, or not let in), with the body temperature if taken, a note, who and when."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import audit, clock
+from . import audit, clock, presences
 from .dashboard import undecided_flagged
 from .declaration import EXPOSURES, SYMPTOMS
 from .extensions import db
-from .models import Decision, GateDecision, User, Visit
+from .models import (
+    CheckoutReason,
+    Decision,
+    GateDecision,
+    Location,
+    PointKind,
+    Presence,
+    User,
+    Visit,
+)
 from .templating import label
 
 # The panel shows this many, newest first; the counter says how many wait in all.
 PANEL_SIZE = 10
+# A decision recorded by mistake is undone from the panel for this long.
+DECISION_UNDO = timedelta(minutes=1)
 
 
 class DecisionError(Exception):
@@ -94,6 +105,7 @@ def decide(visit: Visit, decision: Decision, temperature: float | None, note: st
                             at=now)
     visit.gate_decision = recorded
     visit.changed_at = now
+    _follow(visit, decision, now)
     audit.record("gate_decision", {"visit": visit.id, "decision": decision.value}, user=user)
     try:
         db.session.commit()
@@ -104,3 +116,59 @@ def decide(visit: Visit, decision: Decision, temperature: float | None, note: st
             raise
         raise DecisionError(_already(first)) from None
     return recorded
+
+
+def medical_room() -> Location | None:
+    """The entry point marked as the medical room, if one is open."""
+    return db.session.scalar(select(Location).where(Location.kind == PointKind.MEDICAL,
+                                                    Location.active.is_(True))
+                             .order_by(Location.id).limit(1))
+
+
+def _follow(visit: Visit, decision: Decision, now) -> None:
+    """What the decision does to the stay: a refused party leaves at once; one taken to the
+    medical room is there from now on (when a point is marked as that room)."""
+    if not visit.is_open:
+        return
+    if decision == Decision.REFUSE:
+        visit.checked_out_at, visit.checkout_by = now, CheckoutReason.REFUSED
+        presences.close(visit.id, now)
+    elif decision == Decision.MEDICAL and (room := medical_room()) is not None:
+        current = presences.last(visit.id)
+        if current is not None and current.ended_at is None and current.location_id != room.id:
+            current.ended_at = now
+            db.session.add(Presence(visit_id=visit.id, location_id=room.id, started_at=now))
+
+
+def can_undo(visit: Visit) -> bool:
+    """True while the visit's decision can be taken back (DECISION_UNDO after it)."""
+    decided = visit.gate_decision
+    return decided is not None and decided.at > clock.utcnow() - DECISION_UNDO
+
+
+def undo(visit: Visit, user: User) -> bool:
+    """Take back a decision recorded by mistake less than DECISION_UNDO ago: the alert waits
+    again, and a stay the decision ended or moved is as it was. Returns whether it did."""
+    decided = visit.gate_decision
+    if not can_undo(visit):
+        return False
+    if visit.checkout_by == CheckoutReason.REFUSED and visit.checked_out_at == decided.at:
+        visit.checked_out_at, visit.checkout_by = None, None
+        presences.reopen_last(visit.id)
+    elif decided.decision == Decision.MEDICAL:
+        _undo_medical_move(visit, decided)
+    visit.gate_decision = None
+    visit.changed_at = clock.utcnow()
+    audit.record("gate_decision_undone", {"visit": visit.id,
+                                          "decision": decided.decision.value}, user=user)
+    db.session.commit()
+    return True
+
+
+def _undo_medical_move(visit: Visit, decided: GateDecision) -> None:
+    moved = list(db.session.scalars(select(Presence).where(Presence.visit_id == visit.id)
+                                    .order_by(Presence.id.desc()).limit(2)))
+    if len(moved) == 2 and moved[0].started_at == decided.at and moved[0].ended_at is None \
+            and moved[1].ended_at == decided.at:
+        db.session.delete(moved[0])
+        moved[1].ended_at = None

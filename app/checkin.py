@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import audit, clock
+from . import audit, clock, presences
 from .database import write_transaction
 from .declaration import is_flagged
 from .extensions import db
@@ -145,6 +145,7 @@ def _check_in(location: Location | EntryPoint, details: VisitorDetails, secret: 
         if previous.is_open:
             previous.checked_out_at, previous.checkout_by = clock.utcnow(), CheckoutReason.REPLACED
             previous.changed_at = clock.utcnow()
+            presences.close(previous.id, previous.checked_out_at)
             if previous.location_id == location.id:  # the same stay, with corrected answers
                 arrived_at = previous.arrived_at or previous.checked_in_at
             db.session.flush()
@@ -216,6 +217,9 @@ def _insert(location: Location | EntryPoint, details: VisitorDetails, secret: st
     if companions:
         connection.execute(_INSERT_COMPANION,
                            [{"visit_id": visit_id, **companion} for companion in companions])
+    came = slip.came if slip else now
+    presences.open_first(visit_id, location.id, min(arrived_at or came, came),
+                         slip.left if slip else None)
     return visit_id
 
 
@@ -271,6 +275,8 @@ def check_out(visit: Visit, by: CheckoutReason) -> datetime:
             update(Visit).where(Visit.id == visit.id, Visit.checked_out_at.is_(None))
             .values(checked_out_at=now, checkout_by=by, changed_at=now)
         ).rowcount
+        if closed:
+            presences.close(visit.id, now)
         if closed and by == CheckoutReason.STAFF:
             audit.record("visit_checkout", {"visit": visit.id})
     db.session.refresh(visit)
@@ -296,6 +302,8 @@ def undo_check_out(visit: Visit, by: CheckoutReason = CheckoutReason.VISITOR,
                                 Visit.checked_out_at > now - within,
                                 Visit.changed_at == Visit.checked_out_at)
             .values(checked_out_at=None, checkout_by=None, changed_at=now)).rowcount
+        if reopened:
+            presences.reopen_last(visit.id)
         if reopened and by == CheckoutReason.STAFF:
             audit.record("visit_checkout_undone", {"visit": visit.id})
     db.session.refresh(visit)
@@ -337,9 +345,11 @@ def auto_check_out() -> int:
         for upto, moment in ((cutoff, cutoff), (end, end)):
             if moment > now:
                 break
+            still_open = (Visit.checked_out_at.is_(None), Visit.checked_in_at >= start,
+                          Visit.checked_in_at < upto)
+            presences.close_for(select(Visit.id).where(*still_open), moment)
             closed += db.session.execute(
-                update(Visit).where(Visit.checked_out_at.is_(None), Visit.checked_in_at >= start,
-                                    Visit.checked_in_at < upto)
+                update(Visit).where(*still_open)
                 .values(checked_out_at=moment, checkout_by=CheckoutReason.AUTO, changed_at=now)
             ).rowcount
         day += timedelta(days=1)

@@ -1,12 +1,16 @@
-"""The entry points page's form: an entry point's name."""
+"""The entry points page's forms: an entry point's name, and its kind."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from .form_fields import AppForm, plain_text, text
 from .locations import MAX_NAME_LENGTH
+from .models import PointKind
+from .templating import label
 
 
 class LocationNameForm(AppForm):
@@ -14,3 +18,11 @@ class LocationNameForm(AppForm):
 
     name = text(_l("Name"), MAX_NAME_LENGTH, InputRequired(_l("Enter a name for the entry point.")),
                 plain_text)
+
+
+class LocationKindForm(AppForm):
+    """Whether scanning the point while inside means leaving (an entrance) or being there (an
+    inner point, the medical room among them)."""
+
+    kind = SelectField(_l("Kind"), validators=[InputRequired()],
+                       choices=[SelectChoice(kind.value, label(kind)) for kind in PointKind])

@@ -11,7 +11,7 @@ from . import clock
 from .extensions import db
 from .kept import forget, forget_on_change, kept
 from .links import external_url
-from .models import Location, RetiredToken, Visit, new_location_token
+from .models import Location, PointKind, RetiredToken, Visit, new_location_token
 from .normalise import clean_text, has_control_characters
 
 MAX_NAME_LENGTH = 100
@@ -54,6 +54,12 @@ def set_location_active(location: Location, active: bool) -> None:
     db.session.commit()
 
 
+def set_kind(location: Location, kind: PointKind) -> None:
+    """Make the point an entrance or an inner point (the medical room is one)."""
+    location.kind = kind
+    db.session.commit()
+
+
 def rotate_token(location: Location) -> str:
     """Give the entry point a new token; posters with the old one say they were replaced."""
     db.session.refresh(location, with_for_update=True)  # two admins at once: one after the other
@@ -72,6 +78,12 @@ class EntryPoint:
     name: str
     token: str
     active: bool
+    kind: PointKind = PointKind.ENTRANCE
+
+    @property
+    def is_inner(self) -> bool:
+        """True for a point inside (scanning it while inside means being there now)."""
+        return self.kind != PointKind.ENTRANCE
 
 
 def find_by_token(token: str) -> tuple[EntryPoint | None, bool]:
@@ -90,7 +102,8 @@ def find_by_id(location_id: int) -> EntryPoint:
 
 
 def _entry_point(location: Location) -> EntryPoint:
-    return EntryPoint(location.id, location.name, location.token, location.active)
+    return EntryPoint(location.id, location.name, location.token, location.active,
+                      PointKind(location.kind or PointKind.ENTRANCE))
 
 
 def _read_by_token(token: str) -> tuple[EntryPoint | None, bool]:

@@ -50,6 +50,7 @@ class CheckoutReason(StrEnum):
     STAFF = "staff"  # at reception
     AUTO = "auto"  # the end-of-day automatic check-out
     REPLACED = "replaced"  # a corrected declaration took its place: not counted
+    REFUSED = "refused"  # the gate did not let the party in ("Không cho vào")
 
 
 class VisitSource(StrEnum):
@@ -58,6 +59,14 @@ class VisitSource(StrEnum):
     SELF = "self"  # the visitor, on their phone
     STAFF = "staff"  # a receptionist, for a visitor without a smartphone
     PAPER = "paper"  # a receptionist, from a paper slip filled in at the gate (with its times)
+
+
+class PointKind(StrEnum):
+    """What scanning an entry point means for someone already inside."""
+
+    ENTRANCE = "entrance"  # a gate: scanned again, the stay ends ("Ra về")
+    INNER = "inner"  # a counter, meeting room, canteen: scanned, the party is there now
+    MEDICAL = "medical"  # the medical room: an inner point the gate can send a party to
 
 
 class Decision(StrEnum):
@@ -111,8 +120,15 @@ class Location(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_location_token)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())
+    kind: Mapped[PointKind] = mapped_column(stored_as_text(PointKind), default=PointKind.ENTRANCE,
+                                            server_default=PointKind.ENTRANCE.value)
 
     visits: Mapped[list[Visit]] = relationship(back_populates="location")
+
+    @property
+    def is_inner(self) -> bool:
+        """True for a point inside the building (scanning it there moves, not leaves)."""
+        return self.kind != PointKind.ENTRANCE
 
 
 def search_text(phone: str, id_number: str | None, names: list[str],
@@ -184,6 +200,9 @@ class Visit(db.Model):
         back_populates="visit", cascade="all, delete-orphan", passive_deletes=True,
         order_by="Companion.position",
     )
+    presences: Mapped[list[Presence]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Presence.id")
 
     __table_args__ = (
         # The day's list, newest first.
@@ -279,6 +298,43 @@ class GateDecision(db.Model):
 
     visit: Mapped[Visit] = relationship(back_populates="gate_decision")
     user: Mapped[User] = relationship()
+
+
+class Presence(db.Model):
+    """Where a visit's party was during its stay: one entry point, from, until (None while
+    still there). The check-in opens the first; moving to an inner point closes one and opens
+    the next; leaving (or the gate's refusal, or the end of the day) closes the last."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    visit: Mapped[Visit] = relationship(back_populates="presences")
+    location: Mapped[Location] = relationship()
+
+    __table_args__ = (
+        # A visit's presences in order; the open one.
+        Index("ix_presence_visit_id_started_at", "visit_id", "started_at"),
+        # A point's presences by time, with when they ended: tracing reads the index alone.
+        Index("ix_presence_location_stay", "location_id", "started_at", "ended_at"),
+    )
+
+    @classmethod
+    def longer_than_a_day(cls):
+        """SQL condition: ended more than a day after it began (a stay the automatic
+        check-out had not closed in time; see Visit.longer_than_a_day)."""
+        return cls.ended_at > DaysLater(cls.started_at, 1)
+
+
+# The few presences longer than a day, for tracing (as ix_visit_long_stay for visits).
+Index("ix_presence_long_stay", Presence.location_id, Presence.started_at,
+      sqlite_where=Presence.longer_than_a_day(), postgresql_where=Presence.longer_than_a_day())
+# The presences still open (today's, and any the automatic check-out has not closed yet): the
+# few that tracing may find begun more than a day before a case.
+Index("ix_presence_open", Presence.location_id, Presence.started_at,
+      sqlite_where=Presence.ended_at.is_(None), postgresql_where=Presence.ended_at.is_(None))
 
 
 class Companion(db.Model):

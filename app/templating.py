@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from . import clock
-from .models import CheckoutReason, Decision, VisitSource
+from .models import CheckoutReason, Decision, PointKind, VisitSource
 
 HTMX_FILE = "htmx-2.0.11.min.js"
 
@@ -22,11 +22,17 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         CheckoutReason.STAFF: _l("at reception"),
         CheckoutReason.AUTO: _l("automatically, end of day"),
         CheckoutReason.REPLACED: _l("replaced by a corrected declaration"),
+        CheckoutReason.REFUSED: _l("not let in at the gate"),
     },
     VisitSource: {
         VisitSource.SELF: _l("Self-declared"),
         VisitSource.STAFF: _l("Staff entry"),
         VisitSource.PAPER: _l("Paper slip"),
+    },
+    PointKind: {
+        PointKind.ENTRANCE: _l("Entrance (scanned again: leaving)"),
+        PointKind.INNER: _l("Inner point (counter, meeting room…)"),
+        PointKind.MEDICAL: _l("Medical room"),
     },
     Decision: {
         Decision.ADMIT: _l("Let in"),

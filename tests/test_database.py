@@ -202,15 +202,16 @@ def test_a_check_in_holds_the_write_lock_for_its_own_reads_and_writes_only(app):
     # write...
     assert sent[0] == "BEGIN IMMEDIATE" and "BEGIN" not in sent
     # ...and the write lock covers nothing but the check-in: the entry point confirmed open,
-    # the duplicate checks and the inserts.
+    # the duplicate checks and the inserts (the visit, its companions, its first presence).
     assert write, "the check-in wrote inside the write transaction"
     for statement in write:
         assert statement.startswith(("SELECT location.id FROM location WHERE",
                                      "SELECT visit.", "INSERT INTO visit ",
-                                     "INSERT INTO companion ")), statement
+                                     "INSERT INTO companion ", "INSERT INTO presence ")), statement
     assert write[0].startswith("SELECT location.id FROM location WHERE")
     assert any(s.startswith("INSERT INTO visit ") for s in write)
     assert any(s.startswith("INSERT INTO companion ") for s in write)
+    assert any(s.startswith("INSERT INTO presence ") for s in write)
 
 
 @sqlite_only

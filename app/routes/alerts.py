@@ -9,6 +9,7 @@ from flask_login import current_user
 from .. import alerts, clock, dashboard
 from ..alerts_forms import DecisionForm
 from ..extensions import db
+from ..form_fields import ActionForm
 from ..models import Decision, Visit
 from ..templating import label
 from .dashboard import visit_page
@@ -16,6 +17,7 @@ from .dashboard import visit_page
 bp = Blueprint("alerts", __name__, url_prefix="/dashboard/alerts")
 bp.add_app_template_filter(alerts.reasons, "flag_reasons")
 bp.add_app_template_filter(alerts.refusal, "decision_refusal")
+bp.add_app_template_filter(alerts.can_undo, "decision_undoable")
 
 
 @bp.post("/<id:visit_id>")
@@ -39,6 +41,23 @@ def decide(visit_id: int):
     else:
         flash(_("Recorded for %(name)s: %(decision)s.", name=found.full_name,
                 decision=label(found.gate_decision.decision)), "success")
+    return redirect(url_for("dashboard.visit", visit_id=found.id))
+
+
+@bp.post("/<id:visit_id>/undo")
+def undo(visit_id: int):
+    """Take back a decision recorded by mistake, within a minute: the alert waits again and
+    the stay is as it was (a refused party is inside again)."""
+    found = db.get_or_404(Visit, visit_id)
+    form = ActionForm()
+    undone = form.validate_on_submit() and alerts.undo(found, current_user)
+    if request.headers.get("HX-Request"):
+        refused = None if undone else _("A decision can be taken back only within a minute.")
+        return _panel_item(found, DecisionForm(formdata=None), refused=refused)
+    if undone:
+        flash(_("The decision was taken back."), "success")
+    else:
+        flash(_("A decision can be taken back only within a minute."), "error")
     return redirect(url_for("dashboard.visit", visit_id=found.id))
 
 

@@ -23,7 +23,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
-from .. import enrolment, settings
+from .. import enrolment, presences, settings
 from ..checkin import (
     can_undo_check_out,
     check_in,
@@ -189,9 +189,8 @@ def _first_page(location: EntryPoint, visit_secrets: dict[int, str],
     for_other = "new" in request.args
     if not for_other:
         inside = open_visits_today(visit_secrets)
-        if inside:  # scanning on the way out
-            return render_template("checkin/inside.html", visits=inside, location=location,
-                                   form=CheckOutForm(), notice=settings.health_notice())
+        if inside:  # scanning on the way out, or at an inner point on the way in
+            return _inside_page(location, inside)
         if device is not None:
             return _employee_page(location, device, EmployeeDeclarationForm(formdata=None),
                                   declaring="declare" in request.args)
@@ -203,6 +202,17 @@ def _first_page(location: EntryPoint, visit_secrets: dict[int, str],
     form.remember.data = True
     form.consent.data = _consented(remembered)
     return _form(location, form, remembered)
+
+
+def _inside_page(location: EntryPoint, inside: list[Visit]):
+    """A phone inside scans a poster: at an inner point it is somewhere else than, "I am at
+    <point>" first (the move) and Leave second; anywhere else, Leave first."""
+    places = {visit.id: presences.last(visit.id) for visit in inside}
+    moves = {visit.id for visit in inside if location.is_inner and places[visit.id] is not None
+             and places[visit.id].location_id != location.id}
+    return render_template("checkin/inside.html", visits=inside, location=location,
+                           places=places, moves=moves, form=CheckOutForm(),
+                           notice=settings.health_notice())
 
 
 # The blank form is the page nearly every scan opens: it is rendered once per entry point,
@@ -337,8 +347,13 @@ def _own_visit(visit_id: int) -> Visit:
 
 
 def _done_page(visit: Visit, form: CheckOutForm, **extra):
+    place = presences.last(visit.id)
+    moved = place is not None and place.location_id != visit.location_id
     return render_template("checkin/done.html", visit=visit,
                            location=find_by_id(visit.location_id),
+                           now_at=find_by_id(place.location_id) if moved else None,
+                           now_at_since=place.started_at if moved else None,
+                           can_undo_move=moved and presences.can_undo_move(visit),
                            form=form, can_undo=can_undo_check_out(visit),
                            notice=settings.health_notice(), **extra)
 
@@ -375,6 +390,29 @@ def still_here(visit_id: int):
     form = CheckOutForm()
     if form.validate_on_submit():
         undo_check_out(visit)
+    return redirect(url_for(".done", visit_id=visit.id))
+
+
+@bp.post("/v/<id:visit_id>/here/<token>")
+@csrf.exempt  # checked below, as for the check-out
+@writes_late
+def here(visit_id: int, token: str):
+    """The party is at this inner point from now (its previous place ends now)."""
+    visit = _own_visit(visit_id)
+    location = active_location(token)
+    if CheckOutForm().validate_on_submit() and location.is_inner:
+        presences.move(visit, location.id)
+    return redirect(url_for(".done", visit_id=visit.id))
+
+
+@bp.post("/v/<id:visit_id>/not-here")
+@csrf.exempt  # checked below, as for the check-out
+@writes_late
+def not_here(visit_id: int):
+    """Undo a move made by mistake on this phone, within a minute of it."""
+    visit = _own_visit(visit_id)
+    if CheckOutForm().validate_on_submit():
+        presences.undo_move(visit)
     return redirect(url_for(".done", visit_id=visit.id))
 
 

@@ -19,8 +19,9 @@ from .. import audit, locations, posters, settings
 from ..extensions import db
 from ..form_fields import ActionForm
 from ..links import path_for, public_url
-from ..location_forms import LocationNameForm
-from ..models import Location
+from ..location_forms import LocationKindForm, LocationNameForm
+from ..models import Location, PointKind
+from ..templating import label
 from .audited_change import apply_change
 
 bp = Blueprint("locations", __name__, url_prefix="/admin/locations")
@@ -33,7 +34,8 @@ def _list_page(form: LocationNameForm | None = None, status: int = 200):
         "locations/index.html", locations=all_locations, counts=locations.todays_counts(),
         urls={loc.id: locations.checkin_url(loc, base) if base
               else path_for("checkin.form_page", token=loc.token) for loc in all_locations},
-        form=form or LocationNameForm(), public_url_missing=not base), status
+        form=form or LocationNameForm(), kinds=LocationKindForm(formdata=None).kind.choices,
+        public_url_missing=not base), status
 
 
 @bp.get("/")
@@ -77,6 +79,16 @@ def rename(location_id: int):
                    lambda loc, form: locations.rename_location(loc, form.name.data),
                    lambda loc: _("Renamed to %(name)s.", name=loc.name),
                    lambda form: {"new_name": locations.clean_name(form.name.data)})
+
+
+@bp.post("/<id:location_id>/kind")
+def kind(location_id: int):
+    """Make an entry point an entrance (scanned again: leaving) or an inner point (scanned
+    while inside: being there now), or the medical room."""
+    return _change(location_id, LocationKindForm(), "location_kind",
+                   lambda loc, form: locations.set_kind(loc, PointKind(form.kind.data)),
+                   lambda loc: _("%(name)s: %(kind)s.", name=loc.name, kind=label(loc.kind)),
+                   lambda form: {"kind": form.kind.data})
 
 
 @bp.post("/<id:location_id>/deactivate")

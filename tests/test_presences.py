@@ -1,0 +1,327 @@
+"""Where each person was: a stay is a sequence of presences, and the gate's decision drives
+it (a refused party leaves at that minute; one taken to the medical room is there)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sqlite3
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import tracing
+from app.checkin import auto_check_out
+from app.extensions import db
+from app.models import AuditEvent, CheckoutReason, Location, PointKind, Presence, Visit
+from app.retention import purge
+from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
+from tests.html_form import form_values
+from tests.test_employees import register  # noqa: F401 - the fixture
+
+GATE = 1
+
+
+def _presences(app, visit_id: int) -> list[tuple]:
+    """(entry point, from, until) of the visit's presences, in order."""
+    with app.app_context():
+        return [(p.location_id, p.started_at, p.ended_at) for p in db.session.scalars(
+            db.select(Presence).where(Presence.visit_id == visit_id).order_by(Presence.id))]
+
+
+def _add_point(app, name: str, kind: PointKind, token: str) -> int:
+    with app.app_context():
+        point = Location(name=name, token=token, kind=kind)
+        db.session.add(point)
+        db.session.commit()
+        return point.id
+
+
+def _decide(desk, visit_id: int, decision: str, htmx: bool = True):
+    return desk.post(f"/dashboard/alerts/{visit_id}", {"decision": decision},
+                     headers={"HX-Request": "true"} if htmx else {})
+
+
+def _counters(html: str) -> dict[str, str]:
+    return dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
+
+
+def test_a_check_in_opens_a_presence_and_leaving_closes_it(app, clock):
+    phone = Phone(app.test_client())
+    came = clock.now
+    phone.check_in()
+    [visit] = visits(app)
+    assert _presences(app, visit.id) == [(GATE, came, None)]
+    clock.advance(minutes=30)
+    csrf = csrf_from(phone.client.get(f"/v/{visit.id}").get_data(as_text=True))
+    phone.client.post(f"/v/{visit.id}/checkout", data={"csrf_token": csrf})
+    assert _presences(app, visit.id) == [(GATE, came, clock.now)]
+    phone.client.post(f"/v/{visit.id}/still-here", data={"csrf_token": csrf})
+    assert _presences(app, visit.id) == [(GATE, came, None)]
+    # The end of the day closes the stay at the automatic check-out.
+    clock.advance(hours=16)
+    with app.app_context():
+        assert auto_check_out() == 1
+        left = db.session.get(Visit, visit.id).checked_out_at
+    assert _presences(app, visit.id) == [(GATE, came, left)]
+    # The purge takes the presences with their visit.
+    clock.advance(days=app.config["RETENTION_DAYS"] + 1)
+    with app.app_context():
+        assert purge() == 1
+        assert db.session.scalar(db.select(db.func.count(Presence.id))) == 0
+
+
+def test_a_refused_party_leaves_at_the_decision(app, desk, admin, clock):
+    Phone(app.test_client()).check_in(symptom_fever="yes",
+                                      **{"companions-0-full_name": "Bé Na",
+                                         "companions-0-birth_year": "2016",
+                                         "companions-0-answer": "none"})
+    [refused] = visits(app)
+    clock.advance(minutes=32)  # 09:02
+    decided_at = clock.now
+    response = _decide(desk, refused.id, "refuse")
+    assert response.status_code == 200 and "Không cho vào" in response.get_data(as_text=True)
+    with app.app_context():
+        visit = db.session.get(Visit, refused.id)
+        assert (visit.checked_out_at, visit.checkout_by) == (decided_at, CheckoutReason.REFUSED)
+    assert _presences(app, refused.id) == [(GATE, refused.checked_in_at, decided_at)]
+    # Out of inside-now and the roll call from that minute.
+    html = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert _counters(html)["Đang ở bên trong"] == "0"
+    assert "Nguyễn Văn An" not in desk.client.get("/dashboard/inside").get_data(as_text=True)
+    # Someone who came in after the refused party left is no contact of theirs.
+    clock.advance(minutes=19)
+    Phone(app.test_client()).check_in(full_name="Trần Văn Sau", phone="0987000001",
+                                      id_number="")
+    clock.advance(hours=1)
+    with app.app_context():
+        trace = tracing.overlapping_visits([db.session.get(Visit, refused.id)], min_minutes=1)
+    assert trace.contacts == []
+    # The export says what happened and when.
+    rows = _export(admin, clock)
+    assert [(row["Họ và tên"], row["Thời gian ra"][-8:-3], row["Quyết định tại cổng"])
+            for row in rows if row["Mã lượt vào"] == str(refused.id)] == [
+        ("Nguyễn Văn An", "09:02", "Không cho vào"), ("Bé Na", "09:02", "Không cho vào")]
+
+
+def _export(admin, clock) -> list[dict[str, str]]:
+    day = (clock.now + timedelta(hours=7)).date().isoformat()
+    response = admin.client.get("/admin/export/download",
+                               query_string={"start": day, "end": day, "format": "csv"})
+    assert response.status_code == 200, response.status_code
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_a_decision_is_taken_back_within_a_minute(app, desk, clock):
+    Phone(app.test_client()).check_in(symptom_fever="yes")
+    [visit] = visits(app)
+    clock.advance(minutes=5)
+    _decide(desk, visit.id, "refuse")
+    clock.advance(seconds=40)
+    undone = desk.post(f"/dashboard/alerts/{visit.id}/undo", {},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Không cho vào" in undone and 'name="decision"' in undone  # waiting again
+    with app.app_context():
+        again = db.session.get(Visit, visit.id)
+        assert (again.checked_out_at, again.checkout_by, again.gate_decision) == (None, None,
+                                                                                   None)
+        assert db.session.scalar(db.select(AuditEvent.action).order_by(AuditEvent.id.desc())
+                                 .limit(1)) == "gate_decision_undone"
+    assert _presences(app, visit.id) == [(GATE, visit.checked_in_at, None)]
+    # Decided again, it cannot be taken back after a minute.
+    _decide(desk, visit.id, "refuse")
+    clock.advance(seconds=61)
+    late = desk.post(f"/dashboard/alerts/{visit.id}/undo", {}, page=f"/dashboard/visits/"
+                     f"{visit.id}", follow_redirects=True).get_data(as_text=True)
+    assert "Chỉ hoàn tác được quyết định trong vòng một phút." in late
+    with app.app_context():
+        assert db.session.get(Visit, visit.id).checkout_by == CheckoutReason.REFUSED
+
+
+def test_a_party_taken_to_the_medical_room_is_there(app, desk, clock):
+    room = _add_point(app, "Phòng y tế", PointKind.MEDICAL, "medical-token-01")
+    Phone(app.test_client()).check_in(symptom_cough="yes")
+    [visit] = visits(app)
+    came = visit.checked_in_at
+    clock.advance(minutes=3)
+    _decide(desk, visit.id, "medical")
+    assert _presences(app, visit.id) == [(GATE, came, clock.now), (room, clock.now, None)]
+    with app.app_context():
+        assert db.session.get(Visit, visit.id).checked_out_at is None  # still inside
+    clock.advance(seconds=30)
+    desk.post(f"/dashboard/alerts/{visit.id}/undo", {}, headers={"HX-Request": "true"})
+    assert _presences(app, visit.id) == [(GATE, came, None)]
+
+
+def test_without_a_medical_room_the_party_stays_where_it_is(app, desk, clock):
+    Phone(app.test_client()).check_in(symptom_cough="yes")
+    [visit] = visits(app)
+    _decide(desk, visit.id, "medical")
+    assert _presences(app, visit.id) == [(GATE, visit.checked_in_at, None)]
+
+
+BEFORE = "b7e2c4d91a05"  # the schema before presences
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="the previous schema built on SQLite")
+def test_visits_stored_before_get_one_presence_each(make_app, tmp_path):
+    app = make_app()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", BEFORE]).exit_code == 0
+    with app.app_context():
+        path = db.engine.url.database
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO location (id, name, token, active, created_at) "
+                     "VALUES (1, 'Cổng chính', 'gate', 1, '2021-07-14 01:00:00.000000')")
+        columns = ("location_id, checked_in_at, arrived_at, checked_out_at, checkout_by, "
+                   "full_name, phone, gender, nationality, province, ward, street, purpose, "
+                   "declaration, flagged, source, search_text, changed_at, party_size, "
+                   "department")
+        rows = [("2021-07-14 01:30:00.000000", None, "2021-07-14 02:00:00.000000", "visitor"),
+                ("2021-07-14 01:40:00.000000", "2021-07-14 01:35:00.000000", None, None),
+                ("2021-07-14 01:50:00.000000", None, None, None)]
+        for came, arrived, left, by in rows:
+            conn.execute(f"INSERT INTO visit ({columns}) VALUES (1, ?, ?, ?, ?, 'A', "
+                         "'0912345678', '', '', '', '', '', '', '{}', 0, 'self', '', ?, 1, '')",
+                         (came, arrived, left, by, came))
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with sqlite3.connect(path) as conn:
+        found = conn.execute("SELECT visit_id, location_id, started_at, ended_at FROM presence "
+                             "ORDER BY visit_id").fetchall()
+        kinds = conn.execute("SELECT kind FROM location").fetchall()
+    assert found == [(1, 1, "2021-07-14 01:30:00.000000", "2021-07-14 02:00:00.000000"),
+                     (2, 1, "2021-07-14 01:35:00.000000", None),
+                     (3, 1, "2021-07-14 01:50:00.000000", None)]
+    assert kinds == [("entrance",)]
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="the previous schema built on PostgreSQL")
+def test_visits_stored_before_get_one_presence_each_on_postgresql(make_app, database_url):
+    app = make_app()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", BEFORE]).exit_code == 0
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO location (id, name, token, active, created_at) "
+                          "VALUES (1, 'Cổng chính', 'gate', true, '2021-07-14 01:00')"))
+        conn.execute(text(
+            "INSERT INTO visit (location_id, checked_in_at, arrived_at, checked_out_at, "
+            "checkout_by, full_name, phone, gender, nationality, province, ward, street, "
+            "purpose, declaration, flagged, source, search_text, changed_at, party_size, "
+            "department) VALUES (1, '2021-07-14 01:40', '2021-07-14 01:35', NULL, NULL, 'A', "
+            "'0912345678', '', '', '', '', '', '', '{}', false, 'self', '', "
+            "'2021-07-14 01:40', 1, '')"))
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT location_id, started_at::text, ended_at "
+                                  "FROM presence")).all()
+    engine.dispose()
+    assert found == [(1, "2021-07-14 01:35:00", None)]
+
+
+def _page(phone, url: str) -> str:
+    return phone.client.get(url).get_data(as_text=True)
+
+
+def _press(phone, page: str, action: str):
+    """Press the button of the page's form posting to `action`, as a browser would."""
+    values = form_values(page, action)
+    return phone.client.post(action, data=values)
+
+
+def test_a_scan_at_an_inner_point_moves_the_party_there(app, clock):
+    counter = _add_point(app, "Bộ phận một cửa", PointKind.INNER, "counter-token-02")
+    phone = Phone(app.test_client())
+    came = clock.now
+    phone.check_in()
+    [visit] = visits(app)
+    clock.advance(minutes=5)
+    page = _page(phone, "/c/counter-token-02")
+    # The move is the one large button, leaving the second choice.
+    assert page.index("Tôi đang ở Bộ phận một cửa") < page.index(">Ra về</button>")
+    assert 'class="primary big">Tôi đang ở Bộ phận một cửa' in page
+    moved_at = clock.now
+    done = _press(phone, page, f"/v/{visit.id}/here/counter-token-02")
+    assert done.status_code == 302 and done.headers["Location"] == f"/v/{visit.id}"
+    assert _presences(app, visit.id) == [(GATE, came, moved_at), (counter, moved_at, None)]
+    confirmation = _page(phone, f"/v/{visit.id}")
+    assert "Đang ở Bộ phận một cửa từ 08:35" in confirmation
+    # The same point again offers leaving first; so does the gate.
+    for poster in ("/c/counter-token-02", "/c/gate-token-0001"):
+        again = _page(phone, poster)
+        assert "Tôi đang ở" not in again and 'class="primary big leave">Ra về' in again
+    # Leaving from the gate ends the stay at the counter.
+    clock.advance(minutes=30)
+    _press(phone, _page(phone, "/c/gate-token-0001"), f"/v/{visit.id}/checkout")
+    assert _presences(app, visit.id) == [(GATE, came, moved_at),
+                                         (counter, moved_at, clock.now)]
+
+
+def test_a_move_is_undone_from_the_same_phone_within_a_minute(app, clock):
+    counter = _add_point(app, "Bộ phận một cửa", PointKind.INNER, "counter-token-02")
+    phone = Phone(app.test_client())
+    phone.check_in()
+    [visit] = visits(app)
+    clock.advance(minutes=5)
+    _press(phone, _page(phone, "/c/counter-token-02"), f"/v/{visit.id}/here/counter-token-02")
+    clock.advance(seconds=50)
+    confirmation = _page(phone, f"/v/{visit.id}")
+    assert "Tôi không ở Bộ phận một cửa" in confirmation
+    _press(phone, confirmation, f"/v/{visit.id}/not-here")
+    assert _presences(app, visit.id) == [(GATE, visit.checked_in_at, None)]
+    # Moved again, the undo is gone after a minute.
+    _press(phone, _page(phone, "/c/counter-token-02"), f"/v/{visit.id}/here/counter-token-02")
+    clock.advance(seconds=61)
+    assert "Tôi không ở" not in _page(phone, f"/v/{visit.id}")
+    assert [p[0] for p in _presences(app, visit.id)] == [GATE, counter]
+    # Another phone cannot move or undo this visit.
+    stranger = Phone(app.test_client())
+    refused = stranger.client.post(f"/v/{visit.id}/not-here")
+    assert refused.status_code == 403
+
+
+def test_an_entrance_is_never_a_move(app, clock):
+    _add_point(app, "Cổng phụ", PointKind.ENTRANCE, "side-gate-token-3")
+    phone = Phone(app.test_client())
+    phone.check_in()
+    [visit] = visits(app)
+    page = _page(phone, "/c/side-gate-token-3")
+    assert "Tôi đang ở" not in page
+    # Posting a move to an entrance changes nothing.
+    csrf = form_values(page, f"/v/{visit.id}/checkout")["csrf_token"]
+    phone.client.post(f"/v/{visit.id}/here/side-gate-token-3", data={"csrf_token": csrf})
+    assert _presences(app, visit.id) == [(GATE, visit.checked_in_at, None)]
+
+
+def test_an_admin_marks_a_point_inner(app, admin):
+    admin.post("/admin/locations/", {"name": "Bộ phận một cửa"}, page="/admin/locations/")
+    with app.app_context():
+        point = db.session.scalar(db.select(Location).where(Location.name == "Bộ phận một cửa"))
+        assert point.kind == PointKind.ENTRANCE  # new points are entrances
+    admin.post(f"/admin/locations/{point.id}/kind", {"kind": "inner"}, page="/admin/locations/")
+    with app.app_context():
+        assert db.session.get(Location, point.id).kind == PointKind.INNER
+        assert db.session.scalar(db.select(AuditEvent.details).where(
+            AuditEvent.action == "location_kind")) == {"location": point.id,
+                                                      "name": "Bộ phận một cửa",
+                                                      "kind": "inner"}
+    page = admin.client.get("/admin/locations/").get_data(as_text=True)
+    assert '<option value="inner" selected>Điểm bên trong (quầy, phòng họp…)</option>' in page
+
+
+@pytest.mark.app_settings(PUBLIC_URL="https://vao.example.vn")
+def test_an_employees_phone_moves_the_same_way(app, admin, register, clock):  # noqa: F811
+    from tests.test_employees import _enrol, _sheet
+    counter = _add_point(app, "Bộ phận một cửa", PointKind.INNER, "counter-token-02")
+    phone = Phone(app.test_client())
+    _enrol(phone, _sheet(admin, "Kho")["Lê Văn Kho"])
+    page = phone.open_form().get_data(as_text=True)
+    phone.client.post(phone.form_url, data={**form_values(page, phone.form_url),
+                                            "employee_tap": "1"})
+    [visit] = visits(app)
+    clock.advance(minutes=2)
+    _press(phone, _page(phone, "/c/counter-token-02"), f"/v/{visit.id}/here/counter-token-02")
+    assert [p[0] for p in _presences(app, visit.id)] == [GATE, counter]
+
