@@ -25,7 +25,7 @@ from .declaration import EXPOSURES, SYMPTOMS, is_flagged
 from .extensions import db
 from .models import Companion, Decision, GateDecision, Location, User, Visit, VisitSource
 from .normalise import fold_for_search
-from .tracing import Trace
+from .tracing import Meeting, Trace
 
 
 class Kind(Enum):
@@ -79,7 +79,10 @@ COLUMNS: tuple[Column, ...] = (
 HEADER = tuple(column.header for column in COLUMNS)
 # A trace's file: the export's columns and two more.
 OVERLAP_COLUMNS: tuple[Column, ...] = (Column("Thời gian trùng (phút)", 12, Kind.NUMBER),
-                                       Column("Mã lượt của ca bệnh", 12, Kind.NUMBER))
+                                       Column("Mã lượt của ca bệnh", 12, Kind.NUMBER),
+                                       # Where and when: "Bộ phận một cửa 09:30–10:00, cùng
+                                       # lúc 10 phút" (the contact's time at each point).
+                                       Column("Nơi trùng với ca bệnh", 40, Kind.TEXT))
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
 SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
           VisitSource.PAPER: "Phiếu giấy"}
@@ -251,6 +254,13 @@ class PersonRows:
                        gate[0], "", "", *gate[1:], *more]
 
 
+def meeting_text(meeting: Meeting) -> str:
+    """Bộ phận một cửa 09:30–10:00, cùng lúc 10 phút (local times)."""
+    start, end = (clock.to_local(moment).strftime("%H:%M") for moment in (meeting.start,
+                                                                          meeting.end))
+    return f"{meeting.place} {start}–{end}, cùng lúc {meeting.minutes} phút"
+
+
 def _temperature(value: float | None) -> str:
     """37,5: a decimal comma, as the health centre writes it."""
     return "" if value is None else f"{value:.1f}".replace(".", ",")
@@ -260,12 +270,13 @@ def trace_rows(trace: Trace) -> list[list[str]]:
     """A trace in the export's format plus OVERLAP_COLUMNS: the case's companions (who came with
     the case), then the contacts with their companions, longest overlap first. A trace is
     small: it is read whole."""
-    extra: dict[int, tuple[str, str]] = {}
+    extra: dict[int, tuple[str, str, str]] = {}
     for case in trace.cases:
         start, end = trace.stay(case)
-        extra[case.id] = (str(int((end - start).total_seconds() // 60)), str(case.id))
+        extra[case.id] = (str(int((end - start).total_seconds() // 60)), str(case.id), "")
     for contact in trace.contacts:
-        extra[contact.visit.id] = (str(contact.overlap_minutes), str(contact.case_visit_id))
+        extra[contact.visit.id] = (str(contact.overlap_minutes), str(contact.case_visit_id),
+                                   "; ".join(meeting_text(m) for m in contact.meetings))
     by_visit: dict[int, list[tuple]] = {}
     for row in db.session.execute(visits_query(extra)):
         by_visit.setdefault(row[0], []).append(row)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from . import clock
 from .checkin import auto_checkout_deadline
 from .extensions import db
-from .models import Companion, Location, Visit, VisitSource
+from .models import Companion, Location, Presence, Visit, VisitSource
 from .normalise import fold_for_search
 
 DEFAULT_MIN_OVERLAP_MINUTES = 15
@@ -43,12 +43,25 @@ class ContactVisit:
 
 
 @dataclass(frozen=True)
+class Meeting:
+    """Where a contact was with the case: the point, the contact's time there, and how many
+    whole minutes of it the case was there too."""
+
+    place: str
+    start: datetime
+    end: datetime
+    minutes: int
+
+
+@dataclass(frozen=True)
 class Contact:
-    """A visit whose stay overlapped a case's: by how many whole minutes, with which case."""
+    """A visit whose stay overlapped a case's: by how many whole minutes, with which case,
+    and where (per entry point; none when traced at any entry point)."""
 
     visit: ContactVisit
     overlap_minutes: int
     case_visit_id: int
+    meetings: tuple[Meeting, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,8 +201,10 @@ _CONTACT_COLUMNS = (Visit.id, Visit.full_name, Visit.phone, Visit.location_id,
 
 def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLAP_MINUTES,
                        any_location: bool = False) -> Trace:
-    """Every other visit at the case's entry point (or any, with `any_location`) whose stay
-    overlaps one of the case's by at least `min_minutes`, longest overlap first.
+    """Every other visit whose party was at the same entry point as a case's at the same time
+    for at least `min_minutes` in all (per point, over presences: a case at the gate for two
+    minutes, then at the counter for half an hour, meets the counter's people), or, with
+    `any_location`, whose stay overlaps a case's anywhere; longest overlap first.
 
     The case's own other visits (the same phone and name) are not contacts; someone else who
     gave the case's phone number (a child, a parent) is. A visit that overlaps several of the
@@ -198,23 +213,83 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     now = clock.utcnow()
     threshold = timedelta(minutes=min_minutes)
     own = {_person(case.phone, case.full_name) for case in cases}
-    own_phones = {phone for phone, _name in own}
     excluded = {case.id for case in cases}
-    found: dict[int, tuple[int, int]] = {}  # visit id: (minutes, case visit id)
+    found: dict[int, tuple[timedelta, int, tuple[Meeting, ...]]] = {}
     for case in cases:
-        case_stay = stay(case, now)
-        for visit_id, came, arrived, left, phone, name in _candidates(
-                case, case_stay, threshold, any_location, excluded):
-            if phone in own_phones and _person(phone, name) in own:
-                continue
-            shared = overlap(case_stay, _stay(came, arrived, left, now))
-            if shared <= timedelta(0) or shared < threshold:
-                continue
-            minutes = int(shared.total_seconds() // 60)
-            if visit_id not in found or minutes > found[visit_id][0]:
-                found[visit_id] = (minutes, case.id)
+        shared = (_anywhere(case, now, threshold, own, excluded) if any_location
+                  else _per_point(case, now, own, excluded))
+        for visit_id, (together, meetings) in shared.items():
+            if together >= threshold and together > timedelta(0) and (
+                    visit_id not in found or together > found[visit_id][0]):
+                found[visit_id] = (together, case.id, meetings)
     visits = _contact_visits(list(found))
-    contacts = sorted((Contact(visits[visit_id], minutes, case_id)
-                       for visit_id, (minutes, case_id) in found.items()),
+    contacts = sorted((Contact(visits[visit_id], int(together.total_seconds() // 60), case_id,
+                               meetings)
+                       for visit_id, (together, case_id, meetings) in found.items()),
                       key=lambda c: (-c.overlap_minutes, c.visit.checked_in_at, c.visit.id))
     return Trace(cases, contacts, min_minutes, any_location, now)
+
+
+def _anywhere(case: Visit, now: datetime, threshold: timedelta, own: set[tuple[str, str]],
+              excluded: set[int]) -> dict[int, tuple[timedelta, tuple[Meeting, ...]]]:
+    """{visit id: (how long its stay overlapped the case's, no meetings)}, wherever."""
+    case_stay = stay(case, now)
+    shared = {}
+    for visit_id, came, arrived, left, phone, name in _candidates(
+            case, case_stay, threshold, True, excluded):
+        if _person(phone, name) not in own:
+            shared[visit_id] = (overlap(case_stay, _stay(came, arrived, left, now)), ())
+    return shared
+
+
+_PRESENCE_COLUMNS = (Presence.visit_id, Presence.started_at, Presence.ended_at,
+                     Visit.checked_in_at, Visit.phone, Visit.full_name)
+
+
+def case_presences(case: Visit, now: datetime) -> list[tuple[int, datetime, datetime]]:
+    """Where the case was: (entry point, from, until) in order; a presence still open lasts
+    until now or the visit's automatic check-out, whichever is earlier."""
+    deadline = min(now, auto_checkout_deadline(case.checked_in_at))
+    rows = db.session.execute(select(Presence.location_id, Presence.started_at,
+                                     Presence.ended_at)
+                              .where(Presence.visit_id == case.id).order_by(Presence.id)).all()
+    if not rows:  # cannot happen since presences were kept, but a stay is never lost
+        start, end = stay(case, now)
+        return [(case.location_id, start, end)]
+    return [(place, start, max(end or deadline, start)) for place, start, end in rows]
+
+
+def _per_point(case: Visit, now: datetime, own: set[tuple[str, str]], excluded: set[int]
+               ) -> dict[int, tuple[timedelta, tuple[Meeting, ...]]]:
+    """{visit id: (how long its party was where the case was, when the case was, and the
+    meetings)} over the case's presences, each read as three bounded index ranges."""
+    names = dict(db.session.execute(select(Location.id, Location.name)).all())
+    together: dict[int, timedelta] = {}
+    meetings: dict[int, list[Meeting]] = {}
+    for place, start, end in case_presences(case, now):
+        branches = (
+            # came there at most a day before the case, and before it left
+            (Presence.started_at >= start - LONGEST_DAY, Presence.started_at < end,
+             or_(Presence.ended_at.is_(None), Presence.ended_at > start)),
+            # came there longer ago: the few that lasted longer than a day, and the few still
+            # open (a corrected declaration counts from its person's first check-in)
+            (Presence.longer_than_a_day(), Presence.started_at < start - LONGEST_DAY,
+             Presence.ended_at > start),
+            (Presence.ended_at.is_(None), Presence.started_at < start - LONGEST_DAY),
+        )
+        rows = db.session.execute(union_all(*(
+            select(*_PRESENCE_COLUMNS).join(Visit, Visit.id == Presence.visit_id)
+            .where(Presence.location_id == place, *branch, Visit.counted(),
+                   Visit.id.not_in(excluded))
+            for branch in branches)))
+        for visit_id, came, left, checked_in, phone, name in rows:
+            if _person(phone, name) in own:
+                continue
+            there = (came, max(left or min(now, auto_checkout_deadline(checked_in)), came))
+            shared = overlap((start, end), there)
+            if shared > timedelta(0):
+                together[visit_id] = together.get(visit_id, timedelta(0)) + shared
+                meetings.setdefault(visit_id, []).append(Meeting(
+                    names.get(place, ""), *there, int(shared.total_seconds() // 60)))
+    return {visit_id: (shared, tuple(meetings[visit_id]))
+            for visit_id, shared in together.items()}

@@ -1,8 +1,10 @@
 """Tracing benchmark: contact tracing over 1,000,000 visits on SQLite (target: median <= 50 ms).
 
 The database is filled by bench/dashboard.py's fill() (visits spread over the last 20 days and
-today at three entry points, stays of 5 to 120 minutes). Then, in-process through the domain
-functions of app/tracing.py (no HTTP, no audit entry), after warm-up, it times
+today at three entry points, stays of 5 to 120 minutes; where the schema keeps presences, about
+30% of the parties move to another point three minutes after coming in). Then, in-process
+through the domain functions of app/tracing.py (no HTTP, no audit entry), after warm-up, it
+times
   (a) a trace from a visit: case_visit() and overlapping_visits() for a visit of the last 7
       days, and
   (b) a trace by phone over 7 days: cases_by_phone() for the last 7 days with the phone of a

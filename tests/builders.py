@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from app.declaration import EXPOSURES, SYMPTOMS, is_flagged
 from app.extensions import db
-from app.models import Companion, Location, Visit
+from app.models import Companion, Location, Presence, Visit
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -39,9 +39,13 @@ def location_id(app, name: str) -> int:
 def add_visit(app, came: datetime, left: datetime | None = None, *, place: str = "Cổng chính",
               name: str = "Trần Thị Bình", phone: str = "0987654321",
               companions: tuple[tuple[str, int], ...] = (), answers: dict | None = None,
-              by: str = "visitor", **fields) -> int:
-    """Store one visit as given; returns its id."""
+              by: str = "visitor", moves: tuple[tuple[str, datetime], ...] = (),
+              **fields) -> int:
+    """Store one visit as given, with its presences (at `place` from when its person came
+    in, then at each of `moves`: (entry point, from when)); returns its id."""
     where = location_id(app, place)
+    stops = [(where, min(fields.get("arrived_at") or came, came))]
+    stops += [(location_id(app, point), at) for point, at in moves]
     answers = answers or declaration()
     with app.app_context():
         visit = Visit(location_id=where, checked_in_at=came, checked_out_at=left,
@@ -55,6 +59,9 @@ def add_visit(app, came: datetime, left: datetime | None = None, *, place: str =
         visit.companions = [Companion(full_name=n, birth_year=y, position=i)
                             for i, (n, y) in enumerate(companions)]
         visit.party_size = 1 + len(companions)
+        visit.presences = [Presence(location_id=point, started_at=start, ended_at=end)
+                           for (point, start), end in zip(
+                               stops, [at for _point, at in stops[1:]] + [left], strict=True)]
         visit.refresh_search_text()
         db.session.add(visit)
         db.session.commit()

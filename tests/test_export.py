@@ -16,7 +16,7 @@ from werkzeug.http import parse_options_header
 from app import export, export_files
 from app.export import HEADER
 from app.extensions import db
-from app.models import AuditEvent, Companion, Location, Visit
+from app.models import AuditEvent, Companion, Location, Presence, Visit
 from tests.builders import add_visit, declaration, hanoi, location_id
 from tests.conftest import Phone
 
@@ -212,6 +212,8 @@ def test_no_stored_text_reaches_a_cell_as_a_formula(app, admin_client, clock):
                              for name, length in _text_columns(Visit)})
             visit.companions = [Companion(birth_year=2015, **{
                 name: payload for name, _length in _text_columns(Companion)})]
+            # Where the party was (the trace's file names the point: a formula too).
+            visit.presences = [Presence(location=place, started_at=hanoi(14, hour))]
             people.append(visit)
         db.session.add_all(people)
         db.session.commit()

@@ -325,3 +325,48 @@ def test_an_employees_phone_moves_the_same_way(app, admin, register, clock):  # 
     _press(phone, _page(phone, "/c/counter-token-02"), f"/v/{visit.id}/here/counter-token-02")
     assert [p[0] for p in _presences(app, visit.id)] == [GATE, counter]
 
+
+def _traced(app, case_id: int, minutes: int = 1) -> dict[str, tuple[int, list[str]]]:
+    """{contact's name: (minutes together, where and when)}."""
+    from app.export import meeting_text
+    with app.app_context():
+        trace = tracing.overlapping_visits([db.session.get(Visit, case_id)],
+                                           min_minutes=minutes)
+        return {c.visit.full_name: (c.overlap_minutes, [meeting_text(m) for m in c.meetings])
+                for c in trace.contacts}
+
+
+def test_tracing_overlaps_presences_point_by_point(app, clock):
+    from tests.builders import add_visit, hanoi
+    clock.now = hanoi(14, 18)
+    # The case: at the gate 09:10, at the counter 09:12–09:40.
+    case = add_visit(app, hanoi(14, 9, 10), hanoi(14, 9, 40), name="Ca Bệnh",
+                     phone="0911111111", moves=(("Bộ phận một cửa", hanoi(14, 9, 12)),))
+    add_visit(app, hanoi(14, 9, 25), hanoi(14, 10), name="Ở quầy", phone="0900000001",
+              moves=(("Bộ phận một cửa", hanoi(14, 9, 30)),))
+    add_visit(app, hanoi(14, 9, 30), hanoi(14, 10), name="Ở cổng", phone="0900000002")
+    add_visit(app, hanoi(14, 9), hanoi(14, 9, 11), name="Cổng lúc đến", phone="0900000003")
+    found = _traced(app, case)
+    assert found == {"Ở quầy": (10, ["Bộ phận một cửa 09:30–10:00, cùng lúc 10 phút"]),
+                     "Cổng lúc đến": (1, ["Cổng chính 09:00–09:11, cùng lúc 1 phút"])}
+    # Held to the threshold over all points together; at any point, the whole stays count.
+    assert _traced(app, case, minutes=15) == {}
+    with app.app_context():
+        anywhere = tracing.overlapping_visits([db.session.get(Visit, case)], min_minutes=1,
+                                              any_location=True)
+    assert {c.visit.full_name: c.overlap_minutes for c in anywhere.contacts} == {
+        "Ở quầy": 15, "Ở cổng": 10, "Cổng lúc đến": 1}
+
+
+def test_a_case_briefly_at_the_gate_meets_the_counters_people_not_the_gates(app, clock):
+    from tests.builders import add_visit, hanoi
+    clock.now = hanoi(14, 18)
+    case = add_visit(app, hanoi(14, 9), hanoi(14, 9, 32), name="Ca Bệnh", phone="0911111111",
+                     moves=(("Bộ phận một cửa", hanoi(14, 9, 2)),))
+    add_visit(app, hanoi(14, 9, 1), hanoi(14, 11), name="Khách quầy", phone="0900000001",
+              moves=(("Bộ phận một cửa", hanoi(14, 9, 3)),))
+    add_visit(app, hanoi(14, 9, 5), hanoi(14, 11), name="Bảo vệ cổng", phone="0900000002")
+    # The guard arrived after the case had gone in; the counter's visitor shared both places.
+    assert _traced(app, case, minutes=15) == {
+        "Khách quầy": (30, ["Cổng chính 09:01–09:03, cùng lúc 1 phút",
+                            "Bộ phận một cửa 09:03–11:00, cùng lúc 29 phút"])}

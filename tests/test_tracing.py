@@ -173,9 +173,12 @@ def test_the_trace_exports_as_csv_and_xlsx_with_the_overlap(app, admin_client, c
     response.close()
     sheet = openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert values[0][-2:] == ["Thời gian trùng (phút)", "Mã lượt của ca bệnh"]
-    assert [(row[5], row[-2]) for row in values[1:]] == [
-        ("Cả buổi", "60"), ("Người Tiếp Xúc", "30"), ("Bé Tiếp Xúc", "30")]
+    assert values[0][-3:] == ["Thời gian trùng (phút)", "Mã lượt của ca bệnh",
+                              "Nơi trùng với ca bệnh"]
+    assert [(row[5], row[-3], row[-1]) for row in values[1:]] == [
+        ("Cả buổi", "60", "Cổng chính 08:00–12:00, cùng lúc 60 phút"),
+        ("Người Tiếp Xúc", "30", "Cổng chính 09:30–11:00, cùng lúc 30 phút"),
+        ("Bé Tiếp Xúc", "30", "Cổng chính 09:30–11:00, cùng lúc 30 phút")]
     assert values[2][9] == "0900000001"
 
 

@@ -43,6 +43,10 @@ def history(make_app, clock):
                          "declaration": {}, "flagged": False, "source": "self",
                          "search_text": "", "changed_at": left, "party_size": 1})
         db.session.execute(insert(Visit), rows)
+        # Each stay at its entry point, as the migration wrote the visits stored before it.
+        db.session.execute(text("INSERT INTO presence (visit_id, location_id, started_at, "
+                                "ended_at) SELECT id, location_id, checked_in_at, "
+                                "checked_out_at FROM visit"))
         db.session.commit()
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
@@ -50,17 +54,41 @@ def history(make_app, clock):
     return app, case
 
 
-def _candidate_plan(app, case_id: int, **options) -> str:
-    """The plan of the statement that finds a trace's candidates."""
+def _candidate_plan(app, case_id: int, index: str = "ix_visit_long_stay", **options) -> str:
+    """The plan of the statement that finds a trace's candidates (the one that reads
+    `index`)."""
     def trace():
         overlapping_visits([db.session.get(Visit, case_id)], **options)
-    [plan] = [plan for plan in _plans(app, trace) if "ix_visit_long_stay" in plan]
+    [plan] = [plan for plan in _plans(app, trace) if index in plan]
     return plan
 
 
-@pytest.mark.parametrize("any_location", [False, True])
-def test_every_branch_of_the_candidate_query_reads_a_bounded_index_range(history, any_location):
+def test_every_branch_of_the_per_point_query_reads_a_bounded_index_range(history):
     app, case = history
+    plan = _candidate_plan(app, case, "ix_presence_long_stay")
+    if TEST_DATABASE_URL:
+        assert "Seq Scan on presence" not in plan and "Seq Scan on visit" not in plan
+        scans = re.findall(r"(?:Index|Index Only|Bitmap Index) Scan (?:Backward )?(?:using|on) "
+                           r"(\w+)", plan)
+        conditions = re.findall(r"Index Cond: (.*)", plan)
+    else:
+        assert not re.search(r"\bSCAN (presence|visit)\b", plan), plan
+        searches = re.findall(r"SEARCH presence USING (?:COVERING )?INDEX (\w+) \((.*)\)", plan)
+        scans = [index for index, _ in searches]
+        conditions = [condition for _, condition in searches]
+        assert len(searches) == 3, plan  # one range for each branch
+        assert re.search(r"SEARCH visit USING INTEGER PRIMARY KEY", plan), plan
+    # One entry point's presences that began within a day before the case: a range with both
+    # ends; the longer and the open ones from their own (partial) indexes.
+    assert any(re.search(r"\bstarted_at\W*\s*>=?\s*.+ AND \W*started_at\W*\s*<", c)
+               for c in conditions), plan
+    assert {"ix_presence_location_stay", "ix_presence_long_stay", "ix_presence_open"} <= set(
+        scans), plan
+
+
+def test_every_branch_of_the_candidate_query_reads_a_bounded_index_range(history):
+    app, case = history
+    any_location = True  # per entry point, the presences are read (above)
     plan = _candidate_plan(app, case, any_location=any_location)
     if TEST_DATABASE_URL:
         assert "Seq Scan on visit" not in plan
