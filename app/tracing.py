@@ -185,7 +185,8 @@ def _contact_visits(ids: list[int]) -> dict[int, ContactVisit]:
                 select(Companion.visit_id, Companion.full_name, Companion.birth_year)
                 .where(Companion.visit_id.in_(chunk)).order_by(Companion.position)):
             companions.setdefault(visit_id, []).append((name, born))
-        for row in db.session.execute(select(*_CONTACT_COLUMNS).where(Visit.id.in_(chunk))):
+        for row in db.session.execute(select(*_CONTACT_COLUMNS).where(Visit.id.in_(chunk),
+                                                                      Visit.counted())):
             found[row.id] = ContactVisit(
                 row.id, row.full_name, row.phone, places.get(row.location_id, ""),
                 row.checked_in_at, row.arrived_at, row.checked_out_at, row.flagged,
@@ -214,36 +215,44 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     threshold = timedelta(minutes=min_minutes)
     own = {_person(case.phone, case.full_name) for case in cases}
     excluded = {case.id for case in cases}
-    found: dict[int, tuple[timedelta, int, tuple[Meeting, ...]]] = {}
+    found: dict[int, tuple[timedelta, int, list[tuple]]] = {}
     for case in cases:
         shared = (_anywhere(case, now, threshold, own, excluded) if any_location
-                  else _per_point(case, now, own, excluded))
-        for visit_id, (together, meetings) in shared.items():
+                  else _per_point(case, now, excluded))
+        for visit_id, (together, met) in shared.items():
             if together >= threshold and together > timedelta(0) and (
                     visit_id not in found or together > found[visit_id][0]):
-                found[visit_id] = (together, case.id, meetings)
-    visits = _contact_visits(list(found))
+                found[visit_id] = (together, case.id, met)
+    # A declaration replaced by a corrected one is not a contact (the corrected one counts from
+    # the same moment), nor is the case's own other visit.
+    own_phones = {phone for phone, _name in own}
+    visits = {visit_id: visit for visit_id, visit in _contact_visits(list(found)).items()
+              if visit.phone not in own_phones or _person(visit.phone, visit.full_name)
+              not in own}
+    names = dict(db.session.execute(select(Location.id, Location.name)).all())
     contacts = sorted((Contact(visits[visit_id], int(together.total_seconds() // 60), case_id,
-                               meetings)
-                       for visit_id, (together, case_id, meetings) in found.items()),
+                               _meetings(met, names))
+                       for visit_id, (together, case_id, met) in found.items()
+                       if visit_id in visits),
                       key=lambda c: (-c.overlap_minutes, c.visit.checked_in_at, c.visit.id))
     return Trace(cases, contacts, min_minutes, any_location, now)
 
 
+def _meetings(met: list[tuple], names: dict[int, str]) -> tuple[Meeting, ...]:
+    return tuple(Meeting(names.get(place, ""), came, until, int(part.total_seconds() // 60))
+                 for place, came, until, part in met)
+
+
 def _anywhere(case: Visit, now: datetime, threshold: timedelta, own: set[tuple[str, str]],
-              excluded: set[int]) -> dict[int, tuple[timedelta, tuple[Meeting, ...]]]:
+              excluded: set[int]) -> dict[int, tuple[timedelta, list[tuple]]]:
     """{visit id: (how long its stay overlapped the case's, no meetings)}, wherever."""
     case_stay = stay(case, now)
     shared = {}
     for visit_id, came, arrived, left, phone, name in _candidates(
             case, case_stay, threshold, True, excluded):
         if _person(phone, name) not in own:
-            shared[visit_id] = (overlap(case_stay, _stay(came, arrived, left, now)), ())
+            shared[visit_id] = (overlap(case_stay, _stay(came, arrived, left, now)), [])
     return shared
-
-
-_PRESENCE_COLUMNS = (Presence.visit_id, Presence.started_at, Presence.ended_at,
-                     Visit.checked_in_at, Visit.phone, Visit.full_name)
 
 
 def case_presences(case: Visit, now: datetime) -> list[tuple[int, datetime, datetime]]:
@@ -259,13 +268,13 @@ def case_presences(case: Visit, now: datetime) -> list[tuple[int, datetime, date
     return [(place, start, max(end or deadline, start)) for place, start, end in rows]
 
 
-def _per_point(case: Visit, now: datetime, own: set[tuple[str, str]], excluded: set[int]
-               ) -> dict[int, tuple[timedelta, tuple[Meeting, ...]]]:
+def _per_point(case: Visit, now: datetime, excluded: set[int]
+               ) -> dict[int, tuple[timedelta, list[tuple]]]:
     """{visit id: (how long its party was where the case was, when the case was, and the
-    meetings)} over the case's presences, each read as three bounded index ranges."""
-    names = dict(db.session.execute(select(Location.id, Location.name)).all())
+    meetings)} over the case's presences, each read as three bounded index ranges of
+    presences alone (who they were is checked for the few found: overlapping_visits)."""
     together: dict[int, timedelta] = {}
-    meetings: dict[int, list[Meeting]] = {}
+    met: dict[int, list[tuple]] = {}  # visit id: [(point, from, until, shared)]
     for place, start, end in case_presences(case, now):
         branches = (
             # came there at most a day before the case, and before it left
@@ -278,18 +287,28 @@ def _per_point(case: Visit, now: datetime, own: set[tuple[str, str]], excluded: 
             (Presence.ended_at.is_(None), Presence.started_at < start - LONGEST_DAY),
         )
         rows = db.session.execute(union_all(*(
-            select(*_PRESENCE_COLUMNS).join(Visit, Visit.id == Presence.visit_id)
-            .where(Presence.location_id == place, *branch, Visit.counted(),
-                   Visit.id.not_in(excluded))
-            for branch in branches)))
-        for visit_id, came, left, checked_in, phone, name in rows:
-            if _person(phone, name) in own:
+            select(Presence.visit_id, Presence.started_at, Presence.ended_at)
+            .where(Presence.location_id == place, *branch) for branch in branches))).all()
+        checked_in = _checked_in([visit_id for visit_id, _came, left in rows if left is None])
+        for visit_id, came, left in rows:
+            if visit_id in excluded:
                 continue
-            there = (came, max(left or min(now, auto_checkout_deadline(checked_in)), came))
-            shared = overlap((start, end), there)
-            if shared > timedelta(0):
-                together[visit_id] = together.get(visit_id, timedelta(0)) + shared
-                meetings.setdefault(visit_id, []).append(Meeting(
-                    names.get(place, ""), *there, int(shared.total_seconds() // 60)))
-    return {visit_id: (shared, tuple(meetings[visit_id]))
-            for visit_id, shared in together.items()}
+            until = max(left or min(now, auto_checkout_deadline(checked_in[visit_id])), came)
+            shared = min(end, until) - max(start, came)
+            if shared > _NOTHING:
+                together[visit_id] = together.get(visit_id, _NOTHING) + shared
+                met.setdefault(visit_id, []).append((place, came, until, shared))
+    return {visit_id: (shared, met[visit_id]) for visit_id, shared in together.items()}
+
+
+def _checked_in(visit_ids: list[int]) -> dict[int, datetime]:
+    """When these visits were checked in (an open presence lasts until its visit's automatic
+    check-out)."""
+    found: dict[int, datetime] = {}
+    for first in range(0, len(visit_ids), _LOAD_CHUNK):
+        found.update(db.session.execute(select(Visit.id, Visit.checked_in_at).where(
+            Visit.id.in_(visit_ids[first:first + _LOAD_CHUNK]))).all())
+    return found
+
+
+_NOTHING = timedelta(0)

@@ -41,7 +41,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_presence'))
     )
     with op.batch_alter_table('presence', schema=None) as batch_op:
-        batch_op.create_index('ix_presence_location_stay', ['location_id', 'started_at', 'ended_at'], unique=False)
+        batch_op.create_index('ix_presence_location_stay', ['location_id', 'started_at', 'ended_at', 'visit_id'], unique=False)
         batch_op.create_index('ix_presence_visit_id_started_at', ['visit_id', 'started_at'], unique=False)
         batch_op.create_index('ix_presence_long_stay', ['location_id', 'started_at'],
                               unique=False,
