@@ -10,8 +10,9 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import clock
+from . import clock, presences
 from .extensions import db
+from .locations import find_by_id
 from .models import MAX_ID, Companion, Visit
 from .normalise import fold_for_search, parse_whole_number
 
@@ -75,14 +76,16 @@ class VisitFilters:
     query: str = ""
     who: str = EVERYONE
 
-    def apply(self, statement):
-        """Add these filters to a SELECT over Visit."""
+    def apply(self, statement, day: date | None = None):
+        """Add these filters to a SELECT over Visit (of `day`, for the entry point: its party
+        was there that day, whether it came in there or moved there)."""
         if self.who == VISITORS:
             statement = statement.where(Visit.employee_code.is_(None))
         elif self.who == EMPLOYEES:
             statement = statement.where(Visit.employee_code.is_not(None))
         if self.location_id:
-            statement = statement.where(Visit.location_id == self.location_id)
+            start, end = clock.local_day_bounds(day or clock.local_today())
+            statement = statement.where(presences.was_at(self.location_id, start, end))
         if self.flagged_only:
             statement = statement.where(Visit.flagged.is_(True))
         if self.inside_only:
@@ -106,6 +109,8 @@ class Counters:
     undecided: int  # flagged, and the gate has not recorded what it did
     employee_visits: int
     employees_inside: int
+    # [(entry point name, people there now)]: where the people inside are.
+    inside_by_point: tuple[tuple[str, int], ...] = ()
 
 
 def _on_day(day: date):
@@ -117,6 +122,15 @@ def _with_row_details(statement):
     """What a row of the list shows besides the visit: entry point and decision (the
     companions come from _with_parties)."""
     return statement.options(joinedload(Visit.location), joinedload(Visit.gate_decision))
+
+
+def _with_places(visits: list[Visit]) -> list[Visit]:
+    """The visits, each with where its party is now when it moved from where it came in."""
+    points = presences.current_points([visit.id for visit in visits])
+    for visit in visits:
+        point = points.get(visit.id, visit.location_id)
+        visit.place_now = find_by_id(point).name if point != visit.location_id else None
+    return visits
 
 
 def _with_parties(visits: list[Visit]) -> list[Visit]:
@@ -137,11 +151,11 @@ def _with_parties(visits: list[Visit]) -> list[Visit]:
 def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
                limit: int = PAGE_SIZE) -> list[Visit]:
     """The day's visits, newest first, `limit` at a time (older than `before` for "more")."""
-    statement = filters.apply(select(Visit).where(_on_day(day)))
+    statement = filters.apply(select(Visit).where(_on_day(day)), day)
     if before is not None:
         statement = statement.where(_older_than(before))
-    return _with_parties(list(db.session.scalars(_with_row_details(statement).order_by(
-        Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit))))
+    return _with_places(_with_parties(list(db.session.scalars(_with_row_details(
+        statement).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit)))))
 
 
 def undecided_flagged(day: date):
@@ -169,8 +183,11 @@ def counters(day: date) -> Counters:
             func.count(Visit.employee_code),
             func.count(Visit.employee_code).filter(inside),
         ).select_from(Visit).where(_on_day(day))).one())
+    by_point = tuple((find_by_id(point).name, people)
+                     for point, people in presences.inside_by_point(_on_day(day))) \
+        if people_inside else ()
     return Counters(visits, people_inside, flagged, undecided, employee_visits,
-                    employees_inside)
+                    employees_inside, by_point)
 
 
 def last_change() -> datetime | None:
@@ -201,9 +218,9 @@ def changed_visits(ids: list[int], day: date, filters: VisitFilters,
     """Of these changed visits, the day's that the list (as filtered) shows, newest first."""
     if not ids:
         return []
-    return list(db.session.scalars(_with_row_details(
-        filters.apply(select(Visit)).where(_among(ids, day, floor), Visit.counted()))
-        .order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
+    return _with_places(list(db.session.scalars(_with_row_details(
+        filters.apply(select(Visit), day).where(_among(ids, day, floor), Visit.counted()))
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()))))
 
 
 def changed_of_day(ids: list[int], day: date, floor: Cursor | None = None) -> set[int]:
@@ -241,12 +258,17 @@ def arrivals_per_hour(day: date) -> list[int]:
     return list(db.session.execute(select(*counts)).one())
 
 
-def still_inside() -> list[Visit]:
-    """Everyone not yet checked out, entry point by entry point: the roll call."""
-    return list(db.session.scalars(
+def still_inside() -> list[tuple[str, list[Visit]]]:
+    """Everyone not yet checked out, by the entry point where they are now: the roll call
+    (a refused party has left)."""
+    visits = _with_places(list(db.session.scalars(
         select(Visit).where(Visit.checked_out_at.is_(None))
         .options(joinedload(Visit.location), selectinload(Visit.companions))
-        .order_by(Visit.location_id, Visit.checked_in_at)))
+        .order_by(Visit.checked_in_at, Visit.id))))
+    groups: dict[str, list[Visit]] = {}
+    for visit in visits:
+        groups.setdefault(visit.place_now or visit.location.name, []).append(visit)
+    return sorted(groups.items())
 
 
 def open_visits_of(phone: str | None, id_number: str | None, day: date) -> list[Visit]:

@@ -23,7 +23,16 @@ from sqlalchemy.orm import aliased
 from . import clock
 from .declaration import EXPOSURES, SYMPTOMS, is_flagged
 from .extensions import db
-from .models import Companion, Decision, GateDecision, Location, User, Visit, VisitSource
+from .models import (
+    Companion,
+    Decision,
+    GateDecision,
+    Location,
+    Presence,
+    User,
+    Visit,
+    VisitSource,
+)
 from .normalise import fold_for_search
 from .tracing import Meeting, Trace
 
@@ -83,6 +92,12 @@ OVERLAP_COLUMNS: tuple[Column, ...] = (Column("Thời gian trùng (phút)", 12, 
                                        # Where and when: "Bộ phận một cửa 09:30–10:00, cùng
                                        # lúc 10 phút" (the contact's time at each point).
                                        Column("Nơi trùng với ca bệnh", 40, Kind.TEXT))
+# The XLSX's second sheet: where each party that moved was, a row per place (the CSV keeps
+# its columns: its format is what the health centre's tools read).
+MOVES_TITLE = "Di chuyển"
+MOVE_COLUMNS: tuple[Column, ...] = (
+    Column("Mã lượt vào", 11, Kind.NUMBER), Column("Họ và tên", 26, Kind.TEXT),
+    Column("Điểm", 22, Kind.TEXT), Column("Từ", 20, Kind.TIME), Column("Đến", 20, Kind.TIME))
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
 SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
           VisitSource.PAPER: "Phiếu giấy"}
@@ -136,6 +151,31 @@ def range_query(start: date, end: date, location_id: int | None = None) -> Selec
     if location_id is not None:
         statement = statement.where(Visit.location_id == location_id)
     return _people(statement)
+
+
+def movement_rows(start: date, end: date, location_id: int | None = None
+                  ) -> Iterator[list[str]]:
+    """MOVE_COLUMNS for each place of the stays, begun from local day `start` to `end`, whose
+    party moved (a stay at one place says so in the main sheet), in order of check-in."""
+    since, until = clock.local_range_bounds(start, end)
+    stays = select(Visit.id).where(Visit.checked_in_at >= since, Visit.checked_in_at < until,
+                                   Visit.counted())
+    if location_id is not None:
+        stays = stays.where(Visit.location_id == location_id)
+    moved = (select(Presence.visit_id).where(Presence.visit_id.in_(stays))
+             .group_by(Presence.visit_id).having(func.count() > 1))
+    for visit_id, name, place, came, left in db.session.execute(
+            select(Visit.id, Visit.full_name, Location.name, Presence.started_at,
+                   Presence.ended_at)
+            .join(Presence, Presence.visit_id == Visit.id)
+            .join(Location, Location.id == Presence.location_id)
+            .where(Visit.id.in_(moved))
+            .order_by(Visit.checked_in_at, Visit.id, Presence.id)):
+        yield [str(visit_id), name, place, _local_time(came), _local_time(left)]
+
+
+def _local_time(moment: datetime | None) -> str:
+    return "" if moment is None else clock.to_local(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def visits_query(visit_ids: Iterable[int]) -> Select:

@@ -92,38 +92,30 @@ def _xlsx_cell(sheet, value: str):
 
 
 def write_xlsx(columns: Sequence[Column], rows: Iterable[list[str]],
-               sheet_title: str = "Sổ vào ra") -> IO[bytes]:
+               sheet_title: str = "Sổ vào ra",
+               more: Sequence[tuple[str, Sequence[Column], Iterable[list[str]]]] = ()
+               ) -> IO[bytes]:
     """The rows as an XLSX workbook in a temporary file (rewound), every cell a string, so
-    nothing is ever a formula and numbers keep their leading zeros.
+    nothing is ever a formula and numbers keep their leading zeros; then a sheet for each of
+    `more` (title, columns, rows).
 
     openpyxl's write-only mode keeps each sheet's rows in its own temporary file, so memory
     stays flat however many rows there are.
     """
     workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def new_sheet(number: int):
-        sheet = workbook.create_sheet(sheet_title if number == 1 else f"{sheet_title} {number}")
-        for index, column in enumerate(columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = column.width
-        sheet.freeze_panes = "A2"
-        header = []
-        for column in columns:
-            cell = WriteOnlyCell(sheet, value=column.header)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        return sheet
-
     output = tempfile.TemporaryFile()
     try:
-        sheets, sheet, used = 1, new_sheet(1), 1
+        sheets, sheet, used = 1, _new_sheet(workbook, sheet_title, columns), 1
         for row in rows:
             if used == XLSX_SHEET_ROWS:
                 sheets += 1
-                sheet, used = new_sheet(sheets), 1
+                sheet, used = _new_sheet(workbook, f"{sheet_title} {sheets}", columns), 1
             sheet.append([_xlsx_cell(sheet, value) for value in row])
             used += 1
+        for title, its_columns, its_rows in more:
+            sheet = _new_sheet(workbook, title, its_columns)
+            for row in its_rows:
+                sheet.append([_xlsx_cell(sheet, value) for value in row])
         workbook.save(output)
     except BaseException:
         # openpyxl deletes its per-sheet files only when saving: visitors' data must not be
@@ -133,6 +125,21 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[list[str]],
         raise
     output.seek(0)
     return output
+
+
+def _new_sheet(workbook: Workbook, title: str, columns: Sequence[Column]):
+    sheet = workbook.create_sheet(title)
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    return sheet
 
 
 def _remove_sheet_files(workbook: Workbook) -> None:

@@ -222,6 +222,10 @@ class Visit(db.Model):
         Index("ix_visit_flagged_checked_in_at", "flagged", "checked_in_at"),
     )
 
+    # Where the party is now, when that is not where it came in (set by app.dashboard for the
+    # desk's rows and roll call; never stored here).
+    place_now = None
+
     def refresh_search_text(self) -> None:
         """Recompute search_text after the name, phone, ID number or companions change."""
         self.search_text = search_text(self.phone, self.id_number,
@@ -317,8 +321,9 @@ class Presence(db.Model):
     __table_args__ = (
         # A visit's presences in order; the open one.
         Index("ix_presence_visit_id_started_at", "visit_id", "started_at"),
-        # A point's presences by time, with when they ended: tracing reads the index alone.
-        Index("ix_presence_location_stay", "location_id", "started_at", "ended_at"),
+        # A point's presences by time, with when they ended and whose: tracing reads the
+        # index alone.
+        Index("ix_presence_location_stay", "location_id", "started_at", "ended_at", "visit_id"),
     )
 
     @classmethod

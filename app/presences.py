@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from . import clock
 from .database import write_transaction
@@ -60,6 +60,37 @@ def last(visit_id: int) -> Presence | None:
     """Where the visit's party is now (its open presence), or was last."""
     return db.session.scalar(select(Presence).where(Presence.visit_id == visit_id)
                              .order_by(Presence.id.desc()).limit(1))
+
+
+def current_points(visit_ids: list[int]) -> dict[int, int]:
+    """{visit id: the entry point its party is at now (or was last)} for these visits, in one
+    query."""
+    found: dict[int, int] = {}
+    if visit_ids:
+        for visit_id, location_id in db.session.execute(
+                select(Presence.visit_id, Presence.location_id)
+                .where(Presence.visit_id.in_(visit_ids)).order_by(Presence.id)):
+            found[visit_id] = location_id
+    return found
+
+
+def inside_by_point(visits_of_day) -> list[tuple[int, int]]:
+    """[(entry point, people there now)] of the open visits a condition selects, from the
+    open presences' own index."""
+    return list(db.session.execute(
+        select(Presence.location_id, func.sum(Visit.party_size))
+        .join(Visit, Visit.id == Presence.visit_id)
+        .where(Presence.ended_at.is_(None), Visit.checked_out_at.is_(None), visits_of_day)
+        .group_by(Presence.location_id).order_by(Presence.location_id)).all())
+
+
+def was_at(location_id: int, since: datetime, until: datetime):
+    """SQL condition on Visit: its party was at the entry point at some time from `since`
+    to `until` (a presence there began in that time, or a day before it)."""
+    return Visit.id.in_(select(Presence.visit_id).where(
+        Presence.location_id == location_id, Presence.started_at >= since - timedelta(days=1),
+        Presence.started_at < until, or_(Presence.ended_at.is_(None),
+                                          Presence.ended_at > since)))
 
 
 def move(visit: Visit, location: Location | int) -> bool:

@@ -370,3 +370,72 @@ def test_a_case_briefly_at_the_gate_meets_the_counters_people_not_the_gates(app,
     assert _traced(app, case, minutes=15) == {
         "Khách quầy": (30, ["Cổng chính 09:01–09:03, cùng lúc 1 phút",
                             "Bộ phận một cửa 09:03–11:00, cùng lúc 29 phút"])}
+
+
+def test_the_desk_shows_where_each_party_is(app, desk, clock):
+    counter = _add_point(app, "Bộ phận một cửa", PointKind.INNER, "counter-token-02")
+    mover, stayer = Phone(app.test_client()), Phone(app.test_client())
+    mover.check_in(**{"companions-0-full_name": "Bé Na", "companions-0-birth_year": "2016",
+                      "companions-0-answer": "none"})
+    stayer.check_in(full_name="Trần Thị Mai", phone="0987654321", id_number="")
+    refused = Phone(app.test_client())
+    refused.check_in(full_name="Lê Văn Sốt", phone="0971234567", id_number="",
+                     symptom_fever="yes")
+    moved_id, _mai, fever = (visit.id for visit in visits(app))
+    _decide(desk, fever, "refuse")
+    clock.advance(minutes=5)
+    _press(mover, _page(mover, "/c/counter-token-02"), f"/v/{moved_id}/here/counter-token-02")
+    html = desk.client.get("/dashboard/", query_string={"who": "all"}).get_data(as_text=True)
+    row = re.search(rf'<tr id="visit-{moved_id}".*?</tr>', html, re.S).group(0)
+    assert '<td class="place">Cổng chính → Bộ phận một cửa</td>' in row
+    # Inside now: three people, split by where they are (the refused one has left).
+    assert _counters(html)["Đang ở bên trong"] == "3"
+    assert '<dd class="split points">Cổng chính 1 · Bộ phận một cửa 2</dd>' in html
+    # The point filter means "was there today".
+    at_counter = desk.client.get("/dashboard/", query_string={
+        "who": "all", "location": str(counter)}).get_data(as_text=True)
+    assert "Nguyễn Văn An" in at_counter and "Trần Thị Mai" not in at_counter
+    at_gate = desk.client.get("/dashboard/", query_string={
+        "who": "all", "location": str(GATE)}).get_data(as_text=True)
+    assert all(name in at_gate for name in ("Nguyễn Văn An", "Trần Thị Mai", "Lê Văn Sốt"))
+    # The roll call groups people by where they are; the refused party is not on it.
+    roll = desk.client.get("/dashboard/inside").get_data(as_text=True)
+    assert "Còn ở bên trong: 3 người" in roll and "Lê Văn Sốt" not in roll
+    groups = re.findall(r'<tr class="group"><th scope="rowgroup" colspan="7">([^<]+)</th>', roll)
+    assert groups == ["Bộ phận một cửa: 2 người", "Cổng chính: 1 người"]
+    assert roll.index("Bộ phận một cửa: 2") < roll.index("Nguyễn Văn An") < roll.index(
+        "Bé Na") < roll.index("Cổng chính: 1") < roll.index("Trần Thị Mai")
+    # The visit's page lists where the party went.
+    page = desk.client.get(f"/dashboard/visits/{moved_id}").get_data(as_text=True)
+    assert "Cổng chính 08:30 → Bộ phận một cửa 08:35" in page
+
+
+def test_the_export_lists_each_moved_stays_places_on_a_sheet_of_its_own(app, admin, clock):
+    import openpyxl
+
+    from app.export import HEADER
+    _add_point(app, "Bộ phận một cửa", PointKind.INNER, "counter-token-02")
+    phone = Phone(app.test_client())
+    phone.check_in()
+    Phone(app.test_client()).check_in(full_name="Trần Thị Mai", phone="0987654321",
+                                      id_number="")
+    [moved, _stayed] = visits(app)
+    clock.advance(minutes=5)
+    _press(phone, _page(phone, "/c/counter-token-02"), f"/v/{moved.id}/here/counter-token-02")
+    clock.advance(minutes=40)
+    _press(phone, _page(phone, "/c/gate-token-0001"), f"/v/{moved.id}/checkout")
+    day = (clock.now + timedelta(hours=7)).date().isoformat()
+    response = admin.client.get("/admin/export/download", query_string={
+        "start": day, "end": day, "format": "xlsx"})
+    body = response.get_data()
+    response.close()
+    workbook = openpyxl.load_workbook(io.BytesIO(body))
+    assert workbook.sheetnames == ["Sổ vào ra", "Di chuyển"]
+    moves = [[cell.value for cell in row] for row in workbook["Di chuyển"].iter_rows()]
+    assert moves == [["Mã lượt vào", "Họ và tên", "Điểm", "Từ", "Đến"],
+                     [str(moved.id), "Nguyễn Văn An", "Cổng chính", "2021-07-14 08:30:00",
+                      "2021-07-14 08:35:00"],
+                     [str(moved.id), "Nguyễn Văn An", "Bộ phận một cửa", "2021-07-14 08:35:00",
+                      "2021-07-14 09:15:00"]]
+    # The CSV keeps its columns.
+    assert list(_export(admin, clock)[0]) == list(HEADER)

@@ -279,8 +279,9 @@ def correct(visit_id: int):
 @bp.get("/inside")
 def inside():
     """Everyone not yet checked out: the roll call for an evacuation (printable)."""
-    visits = dashboard.still_inside()
+    groups = dashboard.still_inside()
+    visits = [visit for _point, group in groups for visit in group]
     people = sum(1 + len(v.companions) for v in visits)
     employees = sum(1 for v in visits if v.is_employee)
-    return render_template("dashboard/inside.html", visits=visits, people=people,
+    return render_template("dashboard/inside.html", groups=groups, people=people,
                            employees=employees, now=clock.utcnow())

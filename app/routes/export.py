@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from flask import (
@@ -51,8 +52,12 @@ def download():
     name = export.file_name("", start, end, form.format.data)
     if form.format.data == "xlsx":
         people = export.PersonRows()
-        workbook = export_files.write_xlsx(export.COLUMNS,
-                                           people.rows(export.stream_query(statement)))
+        moves = export.movement_rows(start, end, form.location_id)
+        first_move = next(moves, None)  # a sheet of moves only when someone moved
+        workbook = export_files.write_xlsx(
+            export.COLUMNS, people.rows(export.stream_query(statement)),
+            more=[] if first_move is None else [
+                (export.MOVES_TITLE, export.MOVE_COLUMNS, itertools.chain([first_move], moves))])
         audit.set_rows(event_id, people.count)
         return xlsx_download(workbook, name)
 
