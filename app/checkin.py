@@ -260,6 +260,14 @@ def open_visits_today(visit_secrets: dict[int, str]) -> list[Visit]:
     return [visit for visit in visits if holds_secret(visit, visit_secrets[visit.id])]
 
 
+def declared_by(visit: Visit) -> tuple[bool, list[str]]:
+    """Who in a flagged party declared something: whether the visitor did, and the names of
+    the companions who did (the pass must not blame a visitor who answered No)."""
+    companions = [companion.full_name for companion in visit.party if companion.flagged]
+    # A flag no one's answers explain (none such are written now) is shown as the visitor's.
+    return is_flagged(visit.declaration) or not companions, companions
+
+
 def holds_secret(visit: Visit, secret: str | None) -> bool:
     """True if `secret` is the visit's per-visit secret (the phone that checked in)."""
     return bool(secret and visit.secret_hash

@@ -606,3 +606,21 @@ def test_a_message_waiting_for_one_browser_never_reaches_the_blank_form_of_other
     stranger = Phone(app.test_client()).open_form().get_data(as_text=True)
     assert "Người Đã Về" not in stranger
 
+
+
+@pytest.mark.parametrize(("visitor", "companion", "said", "not_said"), [
+    ("no", "yes", "Người đi cùng Bé Na đã khai có triệu chứng", "Anh/chị đã khai"),
+    ("yes", "none", "Anh/chị đã khai có triệu chứng", "Người đi cùng"),
+    ("yes", "yes", "Anh/chị và người đi cùng Bé Na đã khai có triệu chứng", "Người đi cùng"),
+])
+def test_the_amber_pass_says_who_in_the_party_declared(app, phone, visitor, companion, said,
+                                                       not_said):
+    """A companion's answer flags the party, but the pass blames no one who said No."""
+    phone.check_in(**{"symptom_fever": visitor, "companions-0-full_name": "Bé Na",
+                      "companions-0-birth_year": "2015", "companions-0-answer": companion,
+                      **({"companions-0-items": "fever"} if companion == "yes" else {})})
+    [visit] = visits(app)
+    html = phone.client.get(f"/v/{visit.id}").get_data(as_text=True)
+    assert 'class="pass flagged"' in html
+    assert said in html and not_said not in html
+    assert "Vui lòng đưa màn hình này cho nhân viên tại cổng xem" in html

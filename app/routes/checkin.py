@@ -28,6 +28,7 @@ from ..checkin import (
     can_undo_check_out,
     check_in,
     check_out,
+    declared_by,
     employee_details,
     holds_secret,
     open_visits_today,
@@ -349,7 +350,10 @@ def _own_visit(visit_id: int) -> Visit:
 def _done_page(visit: Visit, form: CheckOutForm, **extra):
     place = presences.last(visit.id)
     moved = place is not None and place.location_id != visit.location_id
+    visitor_declared, companions_declared = declared_by(visit) if visit.flagged else (False, [])
     return render_template("checkin/done.html", visit=visit,
+                           visitor_declared=visitor_declared,
+                           companions_declared=", ".join(companions_declared),
                            location=find_by_id(visit.location_id),
                            now_at=find_by_id(place.location_id) if moved else None,
                            now_at_since=place.started_at if moved else None,
