@@ -12,7 +12,7 @@ from .extensions import db
 from .kept import forget, forget_on_change, kept
 from .links import external_url
 from .models import Location, PointKind, RetiredToken, Visit, new_location_token
-from .normalise import clean_text, has_control_characters
+from .normalise import clean_text, fold_for_search, has_control_characters
 
 MAX_NAME_LENGTH = 100
 
@@ -34,17 +34,33 @@ def clean_name(name: str) -> str:
     return name
 
 
+def unused_name(name: str, renaming: Location | None = None) -> str:
+    """The cleaned name, or LocationError when another entry point has it, written with any
+    case or diacritics. Closed points count: one can be reopened, and its visits are listed,
+    exported and traced under its name, where two alike could not be told apart."""
+    name = clean_name(name)
+    folded = fold_for_search(name)
+    for other in db.session.scalars(select(Location).order_by(Location.id)):  # a few dozen
+        if other is not renaming and fold_for_search(other.name) == folded:
+            if other.active:
+                raise LocationError(_l("There is already an entry point named %(name)s: "
+                                       "choose another name.", name=other.name))
+            raise LocationError(_l("There is already an entry point named %(name)s (closed): "
+                                   "reopen it, or choose another name.", name=other.name))
+    return name
+
+
 def create_location(name: str) -> Location:
-    """A new, active entry point with a fresh token."""
-    location = Location(name=clean_name(name))
+    """A new, active entry point with a fresh token, named as no other one is."""
+    location = Location(name=unused_name(name))
     db.session.add(location)
     db.session.commit()
     return location
 
 
 def rename_location(location: Location, name: str) -> None:
-    """Give the entry point a new name (its QR code stays the same)."""
-    location.name = clean_name(name)
+    """Give the entry point a new name no other one has (its QR code stays the same)."""
+    location.name = unused_name(name, renaming=location)
     db.session.commit()
 
 

@@ -78,6 +78,13 @@ def test_add_location_refuses_an_empty_name(app, runner):
     assert len(_locations(app)) == 1
 
 
+def test_add_location_refuses_a_name_already_taken(app, runner):
+    result = runner.invoke(args=["add-location", "cổng chính"])
+    assert result.exit_code != 0
+    assert "Đã có điểm vào tên Cổng chính: vui lòng chọn tên khác." in result.output
+    assert len(_locations(app)) == 1
+
+
 def test_locations_lists_every_entry_point_with_its_url(app, runner):
     runner.invoke(args=["add-location", "Cổng sau"])
     with app.app_context():

@@ -58,6 +58,40 @@ def test_a_bad_name_is_refused(app, admin, name, message):
         assert db.session.scalar(db.select(db.func.count(Location.id))) == 1
 
 
+@pytest.mark.parametrize("name", ["Cổng chính", "  cổng CHÍNH ", "Cong Chinh"])
+def test_a_name_an_entry_point_already_has_is_refused(app, admin, name):
+    response = admin.post("/admin/locations/", {"name": name}, page="/admin/locations/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Đã có điểm vào tên Cổng chính: vui lòng chọn tên khác." in html
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Location.id))) == 1
+
+
+def test_a_closed_entry_point_keeps_its_name(app, admin):
+    """A closed point can be reopened, and its visits are still listed under its name."""
+    location = _location(app, "Cổng chính")
+    admin.post(f"/admin/locations/{location.id}/deactivate", page="/admin/locations/")
+    response = admin.post("/admin/locations/", {"name": "cổng chính"}, page="/admin/locations/")
+    assert response.status_code == 400
+    assert "Đã có điểm vào tên Cổng chính (đã đóng)" in response.get_data(as_text=True)
+
+
+def test_renaming_to_another_entry_points_name_is_refused(app, admin):
+    admin.post("/admin/locations/", {"name": "Cổng sau"}, page="/admin/locations/")
+    back = _location(app, "Cổng sau")
+    response = admin.post(f"/admin/locations/{back.id}/rename", {"name": "CONG CHÍNH"},
+                          page="/admin/locations/", follow_redirects=True)
+    assert "Đã có điểm vào tên Cổng chính: vui lòng chọn tên khác." in \
+        response.get_data(as_text=True)
+    assert _location(app, "Cổng sau") is not None
+    # A point's own name, written differently, is no clash.
+    main = _location(app, "Cổng chính")
+    admin.post(f"/admin/locations/{main.id}/rename", {"name": "CỔNG CHÍNH"},
+               page="/admin/locations/")
+    assert _location(app, "CỔNG CHÍNH").id == main.id
+
+
 def test_todays_count_per_entry_point(app, admin, client, clock):
     Phone(client).check_in()
     Phone(client).check_in(symptom_cough="yes")  # a corrected declaration is still one visit
