@@ -388,6 +388,29 @@ def test_revoking_the_phone_or_deactivating_the_employee_ends_it_at_once(app, ad
     assert "employee_deactivate" in actions and "employee_sheet" in actions
 
 
+@pytest.mark.parametrize("ended_by", ["revoke", "deactivate"])
+def test_a_phone_no_longer_enrolled_is_told_so_and_its_cookie_removed(app, admin, register,
+                                                                       ended_by):
+    phone = Phone(app.test_client())
+    _enrol(phone, _sheet(admin, "Xưởng A")["Nguyễn Văn Công"])
+    employee_id = register["NV-001"]
+    [device] = _employees(app)[0].devices
+    action = (f"devices/{device.id}/revoke" if ended_by == "revoke" else "deactivate")
+    admin.post(f"/admin/employees/{employee_id}/{action}", page=f"/admin/employees/{employee_id}")
+    response = phone.open_form()
+    page = response.get_data(as_text=True)
+    assert "Điện thoại này không còn được đăng ký khai báo dành cho nhân viên" in page
+    assert "liên hệ quản trị viên" in page and "khai báo như khách" in page
+    assert 'name="full_name"' in page  # the visitor's form, right below
+    # Removed with the attributes it was set with (PUBLIC_URL is https: Secure).
+    [removal] = [line for line in response.headers.getlist("Set-Cookie")
+                 if line.startswith(EMPLOYEE_COOKIE + "=")]
+    assert "Secure" in removal and "HttpOnly" in removal and "SameSite=Lax" in removal
+    assert phone.client.get_cookie(EMPLOYEE_COOKIE) is None
+    again = phone.open_form().get_data(as_text=True)  # said once: now a phone like any other
+    assert "không còn được đăng ký" not in again and 'name="full_name"' in again
+
+
 def test_an_old_sheet_stops_working_when_a_new_one_is_printed(app, admin, register):
     old = _sheet(admin, "Kho")["Lê Văn Kho"]
     new = _sheet(admin, "Kho")["Lê Văn Kho"]

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     make_response,
     redirect,
     render_template,
@@ -20,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
@@ -121,8 +123,10 @@ def form_page(token: str):
     records a visit; one the database cannot take now gets the answers back to send again."""
     if request.method == "GET":
         location = active_location(token)
-        return _first_page(location, read_visit_secrets(request), read_profile(request),
-                           enrolment.device_of(request))
+        device = enrolment.device_of(request)
+        if device is None and enrolment.device_token(request) is not None:
+            return _no_longer_enrolled(location)
+        return _first_page(location, read_visit_secrets(request), read_profile(request), device)
     location = None
     try:
         location = active_location(token)
@@ -134,6 +138,19 @@ def form_page(token: str):
             raise
         # When even the entry point could not be read, the page is built from its token.
         return _not_recorded(location or EntryPoint(0, "", token, True), error)
+
+
+def _no_longer_enrolled(location: EntryPoint):
+    """A phone whose employee token no longer works (the phone revoked, the employee
+    deactivated): the page any phone gets, saying why it is not the employee's one tap
+    (else the visitor's form would look like a fault), and the dead cookie removed so that
+    it is said once."""
+    flash(_("This phone is no longer registered for the employees' check-in. Please see the "
+            "administrator to register it again, or declare as a visitor."), "warning")
+    response = make_response(_first_page(location, read_visit_secrets(request),
+                                         read_profile(request), None))
+    enrolment.forget_device(response)
+    return response
 
 
 def _from_employee() -> bool:
