@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import clock, presences
 from .extensions import db
 from .locations import find_by_id
-from .models import MAX_ID, Companion, Visit
+from .models import MAX_ID, Companion, Visit, VisitSource
 from .normalise import fold_for_search, parse_whole_number
 
 PAGE_SIZE = 50
@@ -159,13 +159,29 @@ def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
 
 
 def undecided_flagged(day: date):
-    """SQL condition: a flagged visit of the day the gate has not decided about yet."""
-    return and_(_undecided(), _on_day(day))
+    """SQL condition: a flagged visit of the day the gate has not decided about yet and still
+    can (see _slips_of_a_past_day)."""
+    condition = and_(_undecided(), _on_day(day))
+    return and_(condition, Visit.source != VisitSource.PAPER) if _is_past(day) else condition
 
 
 def _undecided():
     """SQL condition: a flagged visit the gate has not decided about yet."""
     return and_(Visit.flagged.is_(True), ~Visit.gate_decision.has())
+
+
+def _is_past(day: date) -> bool:
+    return day < clock.local_today()
+
+
+def _slips_of_a_past_day(day: date):
+    """How many of a past day's undecided flagged visits are paper slips: a slip records what
+    happened at the gate then, and no decision can be recorded for it now (app.alerts.refusal),
+    so it must not wait, however long. A subquery over the flagged visits' index: the day's
+    own pass stays on the counters' index alone, which has no column for the source."""
+    return (select(func.count()).select_from(Visit)
+            .where(_undecided(), _on_day(day), Visit.source == VisitSource.PAPER)
+            .correlate(None).scalar_subquery())
 
 
 def counters(day: date) -> Counters:
@@ -174,12 +190,15 @@ def counters(day: date) -> Counters:
     aggregate FILTER (cheaper per row than a CASE in each sum; a flagged visit's decision is
     one look into the decisions' own index)."""
     inside = Visit.checked_out_at.is_(None)
+    undecided = func.count().filter(_undecided())
+    if _is_past(day):
+        undecided = undecided - _slips_of_a_past_day(day)
     visits, people_inside, flagged, undecided, employee_visits, employees_inside = (
         db.session.execute(select(
             func.count(),
             func.coalesce(func.sum(Visit.party_size).filter(inside), 0),
             func.count().filter(Visit.flagged.is_(True)),
-            func.count().filter(_undecided()),
+            undecided,
             func.count(Visit.employee_code),
             func.count(Visit.employee_code).filter(inside),
         ).select_from(Visit).where(_on_day(day))).one())

@@ -6,14 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from app import tracing
+from app import alerts, tracing
 from app.extensions import db
 from app.models import CheckoutReason, Location
-from tests.builders import hanoi
+from tests.builders import add_visit, declaration, hanoi
 from tests.conftest import VALID_VISITOR, Phone, visits
 from tests.html_form import form_values
 
@@ -155,6 +155,26 @@ def test_a_slip_of_an_earlier_day_is_closed_at_that_days_automatic_check_out(app
         assert auto_check_out() == 1
     [visit] = visits(app)
     assert visit.checked_out_at == hanoi(10, 23, 59)
+
+
+def test_a_flagged_slip_of_an_earlier_day_waits_for_no_decision(app, desk, afternoon):
+    """Typed in today, the slip records what happened at the gate that day: no decision can be
+    recorded for it now, so it waits in no panel and no counter."""
+    assert _paper(desk, day="2021-07-13", came="14:00", left="",
+                  symptom_fever="yes").status_code == 302
+    [visit] = visits(app)
+    assert visit.flagged
+    # A flagged check-in of that day left undecided then still counts as undecided.
+    add_visit(app, hanoi(13, 9), answers=declaration(cough=True))
+    counters = re.compile(r"<dt>([^<]+)</dt><dd>(\d+)</dd>")
+    past = desk.client.get("/dashboard/?day=2021-07-13").get_data(as_text=True)
+    assert dict(counters.findall(past))["Cảnh báo"] == "2"
+    assert dict(counters.findall(past))["Chờ quyết định"] == "1"
+    today = desk.client.get("/dashboard/").get_data(as_text=True)
+    assert dict(counters.findall(today))["Chờ quyết định"] == "0"
+    assert f'id="alert-{visit.id}"' not in today
+    with app.app_context():
+        assert [v.full_name for v in alerts.waiting(date(2021, 7, 13))] == ["Trần Thị Bình"]
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
