@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Location, PointKind
-from tests.browser.test_dashboard_live import _check_in
+from tests.browser.test_dashboard_live import _check_in, open_desk
 from tests.browser.test_gate import PHONE
-from tests.conftest import RECEPTIONIST_PASSWORD
 
 STEP_MS = 3000
 
@@ -19,15 +18,7 @@ def test_a_stay_moves_from_the_gate_to_the_counter_and_out(app, staff, live_serv
         db.session.add(Location(name="Bộ phận một cửa", token="counter-token-02",
                                 kind=PointKind.INNER))
         db.session.commit()
-    desk = web.page(viewport={"width": 1280, "height": 900})
-    desk.goto(f"{live_server}/login")
-    web.check(desk)
-    desk.fill("#username", "thu")
-    desk.fill("#password", RECEPTIONIST_PASSWORD)
-    desk.click("button.primary")
-    assert desk.url.endswith("/dashboard/")
-    web.check(desk)
-    desk.evaluate("window.loadedAt = performance.timeOrigin")  # to prove there was no reload
+    desk = open_desk(web, live_server)
 
     phone = web.page(**PHONE)
     phone.goto(f"{live_server}/c/gate-token-0001")
