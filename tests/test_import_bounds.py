@@ -40,16 +40,23 @@ class CheckIns(threading.Thread):
     def run(self) -> None:
         number = 0
         while not self.stop.is_set():
-            phone = build_opener(HTTPCookieProcessor(CookieJar()))
-            url = f"{self.base}/c/gate-token-0001"
-            with phone.open(url + "?new=1", timeout=30) as page:
-                values = form_values(page.read().decode(), "/c/gate-token-0001")
-            body = urlencode({**values, **_visitor(number)}).encode()
-            started = time.perf_counter()
-            with phone.open(url, body, timeout=30) as done:  # the POST, and its confirmation
-                self.answers.append((done.status, urlsplit(done.url).path.startswith("/v/")))
-            self.waits.append(time.perf_counter() - started)
+            waited, answer = self.check_in(number)
+            self.waits.append(waited)
+            self.answers.append(answer)
             number += 1
+
+    def check_in(self, number: int) -> tuple[float, tuple[int, bool]]:
+        """One visitor's check-in: how long the POST took (with its confirmation), and what
+        came back."""
+        phone = build_opener(HTTPCookieProcessor(CookieJar()))
+        url = f"{self.base}/c/gate-token-0001"
+        with phone.open(url + "?new=1", timeout=30) as page:
+            values = form_values(page.read().decode(), "/c/gate-token-0001")
+        body = urlencode({**values, **_visitor(number)}).encode()
+        started = time.perf_counter()
+        with phone.open(url, body, timeout=30) as done:  # the POST, and its confirmation
+            answer = (done.status, urlsplit(done.url).path.startswith("/v/"))
+        return time.perf_counter() - started, answer
 
 
 def _visitor(number: int) -> dict[str, str]:
@@ -70,7 +77,7 @@ def test_check_ins_go_on_while_a_large_register_is_imported(app, admin, request,
         f"{len(waits)} check-ins meanwhile, median {waits[len(waits) // 2] * 1000:.0f} ms, "
         f"slowest {waits[-1] * 1000:.0f} ms")
     assert len(waits) >= 5 and set(answers) == {(200, True)}
-    assert len(visits(app)) == len(waits)
+    assert len(visits(app)) == len(waits) + 1  # and the first, before the import
     assert waits[-1] < 1.0
     assert len(_employees(app)) == 10_000
 
@@ -79,6 +86,8 @@ def _import_while_checking_in(admin, port: int, large: bytes, declared_huge: byt
                               ) -> tuple[list[float], list[tuple[int, bool]], float]:
     """(each check-in's wait, sorted; what each got; how long the import took)."""
     visitors = CheckIns(port)
+    # The server's first check-in does its one-off work (templates, catalogues) first.
+    assert visitors.check_in(999_999)[1] == (200, True)
     visitors.start()
     try:
         started = time.perf_counter()
