@@ -21,7 +21,6 @@ from .models import (
     GateDecision,
     Location,
     PointKind,
-    Presence,
     User,
     Visit,
 )
@@ -134,10 +133,7 @@ def _follow(visit: Visit, decision: Decision, now) -> None:
         visit.checked_out_at, visit.checkout_by = now, CheckoutReason.REFUSED
         presences.close(visit.id, now)
     elif decision == Decision.MEDICAL and (room := medical_room()) is not None:
-        current = presences.last(visit.id)
-        if current is not None and current.ended_at is None and current.location_id != room.id:
-            current.ended_at = now
-            db.session.add(Presence(visit_id=visit.id, location_id=room.id, started_at=now))
+        presences.shift(visit.id, room.id, now)
 
 
 def can_undo(visit: Visit) -> bool:
@@ -166,9 +162,6 @@ def undo(visit: Visit, user: User) -> bool:
 
 
 def _undo_medical_move(visit: Visit, decided: GateDecision) -> None:
-    moved = list(db.session.scalars(select(Presence).where(Presence.visit_id == visit.id)
-                                    .order_by(Presence.id.desc()).limit(2)))
-    if len(moved) == 2 and moved[0].started_at == decided.at and moved[0].ended_at is None \
-            and moved[1].ended_at == decided.at:
-        db.session.delete(moved[0])
-        moved[1].ended_at = None
+    moved = presences.last_shift(visit.id)
+    if moved is not None and moved[0].started_at == decided.at:  # the decision's own move
+        presences.take_back(moved)

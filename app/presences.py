@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from . import clock
 from .database import write_transaction
 from .extensions import db
-from .models import Location, Presence, Visit
+from .models import Presence, Visit
 
 # A move made by mistake is undone from the same phone (or the gate) for this long.
 MOVE_UNDO = timedelta(minutes=1)
@@ -42,12 +42,14 @@ def close(visit_id: int, at: datetime) -> None:
     db.session.connection().execute(_CLOSE_OPEN, {"visit": visit_id, "at": at})
 
 
-def close_for(visits, at) -> None:
+def close_for(visits, at: datetime) -> None:
     """End the open presences of the visits a statement selects (`visits`: a select of ids)
-    at `at` (a time, or a column of it): the end of the day closes many stays at once."""
+    at `at`, or where one began after it (a move the end-of-day job came late for): the end of
+    the day closes many stays at once."""
     db.session.execute(update(Presence).where(Presence.ended_at.is_(None),
                                               Presence.visit_id.in_(visits))
-                       .values(ended_at=at))
+                       .values(ended_at=case((Presence.started_at > at, Presence.started_at),
+                                             else_=at)))
 
 
 def reopen_last(visit_id: int) -> None:
@@ -93,58 +95,91 @@ def was_at(location_id: int, since: datetime, until: datetime):
                                           Presence.ended_at > since)))
 
 
-def move(visit: Visit, location: Location | int) -> bool:
-    """The party is at `location` from now: its open presence closes and one opens there.
-    Nothing changes when the visit is closed or already there. Returns whether it moved."""
-    location_id = location if isinstance(location, int) else location.id
+def move(visit_id: int, location_id: int) -> bool:
+    """The party is at the entry point from now: its open presence closes and one opens
+    there. Nothing moves when the visit is closed or the party is there already. Returns
+    whether it moved."""
     with write_transaction():
         now = clock.utcnow()
-        current = last(visit.id)
-        still_open = db.session.scalar(select(Visit.checked_out_at.is_(None))
-                                       .where(Visit.id == visit.id))
-        if not still_open or current is None or current.ended_at is not None \
-                or current.location_id == location_id:
-            return False
-        current.ended_at = now
-        db.session.add(Presence(visit_id=visit.id, location_id=location_id, started_at=now))
-        _changed(visit.id, now)
+        return _still_open(visit_id, now) and shift(visit_id, location_id, now)
+
+
+def shift(visit_id: int, location_id: int, at: datetime) -> bool:
+    """Within the caller's transaction: the party's open presence ends at `at` and one opens
+    at the entry point (nothing when it is there already, or has left)."""
+    current = last(visit_id)
+    if current is None or current.ended_at is not None or current.location_id == location_id:
+        return False
+    current.ended_at = at
+    db.session.add(Presence(visit_id=visit_id, location_id=location_id, started_at=at))
     return True
 
 
-def _moved_last(visit_id: int) -> tuple[Presence, Presence] | None:
-    """(the presence a move opened, the one it closed) if the last thing that happened to the
-    visit was a move less than MOVE_UNDO ago."""
-    found = list(db.session.scalars(select(Presence).where(Presence.visit_id == visit_id)
-                                    .order_by(Presence.id.desc()).limit(2)))
-    if len(found) < 2:
-        return None
-    latest, before = found
-    recent = latest.started_at > clock.utcnow() - MOVE_UNDO
-    if latest.ended_at is None and before.ended_at == latest.started_at and recent:
-        return latest, before
+def last_shift(visit_id: int) -> tuple[Presence, Presence] | None:
+    """(the presence the last move opened, the one it closed) when a move is the last thing
+    that happened to the stay, the party still there."""
+    return _shift_of(_last_two(visit_id))
+
+
+def _shift_of(found: list[Presence]) -> tuple[Presence, Presence] | None:
+    if len(found) == 2 and found[0].ended_at is None and found[1].ended_at == found[0].started_at:
+        return found[0], found[1]
     return None
 
 
-def can_undo_move(visit: Visit) -> bool:
-    """True while the visit's last move can still be undone (within MOVE_UNDO)."""
-    return visit.checked_out_at is None and _moved_last(visit.id) is not None
+def take_back(moved: tuple[Presence, Presence]) -> None:
+    """Within the caller's transaction: the party is where it was before the move, as if it
+    had never left."""
+    latest, before = moved
+    db.session.delete(latest)
+    before.ended_at = None
+
+
+def _last_two(visit_id: int) -> list[Presence]:
+    return list(db.session.scalars(select(Presence).where(Presence.visit_id == visit_id)
+                                   .order_by(Presence.id.desc()).limit(2)))
+
+
+def _phones_to_undo(visit: Visit, moved: tuple[Presence, Presence] | None
+                    ) -> tuple[Presence, Presence] | None:
+    """The move, if the phone may take it back: made less than MOVE_UNDO ago, and not the
+    gate's (taken to the medical room: the gate takes back its own decision)."""
+    if moved is None or moved[0].started_at <= clock.utcnow() - MOVE_UNDO:
+        return None
+    decided = visit.gate_decision
+    return None if decided is not None and decided.at == moved[0].started_at else moved
+
+
+def where_now(visit: Visit) -> tuple[int | None, datetime | None, bool]:
+    """(the entry point the party moved to and since when, when it is not where it came in;
+    whether the phone may still take that move back). A stay nothing has happened to since
+    its check-in (nearly all) reads no presence: its check-in wrote changed_at."""
+    if not visit.is_open or visit.changed_at == visit.checked_in_at:
+        return None, None, False
+    found = _last_two(visit.id)
+    if not found or found[0].location_id == visit.location_id:
+        return None, None, False
+    undo = _phones_to_undo(visit, _shift_of(found)) is not None
+    return found[0].location_id, found[0].started_at, undo
 
 
 def undo_move(visit: Visit) -> bool:
-    """Take back the visit's last move, made less than MOVE_UNDO ago: the party is where it
-    was, as if it had never left. Returns whether it did."""
+    """Take back the visit's last move, made from the phone less than MOVE_UNDO ago. Returns
+    whether it did."""
     with write_transaction():
-        moved = _moved_last(visit.id)
-        if moved is None or not db.session.scalar(
-                select(Visit.checked_out_at.is_(None)).where(Visit.id == visit.id)):
+        if not _still_open(visit.id, clock.utcnow()):
             return False
-        latest, before = moved
-        db.session.execute(delete(Presence).where(Presence.id == latest.id))
-        before.ended_at = None
-        _changed(visit.id, clock.utcnow())
+        moved = _phones_to_undo(visit, last_shift(visit.id))
+        if moved is None:
+            return False
+        take_back(moved)
     return True
 
 
-def _changed(visit_id: int, now: datetime) -> None:
-    # The desk's poll looks for visits changed after its cursor.
-    db.session.execute(update(Visit).where(Visit.id == visit_id).values(changed_at=now))
+def _still_open(visit_id: int, now: datetime) -> bool:
+    """Mark the visit changed now (the desk's poll looks for visits changed after its cursor),
+    if it is still open. One UPDATE: on PostgreSQL it locks the row a check-out updates
+    first, so a move and a check-out of the same visit run one after the other."""
+    return db.session.execute(update(Visit).where(
+        Visit.id == visit_id, Visit.checked_out_at.is_(None)).values(changed_at=now)
+    ).rowcount == 1

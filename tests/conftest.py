@@ -245,6 +245,11 @@ def visits(app) -> list[Visit]:
         return found
 
 
+def counters(html: str) -> dict[str, str]:
+    """The desk's counters as shown: {label: figure}."""
+    return dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
+
+
 def error_text(html: str, field_id: str) -> str:
     """The error message shown beside a field (empty if none)."""
     match = re.search(rf'id="{re.escape(field_id)}-error"[^>]*>(.*?)</p>', html, re.S)

@@ -14,7 +14,7 @@ from app import alerts, tracing
 from app.extensions import db
 from app.models import CheckoutReason, Location
 from tests.builders import add_visit, declaration, hanoi
-from tests.conftest import VALID_VISITOR, Phone, visits
+from tests.conftest import VALID_VISITOR, Phone, counters, visits
 from tests.html_form import form_values
 
 CCCD = ("001085012345|012345678|Nguyễn Văn An|15031985|Nam|"
@@ -166,12 +166,10 @@ def test_a_flagged_slip_of_an_earlier_day_waits_for_no_decision(app, desk, after
     assert visit.flagged
     # A flagged check-in of that day left undecided then still counts as undecided.
     add_visit(app, hanoi(13, 9), answers=declaration(cough=True))
-    counters = re.compile(r"<dt>([^<]+)</dt><dd>(\d+)</dd>")
-    past = desk.client.get("/dashboard/?day=2021-07-13").get_data(as_text=True)
-    assert dict(counters.findall(past))["Cảnh báo"] == "2"
-    assert dict(counters.findall(past))["Chờ quyết định"] == "1"
+    past = counters(desk.client.get("/dashboard/?day=2021-07-13").get_data(as_text=True))
+    assert (past["Cảnh báo"], past["Chờ quyết định"]) == ("2", "1")
     today = desk.client.get("/dashboard/").get_data(as_text=True)
-    assert dict(counters.findall(today))["Chờ quyết định"] == "0"
+    assert counters(today)["Chờ quyết định"] == "0"
     assert f'id="alert-{visit.id}"' not in today
     with app.app_context():
         assert [v.full_name for v in alerts.waiting(date(2021, 7, 13))] == ["Trần Thị Bình"]

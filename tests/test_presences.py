@@ -17,7 +17,7 @@ from app.checkin import auto_check_out
 from app.extensions import db
 from app.models import AuditEvent, CheckoutReason, Location, PointKind, Presence, Visit
 from app.retention import purge
-from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
+from tests.conftest import TEST_DATABASE_URL, Phone, counters, csrf_from, visits
 from tests.html_form import form_values
 from tests.test_employees import register  # noqa: F401 - the fixture
 
@@ -42,10 +42,6 @@ def _add_point(app, name: str, kind: PointKind, token: str) -> int:
 def _decide(desk, visit_id: int, decision: str, htmx: bool = True):
     return desk.post(f"/dashboard/alerts/{visit_id}", {"decision": decision},
                      headers={"HX-Request": "true"} if htmx else {})
-
-
-def _counters(html: str) -> dict[str, str]:
-    return dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
 
 
 def test_a_check_in_opens_a_presence_and_leaving_closes_it(app, clock):
@@ -89,7 +85,7 @@ def test_a_refused_party_leaves_at_the_decision(app, desk, admin, clock):
     assert _presences(app, refused.id) == [(GATE, refused.checked_in_at, decided_at)]
     # Out of inside-now and the roll call from that minute.
     html = desk.client.get("/dashboard/").get_data(as_text=True)
-    assert _counters(html)["Đang ở bên trong"] == "0"
+    assert counters(html)["Đang ở bên trong"] == "0"
     assert "Nguyễn Văn An" not in desk.client.get("/dashboard/inside").get_data(as_text=True)
     # Someone who came in after the refused party left is no contact of theirs.
     clock.advance(minutes=19)
@@ -119,10 +115,11 @@ def test_a_decision_is_taken_back_within_a_minute(app, desk, clock):
     [visit] = visits(app)
     clock.advance(minutes=5)
     _decide(desk, visit.id, "refuse")
+    assert _presences(app, visit.id) == [(GATE, visit.checked_in_at, clock.now)]
     clock.advance(seconds=40)
     undone = desk.post(f"/dashboard/alerts/{visit.id}/undo", {},
                        headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "Không cho vào" in undone and 'name="decision"' in undone  # waiting again
+    assert 'name="decision"' in undone and "Hoàn tác" not in undone  # waiting again
     with app.app_context():
         again = db.session.get(Visit, visit.id)
         assert (again.checked_out_at, again.checkout_by, again.gate_decision) == (None, None,
@@ -142,7 +139,8 @@ def test_a_decision_is_taken_back_within_a_minute(app, desk, clock):
 
 def test_a_party_taken_to_the_medical_room_is_there(app, desk, clock):
     room = _add_point(app, "Phòng y tế", PointKind.MEDICAL, "medical-token-01")
-    Phone(app.test_client()).check_in(symptom_cough="yes")
+    phone = Phone(app.test_client())
+    phone.check_in(symptom_cough="yes")
     [visit] = visits(app)
     came = visit.checked_in_at
     clock.advance(minutes=3)
@@ -150,6 +148,12 @@ def test_a_party_taken_to_the_medical_room_is_there(app, desk, clock):
     assert _presences(app, visit.id) == [(GATE, came, clock.now), (room, clock.now, None)]
     with app.app_context():
         assert db.session.get(Visit, visit.id).checked_out_at is None  # still inside
+    # The phone shows where its party is, but the gate's move is not the phone's to undo.
+    page = _page(phone, f"/v/{visit.id}")
+    assert "Đang ở Phòng y tế từ 08:33" in page and "Tôi không ở" not in page
+    csrf = form_values(page, f"/v/{visit.id}/checkout")["csrf_token"]
+    phone.client.post(f"/v/{visit.id}/not-here", data={"csrf_token": csrf})
+    assert [p[0] for p in _presences(app, visit.id)] == [GATE, room]
     clock.advance(seconds=30)
     desk.post(f"/dashboard/alerts/{visit.id}/undo", {}, headers={"HX-Request": "true"})
     assert _presences(app, visit.id) == [(GATE, came, None)]
@@ -158,7 +162,9 @@ def test_a_party_taken_to_the_medical_room_is_there(app, desk, clock):
 def test_without_a_medical_room_the_party_stays_where_it_is(app, desk, clock):
     Phone(app.test_client()).check_in(symptom_cough="yes")
     [visit] = visits(app)
-    _decide(desk, visit.id, "medical")
+    assert _decide(desk, visit.id, "medical").status_code == 200
+    with app.app_context():
+        assert db.session.get(Visit, visit.id).gate_decision.decision == "medical"
     assert _presences(app, visit.id) == [(GATE, visit.checked_in_at, None)]
 
 
@@ -278,8 +284,9 @@ def test_a_move_is_undone_from_the_same_phone_within_a_minute(app, clock):
     assert [p[0] for p in _presences(app, visit.id)] == [GATE, counter]
     # Another phone cannot move or undo this visit.
     stranger = Phone(app.test_client())
-    refused = stranger.client.post(f"/v/{visit.id}/not-here")
-    assert refused.status_code == 403
+    assert stranger.client.post(f"/v/{visit.id}/not-here").status_code == 403
+    assert stranger.client.post(f"/v/{visit.id}/here/gate-token-0001").status_code == 403
+    assert [p[0] for p in _presences(app, visit.id)] == [GATE, counter]
 
 
 def test_an_entrance_is_never_a_move(app, clock):
@@ -389,7 +396,7 @@ def test_the_desk_shows_where_each_party_is(app, desk, clock):
     row = re.search(rf'<tr id="visit-{moved_id}".*?</tr>', html, re.S).group(0)
     assert '<td class="place">Cổng chính → Bộ phận một cửa</td>' in row
     # Inside now: three people, split by where they are (the refused one has left).
-    assert _counters(html)["Đang ở bên trong"] == "3"
+    assert counters(html)["Đang ở bên trong"] == "3"
     assert '<dd class="split points">Cổng chính 1 · Bộ phận một cửa 2</dd>' in html
     # The point filter means "was there today".
     at_counter = desk.client.get("/dashboard/", query_string={
@@ -439,3 +446,21 @@ def test_the_export_lists_each_moved_stays_places_on_a_sheet_of_its_own(app, adm
                       "2021-07-14 09:15:00"]]
     # The CSV keeps its columns.
     assert list(_export(admin, clock)[0]) == list(HEADER)
+
+
+def test_a_move_after_the_end_of_day_cutoff_ends_when_it_began(app, clock):
+    from tests.builders import hanoi
+    _add_point(app, "Bộ phận một cửa", PointKind.INNER, "counter-token-02")
+    clock.now = hanoi(14, 23, 50)
+    phone = Phone(app.test_client())
+    phone.check_in()
+    [visit] = visits(app)
+    # The job that checks out at 23:59 runs late: the party moved at 23:59:30 meanwhile.
+    clock.now = hanoi(14, 23, 59, 30)
+    _press(phone, _page(phone, "/c/counter-token-02"), f"/v/{visit.id}/here/counter-token-02")
+    clock.now = hanoi(15, 0, 1)
+    with app.app_context():
+        assert auto_check_out() == 1
+    gate, counter = _presences(app, visit.id)
+    assert gate[2] == counter[1] == hanoi(14, 23, 59, 30)
+    assert counter[2] == counter[1]  # never before it began

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import (
@@ -189,15 +189,16 @@ def _not_recorded(location: EntryPoint, error: Exception):
     """The database could not be reached or stayed busy, so nothing was stored (the visit is
     written in one transaction). The visitor gets the page they sent back with a message, the
     answers as sent and the same visit secret, so sending again makes one visit only."""
-    note_unavailable(error)
     remembered = read_profile(request)
+    one_tap = "one_tap" in request.form
+    if one_tap and not _consented(remembered):
+        return unavailable_page(error)  # which says so in the log
+    note_unavailable(error)
     retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    if "one_tap" not in request.form:
+    if not one_tap:
         return _form(location, CheckInForm(), remembered, busy=True,
                      for_other=request.form.get("for_other") == "1"), 503, retry
-    if _consented(remembered):
-        return _one_tap_page(location, remembered, CheckInForm(), busy=True), 503, retry
-    return unavailable_page(error)
+    return _one_tap_page(location, remembered, CheckInForm(), busy=True), 503, retry
 
 
 def _first_page(location: EntryPoint, visit_secrets: dict[int, str],
@@ -225,9 +226,11 @@ def _first_page(location: EntryPoint, visit_secrets: dict[int, str],
 def _inside_page(location: EntryPoint, inside: list[Visit]):
     """A phone inside scans a poster: at an inner point it is somewhere else than, "I am at
     <point>" first (the move) and Leave second; anywhere else, Leave first."""
-    places = {visit.id: presences.last(visit.id) for visit in inside}
-    moves = {visit.id for visit in inside if location.is_inner and places[visit.id] is not None
-             and places[visit.id].location_id != location.id}
+    # Where each party is now (the entry point, since when), when it moved from where it came in.
+    places = {visit.id: (point, find_by_id(point).name, since) for visit in inside
+              for point, since, _undo in [presences.where_now(visit)] if point is not None}
+    moves = {visit.id for visit in inside if location.is_inner
+             and places.get(visit.id, (visit.location_id,))[0] != location.id}
     return render_template("checkin/inside.html", visits=inside, location=location,
                            places=places, moves=moves, form=CheckOutForm(),
                            notice=settings.health_notice())
@@ -365,16 +368,14 @@ def _own_visit(visit_id: int) -> Visit:
 
 
 def _done_page(visit: Visit, form: CheckOutForm, **extra):
-    place = presences.last(visit.id)
-    moved = place is not None and place.location_id != visit.location_id
+    point, since, can_undo_move = presences.where_now(visit)
     visitor_declared, companions_declared = declared_by(visit) if visit.flagged else (False, [])
     return render_template("checkin/done.html", visit=visit,
                            visitor_declared=visitor_declared,
                            companions_declared=", ".join(companions_declared),
                            location=find_by_id(visit.location_id),
-                           now_at=find_by_id(place.location_id) if moved else None,
-                           now_at_since=place.started_at if moved else None,
-                           can_undo_move=moved and presences.can_undo_move(visit),
+                           now_at=find_by_id(point) if point is not None else None,
+                           now_at_since=since, can_undo_move=can_undo_move,
                            form=form, can_undo=can_undo_check_out(visit),
                            notice=settings.health_notice(), **extra)
 
@@ -407,11 +408,7 @@ def checkout(visit_id: int):
 @writes_late
 def still_here(visit_id: int):
     """Undo a check-out made by mistake on this phone, within a minute of it."""
-    visit = _own_visit(visit_id)
-    form = CheckOutForm()
-    if form.validate_on_submit():
-        undo_check_out(visit)
-    return redirect(url_for(".done", visit_id=visit.id))
+    return _from_the_phone(visit_id, undo_check_out)
 
 
 @bp.post("/v/<id:visit_id>/here/<token>")
@@ -419,11 +416,9 @@ def still_here(visit_id: int):
 @writes_late
 def here(visit_id: int, token: str):
     """The party is at this inner point from now (its previous place ends now)."""
-    visit = _own_visit(visit_id)
     location = active_location(token)
-    if CheckOutForm().validate_on_submit() and location.is_inner:
-        presences.move(visit, location.id)
-    return redirect(url_for(".done", visit_id=visit.id))
+    return _from_the_phone(visit_id, lambda visit: location.is_inner
+                           and presences.move(visit.id, location.id))
 
 
 @bp.post("/v/<id:visit_id>/not-here")
@@ -431,9 +426,15 @@ def here(visit_id: int, token: str):
 @writes_late
 def not_here(visit_id: int):
     """Undo a move made by mistake on this phone, within a minute of it."""
+    return _from_the_phone(visit_id, presences.undo_move)
+
+
+def _from_the_phone(visit_id: int, change: Callable[[Visit], object]):
+    """Make the change to the phone's own visit (its button's token checked), then show the
+    confirmation."""
     visit = _own_visit(visit_id)
     if CheckOutForm().validate_on_submit():
-        presences.undo_move(visit)
+        change(visit)
     return redirect(url_for(".done", visit_id=visit.id))
 
 
