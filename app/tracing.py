@@ -133,27 +133,25 @@ def _cases(whose, start: date, end: date) -> list[Visit]:
 
 
 # What a candidate is judged by; the contacts found are then loaded whole.
-_STAY_COLUMNS = (Visit.id, Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at,
-                 Visit.phone, Visit.full_name)
+_STAY_COLUMNS = (Visit.id, Visit.checked_in_at, Visit.arrived_at, Visit.checked_out_at)
 _LOAD_CHUNK = 1000
 
 
-def _candidates(case: Visit, case_stay: tuple[datetime, datetime], threshold: timedelta,
-                any_location: bool, excluded_ids: set[int]) -> list[tuple]:
-    """Every visit whose stay may overlap the case's by `threshold` (a superset of the
-    contacts) as a row of _STAY_COLUMNS, read as four disjoint ranges of indexes bounded by
-    what a stay can be."""
+def _candidates(case_stay: tuple[datetime, datetime], threshold: timedelta,
+                excluded_ids: set[int]) -> list[tuple]:
+    """Every visit whose stay may overlap the case's by `threshold`, wherever (a superset of
+    the contacts), as a row of _STAY_COLUMNS, read as four disjoint ranges of indexes bounded
+    by what a stay can be. Per entry point, presences are read instead (_per_point)."""
     start, end = case_stay
-    place = () if any_location else (Visit.location_id == case.location_id,)
     # one who left before the case came, or too soon after, shared too little
     open_or_left_after_start = or_(Visit.checked_out_at.is_(None), and_(
         Visit.checked_out_at > start, Visit.checked_out_at >= start + threshold))
     branches = (
         # came in before the case left, at most a day before it came (or longer: below)
-        (*place, Visit.checked_in_at >= start - LONGEST_DAY, Visit.checked_in_at < end,
+        (Visit.checked_in_at >= start - LONGEST_DAY, Visit.checked_in_at < end,
          open_or_left_after_start),
-        # came in before the case left but declared (corrected) after it; these are few, so
-        # their entry point is checked below and the range keeps to an index of its own
+        # came in before the case left but declared (corrected) after it: few, with an index
+        # of their own
         (Visit.arrived_at >= end - LONGEST_DAY, Visit.arrived_at < end,
          Visit.checked_in_at >= end, open_or_left_after_start),
         # the same two for the stays longer than a day
@@ -162,11 +160,9 @@ def _candidates(case: Visit, case_stay: tuple[datetime, datetime], threshold: ti
         (Visit.longer_than_a_day(), Visit.arrived_at < end - LONGEST_DAY,
          Visit.checked_in_at >= end, open_or_left_after_start),
     )
-    rows = db.session.execute(union_all(*(
-        select(Visit.location_id, *_STAY_COLUMNS)
-        .where(*branch, Visit.counted(), Visit.id.not_in(excluded_ids))
-        for branch in branches)))
-    return [row[1:] for row in rows if any_location or row[0] == case.location_id]
+    return list(db.session.execute(union_all(*(
+        select(*_STAY_COLUMNS).where(*branch, Visit.counted(), Visit.id.not_in(excluded_ids))
+        for branch in branches))))
 
 
 def _person(phone: str, full_name: str) -> tuple[str, str]:
@@ -174,10 +170,10 @@ def _person(phone: str, full_name: str) -> tuple[str, str]:
     return phone, " ".join(fold_for_search(full_name).split())
 
 
-def _contact_visits(ids: list[int]) -> dict[int, ContactVisit]:
-    """The contacts' visits with their companions, as plain rows (SQLAlchemy Core)."""
+def _contact_visits(ids: list[int], places: dict[int, str]) -> dict[int, ContactVisit]:
+    """The contacts' visits (a replaced declaration is none) with their companions and the
+    names of their entry points, as plain rows (SQLAlchemy Core)."""
     found: dict[int, ContactVisit] = {}
-    places = dict(db.session.execute(select(Location.id, Location.name)).all())
     for first in range(0, len(ids), _LOAD_CHUNK):
         chunk = ids[first:first + _LOAD_CHUNK]
         companions: dict[int, list[tuple[str, int]]] = {}
@@ -217,7 +213,7 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     excluded = {case.id for case in cases}
     found: dict[int, tuple[timedelta, int, list[tuple]]] = {}
     for case in cases:
-        shared = (_anywhere(case, now, threshold, own, excluded) if any_location
+        shared = (_anywhere(case, now, threshold, excluded) if any_location
                   else _per_point(case, now, excluded))
         for visit_id, (together, met) in shared.items():
             if together >= threshold and together > timedelta(0) and (
@@ -226,10 +222,10 @@ def overlapping_visits(cases: list[Visit], min_minutes: int = DEFAULT_MIN_OVERLA
     # A declaration replaced by a corrected one is not a contact (the corrected one counts from
     # the same moment), nor is the case's own other visit.
     own_phones = {phone for phone, _name in own}
-    visits = {visit_id: visit for visit_id, visit in _contact_visits(list(found)).items()
+    names = dict(db.session.execute(select(Location.id, Location.name)).all())
+    visits = {visit_id: visit for visit_id, visit in _contact_visits(list(found), names).items()
               if visit.phone not in own_phones or _person(visit.phone, visit.full_name)
               not in own}
-    names = dict(db.session.execute(select(Location.id, Location.name)).all())
     contacts = sorted((Contact(visits[visit_id], int(together.total_seconds() // 60), case_id,
                                _meetings(met, names))
                        for visit_id, (together, case_id, met) in found.items()
@@ -243,29 +239,23 @@ def _meetings(met: list[tuple], names: dict[int, str]) -> tuple[Meeting, ...]:
                  for place, came, until, part in met)
 
 
-def _anywhere(case: Visit, now: datetime, threshold: timedelta, own: set[tuple[str, str]],
-              excluded: set[int]) -> dict[int, tuple[timedelta, list[tuple]]]:
+def _anywhere(case: Visit, now: datetime, threshold: timedelta, excluded: set[int]
+              ) -> dict[int, tuple[timedelta, list[tuple]]]:
     """{visit id: (how long its stay overlapped the case's, no meetings)}, wherever."""
     case_stay = stay(case, now)
-    shared = {}
-    for visit_id, came, arrived, left, phone, name in _candidates(
-            case, case_stay, threshold, True, excluded):
-        if _person(phone, name) not in own:
-            shared[visit_id] = (overlap(case_stay, _stay(came, arrived, left, now)), [])
-    return shared
+    return {visit_id: (overlap(case_stay, _stay(came, arrived, left, now)), [])
+            for visit_id, came, arrived, left in _candidates(
+                case_stay, threshold, excluded)}
 
 
-def case_presences(case: Visit, now: datetime) -> list[tuple[int, datetime, datetime]]:
+def _case_presences(case: Visit, now: datetime) -> list[tuple[int, datetime, datetime]]:
     """Where the case was: (entry point, from, until) in order; a presence still open lasts
     until now or the visit's automatic check-out, whichever is earlier."""
     deadline = min(now, auto_checkout_deadline(case.checked_in_at))
-    rows = db.session.execute(select(Presence.location_id, Presence.started_at,
-                                     Presence.ended_at)
-                              .where(Presence.visit_id == case.id).order_by(Presence.id)).all()
-    if not rows:  # cannot happen since presences were kept, but a stay is never lost
-        start, end = stay(case, now)
-        return [(case.location_id, start, end)]
-    return [(place, start, max(end or deadline, start)) for place, start, end in rows]
+    return [(place, start, max(end or deadline, start)) for place, start, end in
+            db.session.execute(select(Presence.location_id, Presence.started_at,
+                                      Presence.ended_at)
+                               .where(Presence.visit_id == case.id).order_by(Presence.id))]
 
 
 def _per_point(case: Visit, now: datetime, excluded: set[int]
@@ -275,7 +265,7 @@ def _per_point(case: Visit, now: datetime, excluded: set[int]
     presences alone (who they were is checked for the few found: overlapping_visits)."""
     together: dict[int, timedelta] = {}
     met: dict[int, list[tuple]] = {}  # visit id: [(point, from, until, shared)]
-    for place, start, end in case_presences(case, now):
+    for place, start, end in _case_presences(case, now):
         branches = (
             # came there at most a day before the case, and before it left
             (Presence.started_at >= start - LONGEST_DAY, Presence.started_at < end,
