@@ -76,7 +76,7 @@ class VisitFilters:
     query: str = ""
     who: str = EVERYONE
 
-    def apply(self, statement, day: date | None = None):
+    def apply(self, statement, day: date):
         """Add these filters to a SELECT over Visit (of `day`, for the entry point: its party
         was there that day, whether it came in there or moved there)."""
         if self.who == VISITORS:
@@ -84,7 +84,7 @@ class VisitFilters:
         elif self.who == EMPLOYEES:
             statement = statement.where(Visit.employee_code.is_not(None))
         if self.location_id:
-            start, end = clock.local_day_bounds(day or clock.local_today())
+            start, end = clock.local_day_bounds(day)
             statement = statement.where(presences.was_at(self.location_id, start, end))
         if self.flagged_only:
             statement = statement.where(Visit.flagged.is_(True))

@@ -109,7 +109,7 @@ def save(entry: EmployeeEntry, employee: Employee | None = None) -> Employee:
 
 def write(entry: EmployeeEntry, employee: Employee | None = None) -> Employee:
     """save() for a caller that knows the code is free or `employee`'s own (the import, which
-    holds the whole register)."""
+    has just read the entries of its chunk's codes)."""
     if employee is None:
         employee = Employee(code=entry.code)
         db.session.add(employee)

@@ -319,8 +319,8 @@ class Presence(db.Model):
     location: Mapped[Location] = relationship()
 
     __table_args__ = (
-        # A visit's presences in order; the open one.
-        Index("ix_presence_visit_id_started_at", "visit_id", "started_at"),
+        # A visit's presences (in the order of their ids: the order they were opened).
+        Index("ix_presence_visit_id", "visit_id"),
         # A point's presences by time, with when they ended and whose: tracing reads the
         # index alone.
         Index("ix_presence_location_stay", "location_id", "started_at", "ended_at", "visit_id"),

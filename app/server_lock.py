@@ -78,9 +78,10 @@ def init_app(app: Any) -> None:
                 app.instance_path, waiting=lambda: app.logger.warning(
                     "waiting for a restore of the database to finish"))
 
-    if not _in_a_command():
+    if _in_a_command():
+        app.before_request(hold)  # `flask run` (another command never serves a request)
+    else:
         hold()
-    app.before_request(hold)
 
 
 def _in_a_command() -> bool:

@@ -42,7 +42,7 @@ def upgrade():
     )
     with op.batch_alter_table('presence', schema=None) as batch_op:
         batch_op.create_index('ix_presence_location_stay', ['location_id', 'started_at', 'ended_at', 'visit_id'], unique=False)
-        batch_op.create_index('ix_presence_visit_id_started_at', ['visit_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_presence_visit_id', ['visit_id'], unique=False)
         batch_op.create_index('ix_presence_long_stay', ['location_id', 'started_at'],
                               unique=False,
                               sqlite_where=sa.text(LONGER_THAN_A_DAY["sqlite"]),
@@ -64,7 +64,7 @@ def downgrade():
     with op.batch_alter_table('presence', schema=None) as batch_op:
         batch_op.drop_index('ix_presence_open')
         batch_op.drop_index('ix_presence_long_stay')
-        batch_op.drop_index('ix_presence_visit_id_started_at')
+        batch_op.drop_index('ix_presence_visit_id')
         batch_op.drop_index('ix_presence_location_stay')
 
     op.drop_table('presence')
