@@ -100,6 +100,8 @@
 
   // The alert panel: the poll sends every waiting alert to #alerts-incoming; new ones go in,
   // decided ones go, and the others are left as they are (with whatever is typed in them).
+  // A new one is moved before htmx processes what the poll brought, so it is processed here,
+  // or its buttons would post the whole page.
   function syncAlerts() {
     const incoming = byId("alerts-incoming");
     const shown = byId("alert-list");
@@ -112,7 +114,9 @@
     }
     for (const item of wanted) {
       item.remove();
-      if (!within(shown, item.id)) insertSorted(shown, item);
+      if (within(shown, item.id)) continue;
+      insertSorted(shown, item);
+      htmx.process(item);
     }
   }
 

@@ -6,10 +6,17 @@ import os
 import re
 import shutil
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.models import Companion, Location, User, Visit
+from tests.builders import declaration
+from tests.conftest import RECEPTIONIST_PASSWORD, Phone, password_hash
 
 CHROMIUM = os.environ.get("GATEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -156,3 +163,71 @@ def pages(browser):
     yield new_page
     for context in contexts:
         context.close()
+
+
+# A second receptionist at the other desk.
+SECOND = "mai"
+
+
+class RunningClock:
+    """The application's clock, running at real speed from 10:00 on 14 July 2021 in Hanoi,
+    so that a test is the same at any hour it runs."""
+
+    def __init__(self) -> None:
+        self.start = datetime(2021, 7, 14, 3, 0, tzinfo=UTC)
+        self.began = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.began)
+
+
+@pytest.fixture
+def running_clock(monkeypatch) -> RunningClock:
+    clock = RunningClock()
+    monkeypatch.setattr("app.clock.utcnow", clock)
+    return clock
+
+
+@pytest.fixture
+def busy_morning(app, staff, running_clock) -> list[int]:
+    """120 visits from 07:30, one every 20 s, some with a child; the last ones still inside."""
+    with app.app_context():
+        gate = db.session.scalar(db.select(Location))
+        db.session.add(User(username=SECOND, role="receptionist",
+                            password_hash=password_hash(RECEPTIONIST_PASSWORD)))
+        start = running_clock() - timedelta(hours=2, minutes=30)
+        people = []
+        for n in range(120):
+            came = start + timedelta(seconds=20 * n)
+            left = came + timedelta(minutes=30) if n < 100 else None
+            visit = Visit(location=gate, checked_in_at=came, checked_out_at=left,
+                          checkout_by="visitor" if left else None, changed_at=left or came,
+                          full_name=f"Khách sáng {n:03d}", phone=f"0912{n:06d}",
+                          birth_year=1980 + n % 30, gender="female", nationality="Việt Nam",
+                          province="Hà Nội", declaration=declaration(), flagged=False,
+                          companions=[Companion(full_name=f"Con {n:03d}", birth_year=2015)]
+                          if n % 10 == 0 else [])
+            visit.party_size = 1 + len(visit.companions)
+            visit.refresh_search_text()
+            people.append(visit)
+        db.session.add_all(people)
+        db.session.commit()
+        return [visit.id for visit in people]
+
+
+def sign_in(pages, live_server, username: str, viewport: dict):
+    page = pages(viewport=viewport)
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog asked: {dialog.message}"))
+    page.goto(f"{live_server}/login")
+    page.fill("#username", username)
+    page.fill("#password", RECEPTIONIST_PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/dashboard/")
+    page.wait_for_load_state()  # its stylesheets too
+    return page
+
+
+def arrive(app, n: int, **answers) -> None:
+    response = Phone(app.test_client()).check_in(full_name=f"Khách mới {n:03d}",
+                                                 phone=f"0987{n:06d}", id_number="", **answers)
+    assert response.status_code == 302, response.get_data(as_text=True)

@@ -6,81 +6,10 @@ decision within 3 s; a row under the pointer holds still; the page fits 1366×76
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from app.extensions import db
-from app.models import Companion, Location, User, Visit
-from tests.builders import declaration
-from tests.conftest import RECEPTIONIST_PASSWORD, Phone, password_hash
-
-# A second receptionist at the other desk.
-SECOND = "mai"
-
-
-class RunningClock:
-    """The application's clock, running at real speed from 10:00 on 14 July 2021 in Hanoi,
-    so that a test is the same at any hour it runs."""
-
-    def __init__(self) -> None:
-        self.start = datetime(2021, 7, 14, 3, 0, tzinfo=UTC)
-        self.began = time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.began)
-
-
-@pytest.fixture
-def running_clock(monkeypatch) -> RunningClock:
-    clock = RunningClock()
-    monkeypatch.setattr("app.clock.utcnow", clock)
-    return clock
-
-
-@pytest.fixture
-def busy_morning(app, staff, running_clock) -> list[int]:
-    """120 visits from 07:30, one every 20 s, some with a child; the last ones still inside."""
-    with app.app_context():
-        gate = db.session.scalar(db.select(Location))
-        db.session.add(User(username=SECOND, role="receptionist",
-                            password_hash=password_hash(RECEPTIONIST_PASSWORD)))
-        start = running_clock() - timedelta(hours=2, minutes=30)
-        people = []
-        for n in range(120):
-            came = start + timedelta(seconds=20 * n)
-            left = came + timedelta(minutes=30) if n < 100 else None
-            visit = Visit(location=gate, checked_in_at=came, checked_out_at=left,
-                          checkout_by="visitor" if left else None, changed_at=left or came,
-                          full_name=f"Khách sáng {n:03d}", phone=f"0912{n:06d}",
-                          birth_year=1980 + n % 30, gender="female", nationality="Việt Nam",
-                          province="Hà Nội", declaration=declaration(), flagged=False,
-                          companions=[Companion(full_name=f"Con {n:03d}", birth_year=2015)]
-                          if n % 10 == 0 else [])
-            visit.party_size = 1 + len(visit.companions)
-            visit.refresh_search_text()
-            people.append(visit)
-        db.session.add_all(people)
-        db.session.commit()
-        return [visit.id for visit in people]
-
-
-def _sign_in(pages, live_server, username: str, viewport: dict):
-    page = pages(viewport=viewport)
-    page.on("dialog", lambda dialog: pytest.fail(f"a dialog asked: {dialog.message}"))
-    page.goto(f"{live_server}/login")
-    page.fill("#username", username)
-    page.fill("#password", RECEPTIONIST_PASSWORD)
-    page.click("button.primary")
-    page.wait_for_url("**/dashboard/")
-    page.wait_for_load_state()  # its stylesheets too
-    return page
-
-
-def _arrive(app, n: int, **answers) -> None:
-    response = Phone(app.test_client()).check_in(full_name=f"Khách mới {n:03d}",
-                                                 phone=f"0987{n:06d}", id_number="", **answers)
-    assert response.status_code == 302, response.get_data(as_text=True)
+from app.models import Visit
+from tests.browser.conftest import SECOND, arrive, sign_in
 
 
 def _rows_reach(page, count: int, timeout: float = 5000) -> None:
@@ -99,13 +28,13 @@ def _visible_rows(page) -> int:
 
 
 def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, pages, output_dir):
-    desk = _sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
+    desk = sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
     desk.evaluate("window.loadedAt = performance.timeOrigin")  # to prove there is no reload
     assert len(_row_ids(desk)) == 50
 
     # Ten more arrive while the page is open: each goes in at the top, nothing is pushed out.
     for n in range(10):
-        _arrive(app, n)
+        arrive(app, n)
         time.sleep(0.2)
     _rows_reach(desk, 60)
     assert len(_row_ids(desk)) == 60
@@ -113,7 +42,7 @@ def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, pages, output
 
     # Five flagged check-ins within 10 seconds: all five wait in the panel.
     for n in range(5):
-        _arrive(app, 100 + n, symptom_fever="yes")
+        arrive(app, 100 + n, symptom_fever="yes")
         time.sleep(1.5)
     desk.wait_for_function("() => document.querySelectorAll('#alert-list .alert-item')"
                            ".length === 5", timeout=5000)
@@ -138,7 +67,7 @@ def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, pages, output
     desk.reload()
     assert desk.locator("#alert-list .alert-item").count() == 5
     assert desk.locator("#counters .waiting dd").inner_text() == "5"
-    other = _sign_in(pages, live_server, SECOND, {"width": 1366, "height": 768})
+    other = sign_in(pages, live_server, SECOND, {"width": 1366, "height": 768})
     assert other.locator("#alert-list .alert-item").count() == 5
     time.sleep(4)  # two polls later, still all there
     assert other.locator("#alert-list .alert-item").count() == 5
@@ -167,7 +96,7 @@ def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, pages, output
 
 
 def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, pages, output_dir):
-    desk = _sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
+    desk = sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
     third = desk.locator("#rows tr[data-key]").nth(2)
     aimed = third.get_attribute("id")
     third.locator("td.name").hover()
@@ -175,7 +104,7 @@ def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, pages
     point = [box["x"] + 5, box["y"] + box["height"] / 2]
     under = "([x, y]) => document.elementFromPoint(x, y).closest('tr').id"
     for n in range(3):
-        _arrive(app, n)
+        arrive(app, n)
     bar = desk.locator("#arrivals-bar button")
     bar.wait_for(state="visible", timeout=5000)
     assert bar.inner_text() == "3 lượt mới — hiện"
@@ -193,7 +122,7 @@ def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, pages
     assert desk.locator("#arrivals-bar").is_hidden()
     # Or the bar shows them at once.
     desk.locator("#rows tr[data-key]").nth(4).hover()
-    _arrive(app, 3)
+    arrive(app, 3)
     bar.wait_for(state="visible", timeout=5000)
     bar.click()
     assert _row_ids(desk)[0] == "visit-124"
@@ -201,10 +130,10 @@ def test_rows_hold_still_under_the_pointer(app, busy_morning, live_server, pages
 
 def test_a_phone_sized_dashboard_does_not_scroll_sideways(app, busy_morning, live_server,
                                                           pages, output_dir):
-    _arrive(app, 1, symptom_cough="yes", **{"companions-0-full_name": "Nguyễn Thị Bé Con Út",
+    arrive(app, 1, symptom_cough="yes", **{"companions-0-full_name": "Nguyễn Thị Bé Con Út",
                                              "companions-0-birth_year": "2019",
                                              "companions-0-answer": "none"})
-    page = _sign_in(pages, live_server, "thu", {"width": 360, "height": 740})
+    page = sign_in(pages, live_server, "thu", {"width": 360, "height": 740})
     page.locator("#alert-list .alert-item").wait_for()
     width = page.evaluate("[document.documentElement.scrollWidth, "
                           "document.documentElement.clientWidth]")
@@ -223,7 +152,7 @@ def test_a_check_out_from_the_list_asks_nothing_and_can_be_undone(app, busy_morn
                                                                    live_server, pages,
                                                                    monkeypatch, output_dir):
     monkeypatch.setattr("app.dashboard.UNDO_SECONDS", 3)
-    desk = _sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
+    desk = sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
     row = desk.locator("#visit-120")
     row.locator("button:has-text('Ra về')").click()  # a dialog would fail the test
     row.locator("button:has-text('Hoàn tác')").wait_for()
