@@ -101,9 +101,11 @@ class VisitFilters:
 
 @dataclass(frozen=True)
 class Counters:
-    """The day's figures; visits and people inside, then how many of them are employees'."""
+    """The day's figures. People (a visitor's companions count) who came and who are inside,
+    each with how many of them are employees; visits (check-ins) flagged and still waiting."""
 
     visits: int
+    people: int
     inside: int
     flagged: int
     undecided: int  # flagged, and the gate has not recorded what it did
@@ -185,17 +187,18 @@ def _slips_of_a_past_day(day: date):
 
 
 def counters(day: date) -> Counters:
-    """Visits, people inside now (companions too), flagged visits and those of them still
-    waiting for the gate's decision: one pass over the day's counter index, each figure an
-    aggregate FILTER (cheaper per row than a CASE in each sum; a flagged visit's decision is
-    one look into the decisions' own index)."""
+    """Visits, people who came and people inside now (companions too), flagged visits and
+    those of them still waiting for the gate's decision: one pass over the day's counter
+    index, each figure an aggregate FILTER (cheaper per row than a CASE in each sum; a
+    flagged visit's decision is one look into the decisions' own index)."""
     inside = Visit.checked_out_at.is_(None)
     undecided = func.count().filter(_undecided())
     if _is_past(day):
         undecided = undecided - _slips_of_a_past_day(day)
-    visits, people_inside, flagged, undecided, employee_visits, employees_inside = (
+    visits, people, people_inside, flagged, undecided, employee_visits, employees_inside = (
         db.session.execute(select(
             func.count(),
+            func.coalesce(func.sum(Visit.party_size), 0),
             func.coalesce(func.sum(Visit.party_size).filter(inside), 0),
             func.count().filter(Visit.flagged.is_(True)),
             undecided,
@@ -205,7 +208,7 @@ def counters(day: date) -> Counters:
     by_point = tuple((find_by_id(point).name, people)
                      for point, people in presences.inside_by_point(_on_day(day))) \
         if people_inside else ()
-    return Counters(visits, people_inside, flagged, undecided, employee_visits,
+    return Counters(visits, people, people_inside, flagged, undecided, employee_visits,
                     employees_inside, by_point)
 
 

@@ -50,7 +50,8 @@ def test_every_flagged_check_in_waits_in_the_panel_newest_first(desk, flagged):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
     assert _panel(html) == ["Trần Thị Mai", "Nguyễn Văn An"]
     assert "Đi về từ: Đà Nẵng" in html and "<p class=\"why\">Ho</p>" in html
-    assert _counter(html, "Cảnh báo hôm nay") == "2" and _counter(html, "Chờ quyết định") == "2"
+    assert _counter(html, "Lượt vào có cảnh báo hôm nay") == "2"
+    assert _counter(html, "Lượt chờ quyết định") == "2"
     for label in ("Cho vào", "Đưa đến phòng y tế", "Không cho vào"):
         assert html.count(f">{label}</button>") == 2
 
@@ -64,7 +65,7 @@ def test_a_decision_takes_the_alert_off_for_everyone(app, desk, browser_of, flag
     assert re.search(r'<article class="alert-item decided" id="alert-\d+"', html)
     assert "Đưa đến phòng y tế" in html and "38,2 °C" in html and "thu 08:51" in html
     assert re.search(r'id="counters" hx-swap-oob="true"', html)
-    assert _counter(html, "Chờ quyết định") == "1"
+    assert _counter(html, "Lượt chờ quyết định") == "1"
     # Another receptionist's page, and a reload, no longer list it.
     other = browser_of()
     other.login_admin()
@@ -200,7 +201,7 @@ def test_yesterdays_visit_is_read_only(app, desk, flagged, clock):
     _refused(desk, flagged[0], message)
     _nothing_recorded(app)
     past = desk.client.get("/dashboard/?day=2021-07-14").get_data(as_text=True)
-    assert _counter(past, "Chờ quyết định") == "2"
+    assert _counter(past, "Lượt chờ quyết định") == "2"
 
 
 @pytest.mark.parametrize(("now", "recorded"), [(hanoi(14, 23, 59, 59), True),
@@ -251,7 +252,7 @@ def test_yesterdays_alerts_are_not_todays(app, desk, flagged, clock):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
     assert _panel(html) == [] and "Không có cảnh báo nào đang chờ." in html
     past = desk.client.get("/dashboard/?day=2021-07-14").get_data(as_text=True)
-    assert 'id="alerts"' not in past and _counter(past, "Chờ quyết định") == "2"
+    assert 'id="alerts"' not in past and _counter(past, "Lượt chờ quyết định") == "2"
 
 
 def test_the_panel_shows_the_newest_and_counts_the_rest(app, desk, clock):
@@ -261,7 +262,7 @@ def test_the_panel_shows_the_newest_and_counts_the_rest(app, desk, clock):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
     assert _panel(html) == [f"Người {minute:02d}" for minute in range(14, 4, -1)]
     assert "Còn 5 lượt đang chờ: xem các lượt có cảnh báo" in html
-    assert _counter(html, "Chờ quyết định") == "15"
+    assert _counter(html, "Lượt chờ quyết định") == "15"
 
 
 def test_the_poll_carries_the_waiting_alerts(app, desk, flagged, clock):

@@ -32,7 +32,7 @@ def test_sign_in_and_out(staff, browser_of):
     response = browser.login("lan", ADMIN_PASSWORD)
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
     page = browser.client.get("/dashboard/").get_data(as_text=True)
-    assert "lan" in page and "Lượt vào hôm nay" in page
+    assert "lan" in page and "Người vào hôm nay" in page
     assert browser.client.get("/login").headers["Location"] == "/dashboard/"
     assert browser.logout().headers["Location"] == "/login"
     assert browser.client.get("/dashboard/").status_code == 302

@@ -91,10 +91,11 @@ def test_filters(app, desk, day_of_visits):
 def test_counters(desk, day_of_visits):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
     counters = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
-    # Inside now counts people: An, and Mai with the child she brought; Cường has left.
-    # Mai's alert waits for the gate's decision.
-    assert counters == {"Lượt vào hôm nay": "3", "Đang ở bên trong": "3",
-                        "Cảnh báo hôm nay": "1", "Chờ quyết định": "1"}
+    # People who came: An, Mai with the child she brought, Cường (three check-ins); inside
+    # now: An, Mai and the child, as Cường has left. Mai's check-in waits for a decision.
+    assert counters == {"Người vào hôm nay": "4", "Người đang ở bên trong": "3",
+                        "Lượt vào có cảnh báo hôm nay": "1", "Lượt chờ quyết định": "1"}
+    assert "khách 4 · nhân viên 0 · 3 lượt vào" in html
 
 
 def _incoming(html: str) -> str:

@@ -59,9 +59,10 @@ def _counter(html: str, label: str) -> tuple[str, str]:
 
 def test_the_counters_split_visitors_and_employees(desk, morning):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
-    assert _counter(html, "Lượt vào hôm nay") == ("5", "khách 2 · nhân viên 3")
+    # People, side by side: the two visitors and one's child, three employees (five visits).
+    assert _counter(html, "Người vào hôm nay") == ("6", "khách 3 · nhân viên 3 · 5 lượt vào")
     # Inside: the visitor and her child, and two employees.
-    assert _counter(html, "Đang ở bên trong") == ("4", "khách 2 · nhân viên 2")
+    assert _counter(html, "Người đang ở bên trong") == ("4", "khách 2 · nhân viên 2")
 
 
 def test_the_list_shows_visitors_with_a_switch_for_employees(desk, morning):
@@ -104,8 +105,8 @@ def test_the_poll_keeps_to_the_list_shown(app, desk, morning, clock):
                                 query_string={"since": since, "who": "employees"})
     assert "Mới Vào Ca" in employees.get_data(as_text=True)
     # The counters come with either.
-    assert _counter(visitors.get_data(as_text=True), "Lượt vào hôm nay") == (
-        "6", "khách 2 · nhân viên 4")
+    assert _counter(visitors.get_data(as_text=True), "Người vào hôm nay") == (
+        "7", "khách 3 · nhân viên 4 · 6 lượt vào")
 
 
 def test_a_flagged_employee_alerts_whatever_the_list_shows(app, desk, morning, clock):
@@ -237,4 +238,4 @@ def test_an_employee_checked_in_by_one_tap_is_on_the_desk(app, admin, desk, cloc
                              data={**values, "employee_tap": "1"}).status_code == 302
     html = desk.client.get("/dashboard/", query_string={"who": "employees"}).get_data(True)
     assert _listed(html) == ["Lê Văn Kho"] and "Nhân viên NV-003 · Kho" in html
-    assert _counter(html, "Đang ở bên trong") == ("1", "khách 0 · nhân viên 1")
+    assert _counter(html, "Người đang ở bên trong") == ("1", "khách 0 · nhân viên 1")

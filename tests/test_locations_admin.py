@@ -104,7 +104,7 @@ def test_todays_count_per_entry_point(app, admin, client, clock):
     html = admin.client.get("/admin/locations/").get_data(as_text=True)
     assert re.search(r'<td class="number">2</td>', html)
     dashboard = admin.client.get("/dashboard/").get_data(as_text=True)
-    assert re.search(r"Lượt vào hôm nay</dt><dd>2</dd>", dashboard)
+    assert re.search(r"Người vào hôm nay</dt><dd>2</dd>", dashboard)
 
 
 def test_rename_keeps_the_qr_code(app, admin):

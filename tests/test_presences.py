@@ -85,7 +85,7 @@ def test_a_refused_party_leaves_at_the_decision(app, desk, admin, clock):
     assert _presences(app, refused.id) == [(GATE, refused.checked_in_at, decided_at)]
     # Out of inside-now and the roll call from that minute.
     html = desk.client.get("/dashboard/").get_data(as_text=True)
-    assert counters(html)["Đang ở bên trong"] == "0"
+    assert counters(html)["Người đang ở bên trong"] == "0"
     assert "Nguyễn Văn An" not in desk.client.get("/dashboard/inside").get_data(as_text=True)
     # Someone who came in after the refused party left is no contact of theirs.
     clock.advance(minutes=19)
@@ -396,7 +396,7 @@ def test_the_desk_shows_where_each_party_is(app, desk, clock):
     row = re.search(rf'<tr id="visit-{moved_id}".*?</tr>', html, re.S).group(0)
     assert '<td class="place">Cổng chính → Bộ phận một cửa</td>' in row
     # Inside now: three people, split by where they are (the refused one has left).
-    assert counters(html)["Đang ở bên trong"] == "3"
+    assert counters(html)["Người đang ở bên trong"] == "3"
     assert '<dd class="split points">Cổng chính 1 · Bộ phận một cửa 2</dd>' in html
     # The point filter means "was there today".
     at_counter = desk.client.get("/dashboard/", query_string={
