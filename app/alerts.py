@@ -48,14 +48,15 @@ def reasons(visit: Visit) -> list[str]:
     """What flagged the visit, in words: the visitor's answers, then each companion's who
     declared something, by name (a companion alone flags the party). Companions are read
     only for a party (a visitor alone costs no query)."""
-    said = _declared(visit.declaration)
+    said = declared(visit.declaration)
     said += [_("%(name)s: %(said)s", name=companion.full_name,
-               said=", ".join(_declared(companion.declaration)))
+               said=", ".join(declared(companion.declaration)))
              for companion in visit.party if companion.flagged]
     return said
 
 
-def _declared(answers: dict | None) -> list[str]:
+def declared(answers: dict | None) -> list[str]:
+    """What one person declared, in words (empty when nothing)."""
     answers = answers or {}
     said = [str(q.label) for q in SYMPTOMS if (answers.get("symptoms") or {}).get(q.key)]
     said += [str(q.label) for q in EXPOSURES if (answers.get("exposure") or {}).get(q.key)]

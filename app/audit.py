@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import clock
+from .audit_details import LABELS as DETAIL_LABELS
 from .extensions import db
 from .models import AuditEvent, User
 
@@ -74,6 +75,9 @@ def _event(action: str, details: dict | None, rows: int | None,
            user: User | None) -> AuditEvent:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    unnamed = set(details or ()) - DETAIL_LABELS.keys()
+    if unnamed:
+        raise ValueError(f"audit details without a name on the admin's page: {sorted(unnamed)}")
     user_id, username = _who(user)
     address = (request.remote_addr or "") if has_request_context() else ""
     return AuditEvent(at=clock.utcnow(), user_id=user_id, username=username, action=action,

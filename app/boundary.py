@@ -7,7 +7,8 @@ not UTF-8. Then, before any view runs, control characters (NUL, the C0 and C1 ra
 the path, the query, the form or a header the application reads answer 400: PostgreSQL cannot
 store a NUL, and nobody types the others. So do a file sent to a view that takes none (the
 form's fields are read as text) and a body sent as JSON (no view takes one: Flask-WTF would
-read it as the form, values of any type, past these checks). A view whose form has a textarea
+read it as the form, values of any type, past these checks). A TAB in a form field or in the
+desk's search (pasted with the text) is read as a space. A view whose form has a textarea
 lets those fields keep their line breaks (`multiline`). What a field may hold beyond that is
 the field's own check (app.form_fields, app.normalise).
 """
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, request
 from flask.wrappers import Request
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
@@ -29,6 +31,9 @@ from .database import READ_ONLY_METHODS
 # The headers the application (or ProxyFix, when proxies are trusted) reads.
 READ_HEADERS = ("Host", "Referer", "HX-Request", "HX-Target", "HX-Current-URL",
                 "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host")
+# Query arguments a person types (the desk's search box); the others (a page to go back to,
+# a day, an id) are refused with any control character, a TAB included.
+TYPED_QUERY_ARGS = frozenset({"q"})
 # Control characters, and lone surrogates (no database stores them).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_BUT_LINE_BREAKS = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -82,12 +87,24 @@ def _has_control(*texts: str) -> bool:
     return any(_CONTROL.search(text) for text in texts)
 
 
+def _tabs_as_spaces(values: MultiDict, keys: frozenset[str] | None = None) -> MultiDict:
+    """The same values, each TAB in them (or in those of `keys`) a space: a tab comes in with
+    text pasted from a spreadsheet or a document, and means a space between words."""
+    if not any("\t" in value for key, value in values.items(multi=True)
+               if keys is None or key in keys):
+        return values
+    return ImmutableMultiDict([
+        (key, value.replace("\t", " ") if keys is None or key in keys else value)
+        for key, value in values.items(multi=True)])
+
+
 def refuse_untypable_text() -> None:
     """Answer 400 when the path, the query, the form or a header the application reads holds a
     control character (line breaks only in the fields a view marks `multiline`)."""
     headers = (request.headers.get(name, "") for name in READ_HEADERS)
     if _has_control(request.path, request.remote_addr or "", *headers):
         raise UntypableText()
+    request.args = _tabs_as_spaces(request.args, TYPED_QUERY_ARGS)
     for key, value in request.args.items(multi=True):
         if _has_control(key, value):
             raise UntypableText()
@@ -96,6 +113,7 @@ def refuse_untypable_text() -> None:
     if limit is not None and current_user.is_authenticated:  # before the body is read, below
         request.max_content_length = request.max_form_memory_size = limit
     multiline_fields = getattr(view, "multiline_fields", frozenset())
+    request.form = _tabs_as_spaces(request.form)
     fields = list(request.form.items(multi=True))
     if not all(isinstance(key, str) for key, _value in fields):
         raise UntypableText()  # a multipart part whose name werkzeug could not read

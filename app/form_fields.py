@@ -78,10 +78,13 @@ def valid_id_number(form: Form, field: StringField) -> None:
 
 
 def text(label: str, max_length: int, *validators, **kwargs) -> StringField:
-    """A trimmed, NFC-normalised text field with a length limit."""
+    """A trimmed, NFC-normalised text field with a length limit. The browser is not given the
+    limit (its maxlength cuts a pasted text without a word): a longer text comes back in the
+    field with a message saying by how much."""
+    render_kw = {"maxlength": False, **(kwargs.pop("render_kw", None) or {})}
     return StringField(label, [*validators, Length(
-        max=max_length, message=_l("Use at most %(max)d characters."))],
-        filters=[clean_text], **kwargs)
+        max=max_length, message=_l("Use at most %(max)d characters (this has %(length)d)."))],
+        filters=[clean_text], render_kw=render_kw, **kwargs)
 
 
 class RowList(FieldList):

@@ -48,6 +48,17 @@ def label(state: StrEnum) -> str:
     return LABELS[type(state)][state]
 
 
+def phone(number: str | None) -> str:
+    """A phone number as people read it aloud: a mobile's ten digits as 0912 345 678, a
+    landline's eleven as 024 3826 1234; anything else as stored."""
+    number = number or ""
+    if number.isdigit() and len(number) == 10:
+        return f"{number[:4]} {number[4:7]} {number[7:]}"
+    if number.isdigit() and len(number) == 11:
+        return f"{number[:3]} {number[3:7]} {number[7:]}"
+    return number
+
+
 def init_app(app: Flask) -> None:
     """Register template helpers."""
 
@@ -57,6 +68,7 @@ def init_app(app: Flask) -> None:
         return clock.to_local(moment).strftime(fmt) if moment else ""
 
     app.add_template_filter(label)
+    app.add_template_filter(phone)
     app.jinja_env.globals["CheckoutReason"] = CheckoutReason
     app.jinja_env.globals["Decision"] = Decision
     app.jinja_env.globals["VisitSource"] = VisitSource

@@ -122,7 +122,7 @@ def test_a_temperature_is_read_with_a_comma_or_a_dot(app, desk, flagged, typed, 
     ({"temperature": "sốt cao"}, "Nhập nhiệt độ từ 34,0 đến 43,0 °C, ví dụ 37,5."),
     ({"temperature": "375"}, "Nhập nhiệt độ từ 34,0 đến 43,0 °C, ví dụ 37,5."),
     ({"note": "ghi\u202echú"}, "các ký tự đặc biệt trong ô này."),
-    ({"note": "x" * 201}, "Nhập tối đa 200 ký tự."),
+    ({"note": "x" * 201}, "Nhập tối đa 200 ký tự (hiện có 201)."),
     ({"decision": "maybe"}, "Chọn quyết định tại cổng."),
     ({"decision": ""}, "Chọn quyết định tại cổng."),
 ])

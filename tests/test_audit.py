@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from app import audit
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import AuditEvent, Employee, Location, User
 from app.retention import purge
 from tests.builders import add_visit, hanoi
 from tests.conftest import ADMIN_PASSWORD, csrf_from
@@ -181,7 +182,7 @@ def test_the_admin_page_lists_and_filters_entries(app, admin, browser_of, staff,
     receptionist.client.get(f"/dashboard/visits/{visit}")
     page = client.get("/admin/audit").get_data(as_text=True)
     assert page.count("Xem chi tiết lượt vào") >= 3  # two rows, and the action filter's option
-    assert "<td>Đăng nhập thành công</td>" in page and f"visit: {visit}" in page
+    assert "<td>Đăng nhập thành công</td>" in page and f"Lượt vào: #{visit}" in page
     by_thu = client.get("/admin/audit", query_string={"user": staff["thu"]}).get_data(
         as_text=True)
     assert "<td>thu</td>" in by_thu and "<td>lan</td>" not in by_thu
@@ -204,10 +205,10 @@ def test_older_entries_are_a_page_away(app, admin, clock):
             db.session.add(AuditEvent(at=clock.now, action="visit_view", details={"visit": n}))
         db.session.commit()
     first = admin.client.get("/admin/audit").get_data(as_text=True)
-    assert "visit: 149" in first and "visit: 49<" not in first
+    assert "Lượt vào: #149" in first and "Lượt vào: #49<" not in first
     older = admin.client.get(re.search(r'href="(/admin/audit\?before=[0-9]+)"', first)[1])
     text = older.get_data(as_text=True)
-    assert "visit: 49<" in text and "visit: 149" not in text
+    assert "Lượt vào: #49<" in text and "Lượt vào: #149" not in text
 
 
 def test_receptionists_cannot_export_trace_or_read_the_log(app, browser_of, staff, visit):
@@ -358,3 +359,51 @@ def test_odd_parameters_do_not_break_the_page(app, admin, clock):
         response = admin.client.get("/admin/audit", query_string=query)
         assert response.status_code == 200, query
         assert 'href="/admin/audit?before=' in response.get_data(as_text=True)
+
+
+def test_every_detail_reads_in_words_not_keys(app, admin, clock):
+    """The entries a working day leaves, each detail named and its value in words; a detail
+    without a name is refused when it is recorded, so none reaches the page as a key."""
+    with app.app_context():
+        gate = db.session.scalar(db.select(Location.id))
+        worker = Employee(code="NV001", full_name="Lê Văn Kho", department="Kho",
+                          phone="0912000001")
+        db.session.add(worker)
+        db.session.flush()
+        for action, details in [
+                ("trace", {"by": "phone", "case_visits": [3, 4], "min_minutes": 15,
+                           "any_location": True, "from": "2021-07-13", "to": "2021-07-14"}),
+                ("employee_update", {"employee": worker.id}),
+                ("employee_update", {"employee": 999}),
+                ("gate_decision", {"visit": 7, "decision": "medical"}),
+                ("export", {"from": "2021-07-14", "to": "2021-07-14", "location": gate,
+                            "format": "xlsx"}),
+                ("export", {"from": "2021-07-14", "to": "2021-07-14", "location": None,
+                            "format": "csv"}),
+                ("location_kind", {"location": gate, "name": "Cổng chính", "kind": "inner"}),
+                ("visit_correct", {"visit": 7, "fields": ["full_name", "phone"]}),
+                ("user_create", {"account": "mai", "role": "receptionist",
+                                 "via": "command line"}),
+                ("login_failed", {"known_account": False})]:
+            db.session.add(AuditEvent(at=clock.now, action=action, details=details))
+        db.session.commit()
+    html = admin.client.get("/admin/audit").get_data(as_text=True)
+    shown = re.findall(r'<td class="details">(.*?)</td>', html, re.S)
+    text = "\n".join(re.sub(r"</?span>", "", cell) for cell in shown)
+    for expected in (
+            "Bắt đầu từ: số điện thoại; Lượt vào của ca bệnh: #3, #4; "
+            "Thời gian ở cùng tối thiểu (phút): 15; Tính tiếp xúc ở mọi điểm vào: có; "
+            "Từ ngày: 13/07/2021; Đến ngày: 14/07/2021",
+            "Nhân viên: NV001 · Lê Văn Kho",
+            "Nhân viên: #999 (không còn trong danh sách)",
+            "Lượt vào: #7; Quyết định: Đưa đến phòng y tế",
+            "Điểm vào: Cổng chính; Định dạng: XLSX",
+            "Điểm vào: mọi điểm vào; Định dạng: CSV",
+            "Loại điểm: Điểm bên trong (quầy, phòng họp…)",
+            "Trường đã sửa: Họ và tên, Số điện thoại",
+            "Tài khoản: mai; Vai trò: Lễ tân; Qua: dòng lệnh",
+            "Tài khoản có tồn tại: không"):
+        assert expected in text, (expected, text)
+    assert not re.search(r"\b(case_visits|employee|min_minutes|any_location|by|fields)\b", text)
+    with app.app_context(), pytest.raises(ValueError, match="without a name"):
+        audit.record("export", {"secret_key": 1})

@@ -76,7 +76,7 @@ def test_valid_check_in_stores_one_visit_as_entered(app, phone, clock):
 
 @pytest.mark.parametrize(("changes", "field_id", "message"), [
     ({"full_name": ""}, "full_name", "Nhập họ và tên."),
-    ({"full_name": "A" * 300}, "full_name", "Nhập tối đa 100 ký tự."),
+    ({"full_name": "A" * 300}, "full_name", "Nhập tối đa 100 ký tự (hiện có 300)."),
     ({"phone": "123"}, "phone", "Nhập số di động 10 chữ số"),
     ({"phone": "0912345678x"}, "phone", "Nhập số di động 10 chữ số"),
     ({"phone": "024 3825 1234"}, "phone", "Nhập số di động 10 chữ số"),  # a Hanoi landline

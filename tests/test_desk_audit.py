@@ -130,6 +130,6 @@ def test_a_refused_change_leaves_no_entry(app, desk, staff):
 
 def test_the_audit_page_names_the_desk_actions(app, admin, staff, browser_of):
     html = admin.client.get("/admin/audit").get_data(as_text=True)
-    for label in ("Nhập hộ lượt vào", "Nhập phiếu giấy", "Cho ra về tại lễ tân",
+    for label in ("Khai báo hộ khách", "Nhập phiếu giấy", "Cho ra về tại lễ tân",
                   "Hoàn tác lượt ra", "Sửa lượt vào", "Ghi quyết định tại cổng"):
         assert re.search(rf'<option value="\w+">{label}</option>', html), label

@@ -84,7 +84,10 @@ def test_check_ins_go_on_while_a_large_register_is_imported(app, admin, request,
         f"slowest {waits[-1] * 1000:.0f} ms")
     assert len(waits) >= 5 and set(answers) == {(200, True)}
     assert len(visits(app)) == len(waits) + 1  # and the first, before the import
-    assert waits[-1] < 1.0
+    # Waiting on the import took 6.5 s on the code before the fix; 0.2 s is usual now. The
+    # bound leaves room for a machine busy with other work (it once took 1.2 s beside three
+    # other test runs).
+    assert waits[-1] < 3.0
     assert len(_employees(app)) == 10_000
 
 

@@ -50,7 +50,7 @@ def test_without_a_public_url_the_list_says_how_to_set_it(app, admin):
 
 
 @pytest.mark.parametrize(("name", "message"), [("   ", "Nhập tên điểm vào."),
-                                               ("X" * 101, "Nhập tối đa 100 ký tự.")])
+                                               ("X" * 101, "Nhập tối đa 100 ký tự (hiện có 101).")])
 def test_a_bad_name_is_refused(app, admin, name, message):
     response = admin.post("/admin/locations/", {"name": name}, page="/admin/locations/")
     assert response.status_code == 400 and message in response.get_data(as_text=True)

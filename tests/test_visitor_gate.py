@@ -151,7 +151,7 @@ def test_a_flagged_companion_stands_out_on_the_dashboard(app, phone, admin, cloc
     assert re.search(r'<tr id="visit-\d+" class="flagged"', row)
     assert 'Bé Na (2016) <strong class="flag">⚠ Cảnh báo</strong>' in row
     page = admin.client.get(f"/dashboard/visits/{visit_id}").get_data(as_text=True)
-    assert re.search(r'<tr class="yes"><td>Bé Na \(2016\)</td><td>Có:\s*Sốt;', page)
+    assert '<tr class="yes"><td>Bé Na (2016)</td><td>Có: Sốt</td>' in page
 
 
 def test_each_person_has_their_own_answers_in_the_export(app, phone, admin, clock):

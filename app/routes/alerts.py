@@ -16,6 +16,7 @@ from .dashboard import visit_page
 
 bp = Blueprint("alerts", __name__, url_prefix="/dashboard/alerts")
 bp.add_app_template_filter(alerts.reasons, "flag_reasons")
+bp.add_app_template_filter(alerts.declared, "declared")
 bp.add_app_template_filter(alerts.refusal, "decision_refusal")
 bp.add_app_template_filter(alerts.can_undo, "decision_undoable")
 

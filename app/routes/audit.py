@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
-from .. import audit, staff
+from .. import audit, audit_details, staff
 from ..models import MAX_ID
 from ..normalise import parse_day, parse_whole_number
 
@@ -31,13 +31,15 @@ def index():
         errors.append(_("The last day comes before the first."))
     before_id = parse_whole_number(request.args.get("before"), MAX_ID)
     if errors:
-        return render_template("audit/index.html", events=[], more=None, errors=errors,
+        return render_template("audit/index.html", events=[], more=None, errors=errors, details={},
                                filters=audit.AuditFilters(), users=users, actions=audit.ACTIONS,
                                args={}), 400
     filters = audit.AuditFilters(user_id=user_id, action=args["action"] or None, start=start,
                                  end=end)
     events = audit.events(filters, before_id)
     more = events[audit.PAGE_SIZE - 1].id if len(events) > audit.PAGE_SIZE else None
-    return render_template("audit/index.html", events=events[:audit.PAGE_SIZE], more=more,
+    events = events[:audit.PAGE_SIZE]
+    return render_template("audit/index.html", events=events, more=more,
+                           details=audit_details.describe(events),
                            filters=filters, users=users, actions=audit.ACTIONS, errors=[],
                            args={key: value for key, value in args.items() if value})

@@ -108,7 +108,7 @@ def logout():
 def setup(token: str):
     """Create the first admin account; the link works once, and only until there is an admin."""
     if not auth.setup_token_valid(token):
-        abort(404)
+        return _setup_gone()
     form = FirstAdminForm()
     if form.validate_on_submit():
         try:
@@ -119,11 +119,17 @@ def setup(token: str):
         else:
             user = auth.create_first_admin(token, username, form.password.data)
             if user is None:
-                abort(404)
+                return _setup_gone()
             audit.record("first_admin", user=user)
             _begin(user)
             return redirect(url_for("dashboard.index"))
     return render_template("auth/setup.html", form=form)
+
+
+def _setup_gone():
+    """A spent, replaced or made-up setup link: what to do now, for whoever set the server up
+    (not the visitor's "scan the code again")."""
+    return render_template("auth/setup_gone.html", admin_exists=auth.has_admin()), 404
 
 
 def _login_url_for_here() -> str:
