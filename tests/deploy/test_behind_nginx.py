@@ -217,3 +217,29 @@ def test_nginxs_own_answers_carry_the_apps_headers_and_no_version(client, nginx)
             status)
         assert answer.headers.get_all("Server") == ["nginx"], status  # no version
         assert "nginx/" not in answer.text, status
+
+
+def test_on_a_port_other_than_443_staff_forms_go_through(site_settings, nginx, tmp_path):
+    # 443 taken by something else: the site at https://vao.example.vn:<port>, as the sample's
+    # comments say (listen, the redirect) and PUBLIC_URL with the port.
+    _create_admin(site_settings)
+    port = servers.free_port()
+    with running_site(site_settings, nginx, tmp_path, port=port) as site:
+        here = f"https://{DOMAIN}:{port}"
+        insecure = site.client("127.0.0.11").get(f"http://{DOMAIN}/login")
+        assert (insecure.status, insecure.location) == (301, f"{here}/login")
+        admin = site.client("127.0.0.11")
+        # The browser names the port in Host and in Referer (Flask-WTF compares them).
+        signed_in = _sign_in(admin, ADMIN, ADMIN_PASSWORD)
+        assert (signed_in.status, signed_in.location) == (302, "/dashboard/"), signed_in.text
+        assert admin.page == f"{here}/login"
+        page = admin.get("/admin/locations/")
+        assert page.status == 200
+        added = admin.post("/admin/locations/", {"csrf_token": csrf_from(page.text),
+                                                 "name": "Bộ phận một cửa"})
+        assert (added.status, added.location) == (302, "/admin/locations/"), added.text
+        listed = admin.follow(added).text
+        assert "Bộ phận một cửa" in listed and f"{here}/c/" in listed
+    assert ("location_create", "127.0.0.11") in _rows(
+        site.env, "SELECT action, address FROM audit_event")
+
