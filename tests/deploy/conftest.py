@@ -87,13 +87,23 @@ def site_database(tmp_path) -> Iterator[str]:
     engine.dispose()
 
 
+# The sample's lines that keep staff pages to the office's address, commented out.
+STAFF_ONLY = "        # allow 203.0.113.7;\n        # deny all;\n"
+
+
 def render_sample(https_port: int, http_port: int, upstreams: list[int], cert: Path, key: Path,
-                  log_folder: Path, public_url: str = PUBLIC_URL) -> str:
+                  log_folder: Path, public_url: str = PUBLIC_URL,
+                  staff_from: str | None = None) -> str:
     """deploy/nginx-gatebook.conf with this machine's ports, certificate, app servers and
     folders, and the HTTPS address plain HTTP is sent to (`public_url`: with its port when that
-    is not 443, as the sample says); every line replaced must be found, or the sample has
-    changed under the test."""
+    is not 443, as the sample says); with `staff_from`, its staff pages allowed from that
+    address only, as the sample's commented lines do. Every line replaced must be found, or
+    the sample has changed under the test."""
     sample = SAMPLE.read_text()
+    assert sample.count(STAFF_ONLY) == 2, "the sample no longer keeps staff pages apart"
+    if staff_from is not None:
+        sample = sample.replace(STAFF_ONLY, STAFF_ONLY.replace("# ", "").replace(
+            "203.0.113.7", staff_from))
     replacements = [
         (f"return 301 {PUBLIC_URL}$request_uri;", f"return 301 {public_url}$request_uri;"),
         ("    listen 80;\n", f"    listen 127.0.0.1:{http_port};\n"),
@@ -131,14 +141,15 @@ class Proxy:
 
 @contextlib.contextmanager
 def run_nginx(binary: str, folder: Path, upstreams: list[int], cert: Path, key: Path,
-              https_port: int | None = None, public_url: str = PUBLIC_URL) -> Iterator[Proxy]:
+              https_port: int | None = None, public_url: str = PUBLIC_URL,
+              staff_from: str | None = None) -> Iterator[Proxy]:
     """nginx in the foreground with its own prefix and the rendered sample (see
     render_sample), on free ports (or the HTTPS port given)."""
     https_port, http_port = https_port or servers.free_port(), servers.free_port()
     for sub in ("logs", "tmp"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "gatebook.conf").write_text(render_sample(
-        https_port, http_port, upstreams, cert, key, folder / "logs", public_url))
+        https_port, http_port, upstreams, cert, key, folder / "logs", public_url, staff_from))
     temp = folder / "tmp"
     # Debian's /etc/nginx/nginx.conf around the site, less what needs root's folders. Run as
     # root, the workers stay root so that they may read the test's private folders.
@@ -179,7 +190,8 @@ http {{
 @pytest.fixture
 def nginx(nginx_binary, certificate, tmp_path):
     """Start nginx in front of the given gunicorn ports: `with nginx([port]) as proxy`
-    (`https_port=`, `public_url=`: the site on a port of its own, see running_site)."""
+    (`https_port=`, `public_url=`: the site on a port of its own, see running_site;
+    `staff_from=`: staff pages from that address only)."""
     cert, key = certificate
     return lambda upstreams, **options: run_nginx(nginx_binary, tmp_path / "nginx", upstreams,
                                                   cert, key, **options)

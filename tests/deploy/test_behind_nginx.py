@@ -4,6 +4,7 @@ first admin from the setup link, a poster, and a phone on mobile data checking i
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import time
@@ -243,3 +244,26 @@ def test_on_a_port_other_than_443_staff_forms_go_through(site_settings, nginx, t
     assert ("location_create", "127.0.0.11") in _rows(
         site.env, "SELECT action, address FROM audit_event")
 
+
+def test_staff_pages_kept_to_the_office_and_visitor_pages_open_to_all(
+        site_settings, nginx, tmp_path):
+    # The sample's commented allow/deny lines, uncommented for the office at 127.0.0.13.
+    _create_admin(site_settings)
+    location = re.search(r"(/c/\S+)", _flask(site_settings, "add-location", "Cổng chính"))
+    office = functools.partial(nginx, staff_from="127.0.0.13")
+    with running_site(site_settings, office, tmp_path) as site:
+        outside = site.client("127.0.0.14")
+        for path in ("/login", "/dashboard/", "/admin/locations/", "/admin/employees/import",
+                     "/setup/any-token"):
+            refused = outside.get(path)
+            assert refused.status == 403 and _each_once(refused), path
+        # A phone anywhere still checks in.
+        page = outside.get(location.group(1))
+        assert page.status == 200
+        answered = outside.post(location.group(1), {**form_values(page.text, "/c/"),
+                                                    **VALID_VISITOR})
+        assert answered.status == 302 and outside.follow(answered).status == 200
+        # The office signs in and works as ever.
+        admin = site.client("127.0.0.13")
+        assert _sign_in(admin, ADMIN, ADMIN_PASSWORD).status == 302
+        assert VALID_VISITOR["full_name"] in admin.get("/dashboard/").text
