@@ -54,12 +54,22 @@ def find_user(username: str) -> User | None:
 # --- throttling ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Lock:
+    """Sign-in refused until `until`; `by_address`: because of the failures from the client's
+    address (its office's, often), not only those of the account."""
+
+    until: datetime
+    by_address: bool = False
+
+
+@dataclass(frozen=True)
 class SignInResult:
-    """The user on success; otherwise None and, when throttled, until when. `refused`: the
-    password was not even checked, because sign-in was already throttled."""
+    """The user on success; otherwise None and, when throttled, until when (and whether the
+    address is what is throttled). `refused`: the password was not even checked, because
+    sign-in was already throttled."""
 
     user: User | None = None
-    locked_until: datetime | None = None
+    lock: Lock | None = None
     refused: bool = False
 
 
@@ -89,22 +99,34 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
-def locked_until(username: str, address: str, before_id: int | None = None,
-                 kind: str = "user") -> datetime | None:
-    """When sign-in for this account or from this address opens again, if it is refused now.
+def _limits(kind: str) -> tuple[int, int]:
+    """How many failures within the window lock (an account, an address). A whole office signs
+    in from one address, so the address's limit is far higher than an account's; an
+    enrolment at the gate guesses four digits, and its address keeps the account's limit."""
+    config = current_app.config
+    per_account = config["LOGIN_MAX_FAILURES"]
+    if kind != "user":
+        return per_account, per_account
+    return per_account, config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
-    After MAX failed attempts within WINDOW (for the account, or from the address), sign-in is
-    refused for LOCKOUT after the last of them. With `before_id`, only the attempts recorded
-    before that one count.
+
+def lock_for(username: str, address: str, before_id: int | None = None,
+             kind: str = "user") -> Lock | None:
+    """Whether sign-in for this account or from this address is refused now, and until when.
+
+    After LOGIN_MAX_FAILURES failed attempts within WINDOW for the account, or
+    LOGIN_MAX_FAILURES_PER_ADDRESS from the address, sign-in is refused for LOCKOUT after the
+    last of them. With `before_id`, only the attempts recorded before that one count.
     """
     config = current_app.config
-    limit = config["LOGIN_MAX_FAILURES"]
     window = timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
     lockout = timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     now = clock.utcnow()
-    until = None
-    for column, value in ((LoginFailure.username_key, attempt_key(username, kind)),
-                          (LoginFailure.address, _address_bucket(address, kind))):
+    per_account, per_address = _limits(kind)
+    locked = {}  # by_address: until when
+    for column, value, limit, by_address in (
+            (LoginFailure.username_key, attempt_key(username, kind), per_account, False),
+            (LoginFailure.address, _address_bucket(address, kind), per_address, True)):
         query = select(LoginFailure.at).where(column == value,
                                               LoginFailure.at > now - window - lockout)
         if before_id is not None:
@@ -112,8 +134,10 @@ def locked_until(username: str, address: str, before_id: int | None = None,
         times = sorted(db.session.scalars(query))
         for first, last in zip(times, times[limit - 1:], strict=False):
             if last - first <= window and last + lockout > now:
-                until = max(until or last + lockout, last + lockout)
-    return until
+                locked[by_address] = max(locked.get(by_address, now), last + lockout)
+    if not locked:
+        return None
+    return Lock(max(locked.values()), by_address=True in locked)
 
 
 def forget_attempt(attempt_id: int) -> None:
@@ -123,10 +147,10 @@ def forget_attempt(attempt_id: int) -> None:
 
 
 def begin_attempt(name: str, address: str, kind: str = "user") -> tuple[int | None,
-                                                                         datetime | None]:
+                                                                         Lock | None]:
     """Write an attempt down first, as a failure, in a short transaction of its own, so that
     attempts sent at the same moment each see the ones before them: (its id, None) to go on,
-    or (None, until when) if this name or address is throttled (that attempt not kept)."""
+    or (None, the lock) if this name or address is throttled (that attempt not kept)."""
     now = clock.utcnow()
     if db.session.get_bind().dialect.name == "postgresql":
         # PostgreSQL hands out ids before commit: without the lock, an attempt could commit
@@ -137,10 +161,10 @@ def begin_attempt(name: str, address: str, kind: str = "user") -> tuple[int | No
                            address=_address_bucket(address, kind))
     db.session.add(attempt)
     db.session.commit()
-    until = locked_until(name, address, before_id=attempt.id, kind=kind)
-    if until is not None:
+    lock = lock_for(name, address, before_id=attempt.id, kind=kind)
+    if lock is not None:
         forget_attempt(attempt.id)
-        return None, until
+        return None, lock
     return attempt.id, None
 
 
@@ -152,9 +176,9 @@ def sign_in(username: str, password: str, address: str) -> SignInResult:
     held while the (deliberately slow) password hash is computed. A successful attempt is then
     struck off; a refused one does not extend the lockout.
     """
-    attempt_id, until = begin_attempt(username, address)
+    attempt_id, lock = begin_attempt(username, address)
     if attempt_id is None:
-        return SignInResult(locked_until=until, refused=True)
+        return SignInResult(lock=lock, refused=True)
     user = find_user(username)
     db.session.commit()  # nothing is held open while hashing
     if user is None:
@@ -163,7 +187,7 @@ def sign_in(username: str, password: str, address: str) -> SignInResult:
     elif user.active and check_password_hash(user.password_hash, password):
         forget_attempt(attempt_id)
         return SignInResult(user=user)
-    return SignInResult(locked_until=locked_until(username, address))
+    return SignInResult(lock=lock_for(username, address))
 
 
 # --- server-side sessions --------------------------------------------------------------------

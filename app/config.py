@@ -53,9 +53,14 @@ class Defaults:
     # How long SQLite waits for the write lock before giving up.
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
-    # Staff sign-in: after this many failures within the window (per account, and per client
-    # address), sign-in is refused for the lockout time.
+    # Staff sign-in: after this many failures within the window for one account, sign-in to it
+    # is refused for the lockout time (from anywhere)...
     LOGIN_MAX_FAILURES = 5
+    # ... and after this many from one client address, whatever the accounts, sign-in from it
+    # is. An office's staff share one address (NAT): well above what their mistyping makes,
+    # low enough to stop one address trying a password on every account (README: "Sign-in
+    # throttling").
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 100
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     LOGIN_LOCKOUT_MINUTES = 15
     # A staff sign-in lasts this long (a receptionist's working day).
@@ -188,8 +193,8 @@ def _check(config: dict) -> None:
     if config["DEFAULT_LANGUAGE"] not in SUPPORTED_LANGUAGES:
         raise ConfigError(f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
     for name in ("RETENTION_DAYS", "AUDIT_RETENTION_DAYS", "DUPLICATE_WINDOW_MINUTES",
-                 "PROFILE_COOKIE_DAYS", "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_MINUTES",
-                 "LOGIN_LOCKOUT_MINUTES", "STAFF_SESSION_HOURS"):
+                 "PROFILE_COOKIE_DAYS", "LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                 "LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_LOCKOUT_MINUTES", "STAFF_SESSION_HOURS"):
         value = config[name]
         if value < 1:  # a whole number: _check_types
             raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")

@@ -85,9 +85,9 @@ def enrol_with_digits(code: str, last_digits: str, address: str) -> tuple[Employ
     wrong tries (four digits are few: lockouts alone would let a patient guesser through).
     The caller commits the new phone."""
     code = normalise_code(code)
-    attempt_id, until = begin_attempt(code, address, kind=THROTTLE_KIND)
+    attempt_id, lock = begin_attempt(code, address, kind=THROTTLE_KIND)
     if attempt_id is None:
-        raise Throttled(until)
+        raise Throttled(lock.until)
     until = _closed_for_the_day(code, attempt_id)
     if until is not None:
         forget_attempt(attempt_id)

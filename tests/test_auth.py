@@ -87,13 +87,69 @@ def test_an_unknown_user_name_is_throttled_the_same_way(staff, browser_of, clock
     assert fresh.status_code == 429
 
 
-def test_five_failures_from_one_address_lock_that_address(staff, browser_of, clock):
-    here = {"REMOTE_ADDR": "192.0.2.10"}
+OFFICE = {"REMOTE_ADDR": "192.0.2.10"}  # the office's one address, behind its NAT
+THROTTLED_HERE = "Đăng nhập sai quá nhiều lần từ địa chỉ mạng này"
+
+
+def _add_staff(app, *names: str) -> None:
+    with app.app_context():
+        db.session.add_all(User(username=name, role="receptionist",
+                                password_hash=password_hash(f"mật khẩu của {name}"))
+                           for name in names)
+        db.session.commit()
+
+
+def test_an_office_of_staff_mistyping_from_one_address_is_not_locked_out(
+        app, staff, browser_of, clock):
+    names = ("an", "binh", "chi", "dung", "giang")
+    _add_staff(app, *names)
+    # A busy morning: each mistypes three times (15 failures from the one address), just
+    # under their own account's limit, then gets it right.
+    for name in names:
+        for attempt in range(3):
+            wrong = browser_of().login(name, f"mật khẩu củ {attempt}", environ_base=OFFICE)
+            assert wrong.status_code == 200 and _message(wrong) == WRONG, name
+            clock.advance(seconds=20)
+    for name in names:
+        assert browser_of().login(name, f"mật khẩu của {name}",
+                                  environ_base=OFFICE).status_code == 302, name
+    # The one who reaches the account's limit is locked, from the office and from anywhere;
+    # the others in the office are not.
+    for _ in range(5):
+        browser_of().login("thu", "mật khẩu củ", environ_base=OFFICE)
+    for where in (OFFICE, {"REMOTE_ADDR": "10.9.9.9"}):
+        locked = browser_of().login("thu", RECEPTIONIST_PASSWORD, environ_base=where)
+        assert locked.status_code == 429 and _message(locked) == (
+            "Đăng nhập sai quá nhiều lần. Hãy thử lại sau 08:50.")
+    assert browser_of().login("lan", ADMIN_PASSWORD, environ_base=OFFICE).status_code == 302
+
+
+def test_one_address_trying_many_accounts_is_throttled(app, staff, browser_of, clock):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    assert limit == 100  # the README's number
+    for n in range(limit):  # one guess at each of many names: no account reaches its limit
+        guess = browser_of().login(f"nv{n:03}", "Matkhau@2021", environ_base=OFFICE)
+        assert guess.status_code == (429 if n == limit - 1 else 200), n
+        clock.advance(seconds=5)
+    # The 100th failure says so; from then on, from that address, every account is refused,
+    # even with the right password, until 15 minutes after it (08:30 + 99 × 5 s, + 15 min).
+    assert _message(guess) == f"{THROTTLED_HERE}. Hãy thử lại sau 08:53."
+    refused = browser_of().login("lan", ADMIN_PASSWORD, environ_base=OFFICE)
+    assert refused.status_code == 429
+    assert _message(refused) == f"{THROTTLED_HERE}. Hãy thử lại sau 08:53."
+    # From anywhere else the account is not locked.
+    assert browser_of().login("lan", ADMIN_PASSWORD,
+                              environ_base={"REMOTE_ADDR": "192.0.2.11"}).status_code == 302
+    clock.advance(minutes=15)
+    assert browser_of().login("lan", ADMIN_PASSWORD, environ_base=OFFICE).status_code == 302
+
+
+@pytest.mark.app_settings(LOGIN_MAX_FAILURES_PER_ADDRESS=5)
+def test_the_address_limit_is_a_setting(staff, browser_of, clock):
     for name in ("an", "binh", "chi", "dung", "giang"):
-        browser_of().login(name, "guess-guess-guess", environ_base=here)
-    assert browser_of().login("lan", ADMIN_PASSWORD, environ_base=here).status_code == 429
-    elsewhere = {"REMOTE_ADDR": "192.0.2.11"}
-    assert browser_of().login("lan", ADMIN_PASSWORD, environ_base=elsewhere).status_code == 302
+        browser_of().login(name, "guess-guess-guess", environ_base=OFFICE)
+    refused = browser_of().login("lan", ADMIN_PASSWORD, environ_base=OFFICE)
+    assert refused.status_code == 429 and THROTTLED_HERE in _message(refused)
 
 
 def test_failures_spread_over_more_than_the_window_do_not_lock(staff, browser_of, clock):
@@ -104,7 +160,7 @@ def test_failures_spread_over_more_than_the_window_do_not_lock(staff, browser_of
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(make_app, browser_of):
-    app = make_app(TRUSTED_PROXIES=1)
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_MAX_FAILURES_PER_ADDRESS=5)
     with app.app_context():
         db.create_all()
         db.session.add(User(username="lan", role="admin",
@@ -120,9 +176,11 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(make_app, bro
                                                  headers=office).status_code == 302
 
 
+@pytest.mark.app_settings(LOGIN_MAX_FAILURES_PER_ADDRESS=5)
 def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(staff, browser_of):
-    for n in range(5):  # an attacker makes up a new address for every guess
-        browser_of().login("ghost", "guess-guess-1", headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    for n in range(5):  # an attacker makes up a new address for every guess, on each account
+        browser_of().login(f"ghost-{n}", "guess-guess-1",
+                           headers={"X-Forwarded-For": f"198.51.100.{n}"})
     assert browser_of().login("lan", ADMIN_PASSWORD,
                               headers={"X-Forwarded-For": "198.51.100.99"}).status_code == 429
 

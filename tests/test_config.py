@@ -59,6 +59,7 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
     ("DEFAULT_LANGUAGE", "fr", "DEFAULT_LANGUAGE must be one of vi, en"),
     ("RETENTION_DAYS", 0, "RETENTION_DAYS must be a whole number"),
     ("RETENTION_DAYS", "21", "RETENTION_DAYS must be a whole number"),
+    ("LOGIN_MAX_FAILURES_PER_ADDRESS", 0, "LOGIN_MAX_FAILURES_PER_ADDRESS must be a whole "),
     ("PUBLIC_URL", "vao.example.vn", "PUBLIC_URL must start with http"),
     ("PUBLIC_URL", "https://", "PUBLIC_URL must start with http:// or https:// and name a host"),
     ("ORG_NAME", 1975, "ORG_NAME must be text, not 1975"),

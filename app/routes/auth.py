@@ -58,9 +58,13 @@ def login():
             _begin(result.user)
             return redirect(local_path(request.args.get("next"), url_for("dashboard.index")))
         _record_failure(form.username.data, refused=result.refused)
-        if result.locked_until is not None:
-            message = _("Too many failed sign-ins. Try again after %(time)s.",
-                        time=clock.to_local(result.locked_until).strftime("%H:%M"))
+        if result.lock is not None:
+            time = clock.to_local(result.lock.until).strftime("%H:%M")
+            if result.lock.by_address:  # every account, from this network
+                message = _("Too many failed sign-ins from this network address. Try again "
+                            "after %(time)s.", time=time)
+            else:
+                message = _("Too many failed sign-ins. Try again after %(time)s.", time=time)
             status = 429
         else:
             # The same words whether the user name exists or not.
@@ -84,8 +88,9 @@ _proxy_warning_given = False
 
 
 def _warn_about_an_untrusted_proxy() -> None:
-    """Behind a proxy that is not trusted, every sign-in seems to come from the proxy, and five
-    failures by anyone would lock out all staff: say so in the log, once."""
+    """Behind a proxy that is not trusted, every sign-in seems to come from the proxy, and the
+    failures of anyone on the Internet would count as one address's, locking out all staff:
+    say so in the log, once."""
     global _proxy_warning_given
     if (not _proxy_warning_given and "X-Forwarded-For" in request.headers
             and not current_app.config["TRUSTED_PROXIES"]):

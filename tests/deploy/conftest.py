@@ -9,6 +9,7 @@ certificate paths, upstreams, the static folder and the log folder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import http.client
 import os
@@ -86,12 +87,25 @@ def site_database(tmp_path) -> Iterator[str]:
     engine.dispose()
 
 
+# The sample's lines that keep staff pages to the office's address, commented out.
+STAFF_ONLY = "        # allow 203.0.113.7;\n        # deny all;\n"
+
+
 def render_sample(https_port: int, http_port: int, upstreams: list[int], cert: Path, key: Path,
-                  log_folder: Path) -> str:
+                  log_folder: Path, public_url: str = PUBLIC_URL,
+                  staff_from: str | None = None) -> str:
     """deploy/nginx-gatebook.conf with this machine's ports, certificate, app servers and
-    folders; every line replaced must be found, or the sample has changed under the test."""
+    folders, and the HTTPS address plain HTTP is sent to (`public_url`: with its port when that
+    is not 443, as the sample says); with `staff_from`, its staff pages allowed from that
+    address only, as the sample's commented lines do. Every line replaced must be found, or
+    the sample has changed under the test."""
     sample = SAMPLE.read_text()
+    assert sample.count(STAFF_ONLY) == 2, "the sample no longer keeps staff pages apart"
+    if staff_from is not None:
+        sample = sample.replace(STAFF_ONLY, STAFF_ONLY.replace("# ", "").replace(
+            "203.0.113.7", staff_from))
     replacements = [
+        (f"return 301 {PUBLIC_URL}$request_uri;", f"return 301 {public_url}$request_uri;"),
         ("    listen 80;\n", f"    listen 127.0.0.1:{http_port};\n"),
         ("    listen [::]:80;\n", ""),
         ("    listen 443 ssl;\n", f"    listen 127.0.0.1:{https_port} ssl;\n"),
@@ -117,6 +131,8 @@ class Proxy:
     http_port: int
     logs: Path
     tls: ssl.SSLContext
+    # The site's address as browsers name it (with the port, when not 443).
+    public_url: str = PUBLIC_URL
 
     def access_log(self) -> str:
         """nginx's access log for the site so far."""
@@ -124,14 +140,16 @@ class Proxy:
 
 
 @contextlib.contextmanager
-def run_nginx(binary: str, folder: Path, upstreams: list[int], cert: Path, key: Path
-              ) -> Iterator[Proxy]:
-    """nginx in the foreground with its own prefix and the rendered sample, on free ports."""
-    https_port, http_port = servers.free_port(), servers.free_port()
+def run_nginx(binary: str, folder: Path, upstreams: list[int], cert: Path, key: Path,
+              https_port: int | None = None, public_url: str = PUBLIC_URL,
+              staff_from: str | None = None) -> Iterator[Proxy]:
+    """nginx in the foreground with its own prefix and the rendered sample (see
+    render_sample), on free ports (or the HTTPS port given)."""
+    https_port, http_port = https_port or servers.free_port(), servers.free_port()
     for sub in ("logs", "tmp"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    (folder / "gatebook.conf").write_text(
-        render_sample(https_port, http_port, upstreams, cert, key, folder / "logs"))
+    (folder / "gatebook.conf").write_text(render_sample(
+        https_port, http_port, upstreams, cert, key, folder / "logs", public_url, staff_from))
     temp = folder / "tmp"
     # Debian's /etc/nginx/nginx.conf around the site, less what needs root's folders. Run as
     # root, the workers stay root so that they may read the test's private folders.
@@ -164,16 +182,19 @@ http {{
     try:
         servers.wait_for_port(https_port, process, log)
         tls = ssl.create_default_context(cafile=str(cert))
-        yield Proxy(https_port, http_port, folder / "logs", tls)
+        yield Proxy(https_port, http_port, folder / "logs", tls, public_url)
     finally:
         servers.stop(process, signal.SIGQUIT)  # nginx's graceful stop
 
 
 @pytest.fixture
 def nginx(nginx_binary, certificate, tmp_path):
-    """Start nginx in front of the given gunicorn ports: `with nginx([port]) as proxy`."""
+    """Start nginx in front of the given gunicorn ports: `with nginx([port]) as proxy`
+    (`https_port=`, `public_url=`: the site on a port of its own, see running_site;
+    `staff_from=`: staff pages from that address only)."""
     cert, key = certificate
-    return lambda upstreams: run_nginx(nginx_binary, tmp_path / "nginx", upstreams, cert, key)
+    return lambda upstreams, **options: run_nginx(nginx_binary, tmp_path / "nginx", upstreams,
+                                                  cert, key, **options)
 
 
 # --- Caddy, the other sample ------------------------------------------------------------------
@@ -188,12 +209,14 @@ def caddy_binary() -> str:
 
 
 def render_caddyfile(https_port: int, http_port: int, upstreams: list[int], cert: Path,
-                     key: Path) -> str:
+                     key: Path, public_url: str = PUBLIC_URL) -> str:
     """deploy/Caddyfile with this machine's ports, certificate (no certificate authority
-    here), app servers and static folder; every line replaced must be found."""
+    here), app servers and static folder, and the site's address (`public_url`'s host, with
+    its port when that is not 443, as the sample says); every line replaced must be found."""
     text = CADDY_SAMPLE.read_text()
+    site = urlsplit(public_url).netloc
     replacements = [
-        (f"\n{DOMAIN} {{\n", f"\n{DOMAIN} {{\n\ttls {cert} {key}\n"),
+        (f"\n{DOMAIN} {{\n", f"\n{site} {{\n\ttls {cert} {key}\n"),
         ("root * /opt/gatebook/app/static", f"root * {servers.ROOT / 'app' / 'static'}"),
         ("reverse_proxy 127.0.0.1:8000 {",
          "reverse_proxy " + " ".join(f"127.0.0.1:{port}" for port in upstreams) + " {"),
@@ -207,13 +230,14 @@ def render_caddyfile(https_port: int, http_port: int, upstreams: list[int], cert
 
 
 @contextlib.contextmanager
-def run_caddy(binary: str, folder: Path, upstreams: list[int], cert: Path, key: Path
-              ) -> Iterator[Proxy]:
-    """`caddy run` with the rendered sample on free ports, its home and data under `folder`."""
-    https_port, http_port = servers.free_port(), servers.free_port()
+def run_caddy(binary: str, folder: Path, upstreams: list[int], cert: Path, key: Path,
+              https_port: int | None = None, public_url: str = PUBLIC_URL) -> Iterator[Proxy]:
+    """`caddy run` with the rendered sample on free ports (or the HTTPS port given), its home
+    and data under `folder`."""
+    https_port, http_port = https_port or servers.free_port(), servers.free_port()
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     config = folder / "Caddyfile"
-    config.write_text(render_caddyfile(https_port, http_port, upstreams, cert, key))
+    config.write_text(render_caddyfile(https_port, http_port, upstreams, cert, key, public_url))
     env = {**os.environ, "HOME": str(folder / "home"),
            "XDG_CONFIG_HOME": str(folder / "config"), "XDG_DATA_HOME": str(folder / "data")}
     log = folder / "logs" / "caddy.out"
@@ -224,7 +248,7 @@ def run_caddy(binary: str, folder: Path, upstreams: list[int], cert: Path, key: 
     try:
         servers.wait_for_port(https_port, process, log)
         tls = ssl.create_default_context(cafile=str(cert))
-        yield Proxy(https_port, http_port, folder / "logs", tls)
+        yield Proxy(https_port, http_port, folder / "logs", tls, public_url)
     finally:
         servers.stop(process)
 
@@ -234,7 +258,8 @@ def caddy(caddy_binary, certificate, tmp_path):
     """Start Caddy in front of the given gunicorn ports: `with caddy([port]) as proxy`; it
     takes the nginx fixture's place in running_site."""
     cert, key = certificate
-    return lambda upstreams: run_caddy(caddy_binary, tmp_path / "caddy", upstreams, cert, key)
+    return lambda upstreams, **options: run_caddy(caddy_binary, tmp_path / "caddy", upstreams,
+                                                  cert, key, **options)
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -277,8 +302,9 @@ class Client:
     def request(self, method: str, url: str, form: dict | None = None,
                 headers: dict | None = None, body: bytes | None = None) -> Reply:
         """Send one request to an absolute URL or a path on the site."""
-        parts = urlsplit(url if "://" in url else PUBLIC_URL + url)
+        parts = urlsplit(url if "://" in url else self.proxy.public_url + url)
         assert parts.hostname == DOMAIN, f"{url} is not on the site"
+        # The Host header names the port a browser was given, whichever the proxy listens on.
         source = (self.address, 0)
         if parts.scheme == "https":
             connection = _TLSConnection("127.0.0.1", self.proxy.https_port, timeout=60,
@@ -370,9 +396,15 @@ def site_settings(site_database, tmp_path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_site(env: dict[str, str], nginx, folder: Path, count: int = 1, workers: int = 1
-                 ) -> Iterator[Site]:
-    """`count` gunicorn servers as the systemd unit starts them, behind nginx."""
+def running_site(env: dict[str, str], nginx, folder: Path, count: int = 1, workers: int = 1,
+                 port: int | None = None) -> Iterator[Site]:
+    """`count` gunicorn servers as the systemd unit starts them, behind nginx (or Caddy). With
+    `port`, the site is at https://vao.example.vn:<port>, a port other than 443: its
+    PUBLIC_URL says so, the proxy listens there, and browsers name it in Host and Referer."""
+    if port is not None:
+        public_url = f"{PUBLIC_URL}:{port}"
+        env = {**env, "GATEBOOK_PUBLIC_URL": public_url}
+        nginx = functools.partial(nginx, https_port=port, public_url=public_url)
     with contextlib.ExitStack() as stack:
         ports, logs = [], []
         for number in range(count):

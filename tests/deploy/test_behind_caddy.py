@@ -8,7 +8,8 @@ import re
 
 from app.config import Defaults
 from tests import servers
-from tests.deploy.conftest import Client, running_site
+from tests.conftest import csrf_from
+from tests.deploy.conftest import DOMAIN, Client, running_site
 
 SECURITY_HEADERS = ("Content-Security-Policy", "Permissions-Policy", "X-Content-Type-Options",
                     "Referrer-Policy", "Cache-Control", "Strict-Transport-Security")
@@ -90,3 +91,24 @@ def test_caddys_own_answers_carry_the_apps_headers(client, caddy):
         assert answer.status == status, what
         assert _security_headers(answer) == expected, what
         assert answer.headers.get_all("Server") == ["Caddy"], what  # no version
+
+
+def test_on_a_port_other_than_443_staff_forms_go_through(site_settings, caddy, tmp_path):
+    # The sample's site address with the port (vao.example.vn:8443), PUBLIC_URL with it too.
+    created = servers.flask(site_settings, "create-user", "lan", "--role", "admin",
+                            "--password-stdin", stdin="quản-trị-2021\n")
+    assert created.returncode == 0, created.stderr
+    port = servers.free_port()
+    with running_site(site_settings, caddy, tmp_path, port=port) as site:
+        admin = site.client("127.0.0.12")
+        token = csrf_from(admin.get("/login").text)
+        # Caddy passes the Host on as the browser sent it, port and all.
+        signed_in = admin.post("/login", {"username": "lan", "password": "quản-trị-2021",
+                                          "csrf_token": token})
+        assert (signed_in.status, signed_in.location) == (302, "/dashboard/"), signed_in.text
+        assert admin.page == f"https://{DOMAIN}:{port}/login"
+        page = admin.get("/admin/locations/")
+        added = admin.post("/admin/locations/", {"csrf_token": csrf_from(page.text),
+                                                 "name": "Bộ phận một cửa"})
+        assert (added.status, added.location) == (302, "/admin/locations/"), added.text
+        assert f"https://{DOMAIN}:{port}/c/" in admin.follow(added).text

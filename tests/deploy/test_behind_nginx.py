@@ -4,6 +4,7 @@ first admin from the setup link, a poster, and a phone on mobile data checking i
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import time
@@ -118,7 +119,10 @@ def test_from_a_fresh_server_to_a_check_in_on_a_phone(site_settings, nginx, tmp_
 def test_the_client_address_is_the_clients_and_a_made_up_one_is_not_believed(
         site_settings, nginx, tmp_path):
     _create_admin(site_settings)
-    with running_site(site_settings, nginx, tmp_path) as site:
+    # An address's own limit as low as an account's, so that five guesses lock it.
+    env = {**site_settings,
+           "GATEBOOK_LOGIN_MAX_FAILURES_PER_ADDRESS": str(Defaults.LOGIN_MAX_FAILURES)}
+    with running_site(env, nginx, tmp_path) as site:
         guesser = site.client("127.0.0.5")
         for attempt in range(Defaults.LOGIN_MAX_FAILURES):
             failed = _sign_in(guesser, "khach-la", f"đoán-{attempt}-sai-rồi",
@@ -214,3 +218,52 @@ def test_nginxs_own_answers_carry_the_apps_headers_and_no_version(client, nginx)
             status)
         assert answer.headers.get_all("Server") == ["nginx"], status  # no version
         assert "nginx/" not in answer.text, status
+
+
+def test_on_a_port_other_than_443_staff_forms_go_through(site_settings, nginx, tmp_path):
+    # 443 taken by something else: the site at https://vao.example.vn:<port>, as the sample's
+    # comments say (listen, the redirect) and PUBLIC_URL with the port.
+    _create_admin(site_settings)
+    port = servers.free_port()
+    with running_site(site_settings, nginx, tmp_path, port=port) as site:
+        here = f"https://{DOMAIN}:{port}"
+        insecure = site.client("127.0.0.11").get(f"http://{DOMAIN}/login")
+        assert (insecure.status, insecure.location) == (301, f"{here}/login")
+        admin = site.client("127.0.0.11")
+        # The browser names the port in Host and in Referer (Flask-WTF compares them).
+        signed_in = _sign_in(admin, ADMIN, ADMIN_PASSWORD)
+        assert (signed_in.status, signed_in.location) == (302, "/dashboard/"), signed_in.text
+        assert admin.page == f"{here}/login"
+        page = admin.get("/admin/locations/")
+        assert page.status == 200
+        added = admin.post("/admin/locations/", {"csrf_token": csrf_from(page.text),
+                                                 "name": "Bộ phận một cửa"})
+        assert (added.status, added.location) == (302, "/admin/locations/"), added.text
+        listed = admin.follow(added).text
+        assert "Bộ phận một cửa" in listed and f"{here}/c/" in listed
+    assert ("location_create", "127.0.0.11") in _rows(
+        site.env, "SELECT action, address FROM audit_event")
+
+
+def test_staff_pages_kept_to_the_office_and_visitor_pages_open_to_all(
+        site_settings, nginx, tmp_path):
+    # The sample's commented allow/deny lines, uncommented for the office at 127.0.0.13.
+    _create_admin(site_settings)
+    location = re.search(r"(/c/\S+)", _flask(site_settings, "add-location", "Cổng chính"))
+    office = functools.partial(nginx, staff_from="127.0.0.13")
+    with running_site(site_settings, office, tmp_path) as site:
+        outside = site.client("127.0.0.14")
+        for path in ("/login", "/dashboard/", "/admin/locations/", "/admin/employees/import",
+                     "/setup/any-token"):
+            refused = outside.get(path)
+            assert refused.status == 403 and _each_once(refused), path
+        # A phone anywhere still checks in.
+        page = outside.get(location.group(1))
+        assert page.status == 200
+        answered = outside.post(location.group(1), {**form_values(page.text, "/c/"),
+                                                    **VALID_VISITOR})
+        assert answered.status == 302 and outside.follow(answered).status == 200
+        # The office signs in and works as ever.
+        admin = site.client("127.0.0.13")
+        assert _sign_in(admin, ADMIN, ADMIN_PASSWORD).status == 302
+        assert VALID_VISITOR["full_name"] in admin.get("/dashboard/").text
