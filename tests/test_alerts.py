@@ -50,7 +50,7 @@ def test_every_flagged_check_in_waits_in_the_panel_newest_first(desk, flagged):
     html = desk.client.get("/dashboard/").get_data(as_text=True)
     assert _panel(html) == ["Trần Thị Mai", "Nguyễn Văn An"]
     assert "Đi về từ: Đà Nẵng" in html and "<p class=\"why\">Ho</p>" in html
-    assert _counter(html, "Lượt vào có cảnh báo hôm nay") == "2"
+    assert _counter(html, "Lượt cảnh báo hôm nay") == "2"
     assert _counter(html, "Lượt chờ quyết định") == "2"
     for label in ("Cho vào", "Đưa đến phòng y tế", "Không cho vào"):
         assert html.count(f">{label}</button>") == 2

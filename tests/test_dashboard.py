@@ -94,7 +94,7 @@ def test_counters(desk, day_of_visits):
     # People who came: An, Mai with the child she brought, Cường (three check-ins); inside
     # now: An, Mai and the child, as Cường has left. Mai's check-in waits for a decision.
     assert counters == {"Người vào hôm nay": "4", "Người đang ở bên trong": "3",
-                        "Lượt vào có cảnh báo hôm nay": "1", "Lượt chờ quyết định": "1"}
+                        "Lượt cảnh báo hôm nay": "1", "Lượt chờ quyết định": "1"}
     assert "khách 4 · nhân viên 0 · 3 lượt vào" in html
 
 

@@ -167,7 +167,7 @@ def test_a_flagged_slip_of_an_earlier_day_waits_for_no_decision(app, desk, after
     # A flagged check-in of that day left undecided then still counts as undecided.
     add_visit(app, hanoi(13, 9), answers=declaration(cough=True))
     past = counters(desk.client.get("/dashboard/?day=2021-07-13").get_data(as_text=True))
-    assert (past["Lượt vào có cảnh báo"], past["Lượt chờ quyết định"]) == ("2", "1")
+    assert (past["Lượt cảnh báo"], past["Lượt chờ quyết định"]) == ("2", "1")
     today = desk.client.get("/dashboard/").get_data(as_text=True)
     assert counters(today)["Lượt chờ quyết định"] == "0"
     assert f'id="alert-{visit.id}"' not in today
