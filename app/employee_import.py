@@ -28,6 +28,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "id_number": ("so cccd", "cccd", "so cccd/cmnd", "so cccd / cmnd", "id number"),
 }
 REQUIRED = ("full_name", "code", "department", "phone")
+# Each field's heading, for the page to name a column the file lacks.
+HEADINGS = {"full_name": "Họ tên", "code": "Mã nhân viên", "department": "Bộ phận",
+            "phone": "Số điện thoại", "id_number": "Số CCCD"}
 MAX_ROWS = 10_000
 # A confirmation page left open longer than this is read again from the file.
 CONFIRM_SECONDS = 3600
@@ -47,11 +50,12 @@ class Row:
     entry: EmployeeEntry | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column heading, why)
     action: str = ""  # "new", "update" or "unchanged" for a row without errors
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (heading, old, new)
 
 
 @dataclass
 class Preview:
-    """What importing the file would do."""
+    """What importing the file would do, row by row."""
 
     rows: list[Row]
 
@@ -61,6 +65,10 @@ class Preview:
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
+
+    def with_action(self, action: str) -> list[Row]:
+        """The rows that would be added ("new"), updated or left unchanged, in file order."""
+        return [row for row in self.rows if row.action == action]
 
     @property
     def entries(self) -> list[EmployeeEntry]:
@@ -106,7 +114,7 @@ def _columns(headings: list[str]) -> dict[str, int | None]:
     missing = [name for name in REQUIRED if columns[name] is None]
     if missing:
         raise ImportError_(_l("The first row must name the columns; missing: %(names)s.",
-                              names=", ".join(_heading(name) for name in missing)))
+                              names=", ".join(HEADINGS[name] for name in missing)))
     return columns
 
 
@@ -126,7 +134,7 @@ def _checked(found: list[tuple[int, dict[str, str]]], headings: list[str],
             row.entry = check_entry(**cells)
         except EmployeeError as error:
             index = columns.get(error.field)
-            row.errors.append((headings[index] if index is not None else _heading(error.field),
+            row.errors.append((headings[index] if index is not None else HEADINGS[error.field],
                                str(error)))
         if row.entry is not None and row.entry.code in seen:
             row.errors.append((headings[columns["code"]], str(_l(
@@ -140,18 +148,28 @@ def _checked(found: list[tuple[int, dict[str, str]]], headings: list[str],
             existing = register.get(row.entry.code)
             row.action = ("new" if existing is None else
                           "update" if differs(existing, row.entry) else "unchanged")
+            if row.action == "update":
+                row.changes = _changes(existing, row.entry, headings, columns)
         rows.append(row)
     return rows
+
+
+def _changes(employee: Employee, entry: EmployeeEntry, headings: list[str],
+             columns: dict[str, int | None]) -> list[tuple[str, str, str]]:
+    """(the column's heading, the register's value, the file's) for each field that changes;
+    "" for none (a file without the ID column clears the ID numbers it had)."""
+    changed = []
+    for name in ("full_name", "department", "phone", "id_number"):
+        old, new = getattr(employee, name) or "", getattr(entry, name) or ""
+        if old != new:
+            index = columns[name]
+            changed.append((headings[index] if index is not None else HEADINGS[name], old, new))
+    return changed
 
 
 def _register() -> dict[str, Employee]:
     """Every entry of the register by code (read once: the register is thousands at most)."""
     return {employee.code: employee for employee in db.session.scalars(select(Employee))}
-
-
-def _heading(field_name: str) -> str:
-    return {"full_name": "Họ tên", "code": "Mã nhân viên", "department": "Bộ phận",
-            "phone": "Số điện thoại", "id_number": "Số CCCD"}[field_name]
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -16,7 +16,7 @@ from app.models import AuditEvent, Employee, EmployeeDevice, EnrolmentCode
 from app.retention import purge
 from tests.conftest import ADMIN_PASSWORD, TEST_DATABASE_URL, Phone, all_no, visits
 from tests.html_form import form_values
-from tests.register import GOOD, HEADER, import_register, upload
+from tests.register import GOOD, HEADER, import_register, preview_rows, upload
 
 PUBLIC_URL = "https://vao.example.vn"
 # The enrolment sheet's QR codes carry the public address.
@@ -88,17 +88,15 @@ def test_a_bad_file_names_each_error_by_row_and_column_and_stores_nothing(app, a
     response = upload(admin, "loi.csv", bad.encode())
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Có 5 dòng chưa đúng" in html
-    rows = re.findall(r'<tr><td class="number">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>',
-                      html)
-    assert rows == [
-        ("3", "Họ tên", "Nhập họ tên."),
-        ("4", "Số điện thoại", "Nhập số di động 10 chữ số bắt đầu bằng 0 (hoặc +84), ví dụ "
-                               "0912 345 678."),
-        ("5", "Mã nhân viên", "Mã NV-001 đã có ở dòng 2."),
-        ("6", "Mã nhân viên", "Mã nhân viên gồm tối đa 30 chữ cái, chữ số, dấu chấm, gạch "
-                              "ngang hoặc gạch dưới."),
-        ("7", "Số CCCD", "Số CCCD gồm 12 chữ số, CMND gồm 9 chữ số; số hộ chiếu gồm 6 đến 20 "
-                         "chữ cái và chữ số.")]
+    assert preview_rows(html, "import-errors") == [
+        ["3", "Họ tên", "Nhập họ tên."],
+        ["4", "Số điện thoại", "Nhập số di động 10 chữ số bắt đầu bằng 0 (hoặc +84), ví dụ "
+                               "0912 345 678."],
+        ["5", "Mã nhân viên", "Mã NV-001 đã có ở dòng 2."],
+        ["6", "Mã nhân viên", "Mã nhân viên gồm tối đa 30 chữ cái, chữ số, dấu chấm, gạch "
+                              "ngang hoặc gạch dưới."],
+        ["7", "Số CCCD", "Số CCCD gồm 12 chữ số, CMND gồm 9 chữ số; số hộ chiếu gồm 6 đến 20 "
+                         "chữ cái và chữ số."]]
     assert "/admin/employees/import/confirm" not in html
     assert _employees(app) == []
 
