@@ -58,6 +58,7 @@ class Preview:
     """What importing the file would do, row by row."""
 
     rows: list[Row]
+    delimiter: str | None = None  # the CSV's separator
 
     @property
     def errors(self) -> list[Row]:
@@ -65,6 +66,11 @@ class Preview:
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def separator(self) -> str | None:
+        """The CSV's separator as the page names it ("semicolon (;)")."""
+        return register_files.DELIMITERS[self.delimiter] if self.delimiter else None
 
     def with_action(self, action: str) -> list[Row]:
         """The rows that would be added ("new"), updated or left unchanged, in file order."""
@@ -81,8 +87,10 @@ def _cell(value, field_name: str) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, int):
-        digits = str(value)
+    # A CSV saved by a spreadsheet loses the zeros as a number cell does.
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii()
+                                  and value.strip().isdigit()):
+        digits = str(value).strip()
         if field_name == "phone" and len(digits) == 9:
             return "0" + digits  # 912345678 was typed as 0912345678
         if field_name == "id_number" and len(digits) in (10, 11):
@@ -99,12 +107,12 @@ def preview(filename: str, data: bytes) -> Preview:
         table = register_files.read(filename, data, limit=MAX_ROWS + 1)
     except register_files.FileError as error:
         raise ImportError_(str(error)) from error
-    if not table:
+    if not table.rows:
         raise ImportError_(_l("The file is empty."))
-    headings = [str(cell or "").strip() for cell in table[0][1]]
+    headings = [str(cell or "").strip() for cell in table.rows[0][1]]
     columns = _columns(headings)
-    found = [(number, _cells(values, columns)) for number, values in table[1:]]
-    return Preview(_checked(found, headings, columns, _register()))
+    found = [(number, _cells(values, columns)) for number, values in table.rows[1:]]
+    return Preview(_checked(found, headings, columns, _register()), table.delimiter)
 
 
 def _columns(headings: list[str]) -> dict[str, int | None]:

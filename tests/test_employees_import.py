@@ -1,7 +1,13 @@
 """The register's import as the admin sees it: every row of the file in the preview (new,
-updated with what changes, unchanged, refused)."""
+updated with what changes, unchanged, refused), and the CSV's separator found and named."""
 
 from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
 
 from tests.register import HEADER, folded, import_register, preview_rows, upload
 from tests.test_employees import _employees
@@ -50,4 +56,48 @@ def test_the_preview_lists_every_row_and_what_it_would_change(app, admin):
         ("NV-002", "Trần Thị Thợ", "Xưởng A", "0912000002", None),
         ("NV-003", "Lê Văn Kho", "Kho lạnh", "0912000003", "079085000003"),
         ("NV-004", "Vũ Thị Mới", "Kho", "0987000004", None)]
+
+
+# A heading and a department holding the other separators, which a spreadsheet quotes.
+ROWS = [["Họ tên", "Mã nhân viên", "Bộ phận", "Số điện thoại", "Số CCCD", "Ghi chú (a, b; c)"],
+        ["Nguyễn Văn Công", "NV-001", "Xưởng A, tổ 1; ca sáng", "0912 000 001", "", "x, y"],
+        ["Trần Thị Thợ", "NV-002", "Kho", "0912000002", "001085012345", "z; t"]]
+
+
+@pytest.mark.parametrize(("separator", "named"), [
+    (",", "Dấu phân cách: dấu phẩy (,)"),
+    (";", "Dấu phân cách: dấu chấm phẩy (;)"),
+    ("\t", "Dấu phân cách: dấu tab"),
+], ids=["comma", "semicolon", "tab"])
+def test_a_csv_separated_by_commas_semicolons_or_tabs_is_read(app, admin, separator, named):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=separator, lineterminator="\r\n").writerows(ROWS)
+    body = buffer.getvalue().encode("utf-8-sig")
+    html = upload(admin, "danh-sach.csv", body).get_data(as_text=True)
+    assert named in html
+    assert preview_rows(html, "import-new") == [
+        ["2", "NV-001", "Nguyễn Văn Công", "Xưởng A, tổ 1; ca sáng", "0912000001", ""],
+        ["3", "NV-002", "Trần Thị Thợ", "Kho", "0912000002", "001085012345"]]
+    import_register(admin, "danh-sach.csv", body)
+    assert [e.department for e in _employees(app)] == ["Xưởng A, tổ 1; ca sáng", "Kho"]
+
+
+def test_a_csv_saved_by_excel_under_vietnamese_settings_imports(app, admin):
+    # Semicolons, and the phone and ID numbers' leading zeros lost to number cells.
+    body = ("Họ tên;Mã nhân viên;Bộ phận;Số điện thoại;Số CCCD\r\n"
+            "Phạm Thị Sổ;KT-9;Kế toán;912345678;1085012345\r\n").encode("utf-8-sig")
+    html = upload(admin, "nv.csv", body).get_data(as_text=True)
+    assert "Dấu phân cách: dấu chấm phẩy (;)" in html
+    assert preview_rows(html, "import-new") == [
+        ["2", "KT-9", "Phạm Thị Sổ", "Kế toán", "0912345678", "001085012345"]]
+
+
+def test_an_xlsx_preview_names_no_separator(app, admin):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Họ tên", "Mã nhân viên", "Bộ phận", "Số điện thoại"])
+    workbook.active.append(["Phạm Thị Sổ", "KT-9", "Kế toán", "0912345678"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    html = upload(admin, "nv.xlsx", buffer.getvalue()).get_data(as_text=True)
+    assert "Dấu phân cách" not in html and len(preview_rows(html, "import-new")) == 1
 
