@@ -28,7 +28,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "id_number": ("so cccd", "cccd", "so cccd/cmnd", "so cccd / cmnd", "id number"),
 }
 REQUIRED = ("full_name", "code", "department", "phone")
-# Each field's heading, for the page to name a column the file lacks.
+# Each field's heading in the sample file, and on the page for a column the file lacks.
 HEADINGS = {"full_name": "Họ tên", "code": "Mã nhân viên", "department": "Bộ phận",
             "phone": "Số điện thoại", "id_number": "Số CCCD"}
 MAX_ROWS = 10_000

@@ -1,10 +1,13 @@
 """The register's import as the admin sees it: every row of the file in the preview (new,
-updated with what changes, unchanged, refused), and the CSV's separator found and named."""
+updated with what changes, unchanged, refused), the CSV's separator found and named, and the
+sample files to start from."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -101,3 +104,43 @@ def test_an_xlsx_preview_names_no_separator(app, admin):
     html = upload(admin, "nv.xlsx", buffer.getvalue()).get_data(as_text=True)
     assert "Dấu phân cách" not in html and len(preview_rows(html, "import-new")) == 1
 
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_sample_file_imports_as_one_new_employee(app, admin, kind):
+    page = admin.client.get("/admin/employees/import").get_data(as_text=True)
+    [link] = re.findall(rf'<a href="([^"]+)" download>Tải tệp mẫu \({kind.upper()}\)</a>', page)
+    sample = admin.client.get(link)
+    assert sample.status_code == 200
+    assert sample.headers["Content-Disposition"].replace('"', "") == (
+        f"attachment; filename=mau-danh-sach-nhan-vien.{kind}")
+    headings = ["Họ tên", "Mã nhân viên", "Bộ phận", "Số điện thoại", "Số CCCD"]
+    if kind == "csv":
+        assert sample.data.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
+        assert sample.data.decode("utf-8-sig").split("\r\n") == [
+            ",".join(headings), "Nguyễn Văn An,NV-001,Hành chính,0912 345 678,001 085 012 345",
+            ""]
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(sample.data)).worksheets[0]
+        header, example = sheet.iter_rows(max_row=2)
+        assert [cell.value for cell in header] == headings
+        # Text cells in columns formatted as text: the zeros stay, in rows typed later too.
+        assert [(cell.value, cell.data_type, cell.number_format) for cell in example[3:]] == [
+            ("0912345678", "s", "@"), ("001085012345", "s", "@")]
+        assert sheet.column_dimensions["D"].number_format == "@"
+    html = upload(admin, f"mau.{kind}", sample.data).get_data(as_text=True)
+    assert "1 người sẽ được thêm, 0 người được cập nhật, 0 người không thay đổi." in html
+    assert preview_rows(html, "import-new") == [
+        ["2", "NV-001", "Nguyễn Văn An", "Hành chính", "0912345678", "001085012345"]]
+    assert preview_rows(html, "import-errors") == []
+    import_register(admin, f"mau.{kind}", sample.data)
+    assert _stored(app) == [("NV-001", "Nguyễn Văn An", "Hành chính", "0912345678",
+                             "001085012345")]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_sample_files_are_for_admins(app, client, browser_of, staff, kind):
+    url = f"/admin/employees/import/sample.{kind}"
+    assert client.get(url).headers["Location"].startswith("/login?next=")
+    desk = browser_of()
+    desk.login_receptionist()
+    assert desk.client.get(url).status_code == 403

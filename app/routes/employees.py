@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit, employee_import, employees, enrolment, posters
+from .. import audit, employee_import, employees, enrolment, posters, register_sample
 from ..boundary import large_body
 from ..database import reads_only, write_transaction, writes_late
 from ..employee_forms import ConfirmImportForm, EmployeeForm, ImportForm, SheetForm
@@ -14,12 +16,14 @@ from ..extensions import db
 from ..form_fields import ActionForm
 from ..links import external_url, public_url
 from ..models import Employee, EmployeeDevice
+from .downloads import csv_download, xlsx_download
 
 bp = Blueprint("employees", __name__, url_prefix="/admin/employees")
 
 # The register's file, and the confirmation that carries its checked rows, may be larger than
 # any form (MAX_CONTENT_LENGTH): the import takes up to this much.
 LARGE_BODY_BYTES = 3 * 1024 * 1024
+SAMPLE_NAME = "mau-danh-sach-nhan-vien"
 
 
 def _entry(form: EmployeeForm, employee: Employee | None = None) -> Employee | None:
@@ -158,6 +162,18 @@ def import_file():
         confirm.sealed.data = employee_import.sealed(preview.entries)
     return render_template("employees/import.html", form=form, preview=preview, error=error,
                            confirm=confirm), status
+
+
+@bp.get("/import/sample.csv")
+def sample_csv():
+    """A register to start from: the headings the import reads and one example row."""
+    return csv_download([register_sample.sample_csv()], SAMPLE_NAME + ".csv")
+
+
+@bp.get("/import/sample.xlsx")
+def sample_xlsx():
+    """The sample register as a workbook whose phone and ID columns are text."""
+    return xlsx_download(io.BytesIO(register_sample.sample_xlsx()), SAMPLE_NAME + ".xlsx")
 
 
 @bp.post("/import/confirm")
