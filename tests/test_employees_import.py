@@ -8,10 +8,13 @@ import codecs
 import csv
 import io
 import re
+import subprocess
 
 import openpyxl
 import pytest
 
+from tests.browser.conftest import REQUIRE_BROWSER
+from tests.browser.test_export_spreadsheet import CSV_IMPORT, SOFFICE
 from tests.register import HEADER, folded, import_register, preview_rows, upload
 from tests.test_employees import _employees
 
@@ -135,6 +138,29 @@ def test_the_sample_file_imports_as_one_new_employee(app, admin, kind):
     import_register(admin, f"mau.{kind}", sample.data)
     assert _stored(app) == [("NV-001", "Nguyễn Văn An", "Hành chính", "0912345678",
                              "001085012345")]
+
+
+def test_the_sample_csv_saved_again_by_a_spreadsheet_imports(app, admin, tmp_path):
+    # Opened in LibreOffice Calc as trustingly as can be (numbers detected), then saved as a
+    # spreadsheet under Vietnamese settings saves: semicolons, every cell quoted, no BOM.
+    if SOFFICE is None:
+        message = "no LibreOffice: apt-get install -y libreoffice-calc-nogui (.ci/run does)"
+        if REQUIRE_BROWSER:
+            pytest.fail(message)
+        pytest.skip(message)
+    sample = tmp_path / "mau.csv"
+    sample.write_bytes(admin.client.get("/admin/employees/import/sample.csv").data)
+    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", f"--infilter={CSV_IMPORT}", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,true", "--outdir",
+                    str(tmp_path / "saved"), str(sample)], check=True, capture_output=True,
+                   timeout=120)
+    saved = (tmp_path / "saved" / "mau.csv").read_bytes()
+    assert saved.startswith(b'"H') and b'";"' in saved
+    html = upload(admin, "mau.csv", saved).get_data(as_text=True)
+    assert "Dấu phân cách: dấu chấm phẩy (;)" in html
+    assert preview_rows(html, "import-new") == [
+        ["2", "NV-001", "Nguyễn Văn An", "Hành chính", "0912345678", "001085012345"]]
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
