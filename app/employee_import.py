@@ -28,6 +28,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "id_number": ("so cccd", "cccd", "so cccd/cmnd", "so cccd / cmnd", "id number"),
 }
 REQUIRED = ("full_name", "code", "department", "phone")
+# Each field's heading in the sample file, and on the page for a column the file lacks.
+HEADINGS = {"full_name": "Họ tên", "code": "Mã nhân viên", "department": "Bộ phận",
+            "phone": "Số điện thoại", "id_number": "Số CCCD"}
 MAX_ROWS = 10_000
 # A confirmation page left open longer than this is read again from the file.
 CONFIRM_SECONDS = 3600
@@ -47,13 +50,15 @@ class Row:
     entry: EmployeeEntry | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column heading, why)
     action: str = ""  # "new", "update" or "unchanged" for a row without errors
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (heading, old, new)
 
 
 @dataclass
 class Preview:
-    """What importing the file would do."""
+    """What importing the file would do, row by row."""
 
     rows: list[Row]
+    delimiter: str | None = None  # the CSV's separator
 
     @property
     def errors(self) -> list[Row]:
@@ -61,6 +66,15 @@ class Preview:
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def separator(self) -> str | None:
+        """The CSV's separator as the page names it ("semicolon (;)")."""
+        return register_files.DELIMITERS[self.delimiter] if self.delimiter else None
+
+    def with_action(self, action: str) -> list[Row]:
+        """The rows that would be added ("new"), updated or left unchanged, in file order."""
+        return [row for row in self.rows if row.action == action]
 
     @property
     def entries(self) -> list[EmployeeEntry]:
@@ -73,8 +87,10 @@ def _cell(value, field_name: str) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, int):
-        digits = str(value)
+    # A CSV saved by a spreadsheet loses the zeros as a number cell does.
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii()
+                                  and value.strip().isdigit()):
+        digits = str(value).strip()
         if field_name == "phone" and len(digits) == 9:
             return "0" + digits  # 912345678 was typed as 0912345678
         if field_name == "id_number" and len(digits) in (10, 11):
@@ -91,12 +107,12 @@ def preview(filename: str, data: bytes) -> Preview:
         table = register_files.read(filename, data, limit=MAX_ROWS + 1)
     except register_files.FileError as error:
         raise ImportError_(str(error)) from error
-    if not table:
+    if not table.rows:
         raise ImportError_(_l("The file is empty."))
-    headings = [str(cell or "").strip() for cell in table[0][1]]
+    headings = [str(cell or "").strip() for cell in table.rows[0][1]]
     columns = _columns(headings)
-    found = [(number, _cells(values, columns)) for number, values in table[1:]]
-    return Preview(_checked(found, headings, columns, _register()))
+    found = [(number, _cells(values, columns)) for number, values in table.rows[1:]]
+    return Preview(_checked(found, headings, columns, _register()), table.delimiter)
 
 
 def _columns(headings: list[str]) -> dict[str, int | None]:
@@ -106,7 +122,7 @@ def _columns(headings: list[str]) -> dict[str, int | None]:
     missing = [name for name in REQUIRED if columns[name] is None]
     if missing:
         raise ImportError_(_l("The first row must name the columns; missing: %(names)s.",
-                              names=", ".join(_heading(name) for name in missing)))
+                              names=", ".join(HEADINGS[name] for name in missing)))
     return columns
 
 
@@ -126,7 +142,7 @@ def _checked(found: list[tuple[int, dict[str, str]]], headings: list[str],
             row.entry = check_entry(**cells)
         except EmployeeError as error:
             index = columns.get(error.field)
-            row.errors.append((headings[index] if index is not None else _heading(error.field),
+            row.errors.append((headings[index] if index is not None else HEADINGS[error.field],
                                str(error)))
         if row.entry is not None and row.entry.code in seen:
             row.errors.append((headings[columns["code"]], str(_l(
@@ -140,18 +156,28 @@ def _checked(found: list[tuple[int, dict[str, str]]], headings: list[str],
             existing = register.get(row.entry.code)
             row.action = ("new" if existing is None else
                           "update" if differs(existing, row.entry) else "unchanged")
+            if row.action == "update":
+                row.changes = _changes(existing, row.entry, headings, columns)
         rows.append(row)
     return rows
+
+
+def _changes(employee: Employee, entry: EmployeeEntry, headings: list[str],
+             columns: dict[str, int | None]) -> list[tuple[str, str, str]]:
+    """(the column's heading, the register's value, the file's) for each field that changes;
+    "" for none (a file without the ID column clears the ID numbers it had)."""
+    changed = []
+    for name in ("full_name", "department", "phone", "id_number"):
+        old, new = getattr(employee, name) or "", getattr(entry, name) or ""
+        if old != new:
+            index = columns[name]
+            changed.append((headings[index] if index is not None else HEADINGS[name], old, new))
+    return changed
 
 
 def _register() -> dict[str, Employee]:
     """Every entry of the register by code (read once: the register is thousands at most)."""
     return {employee.code: employee for employee in db.session.scalars(select(Employee))}
-
-
-def _heading(field_name: str) -> str:
-    return {"full_name": "Họ tên", "code": "Mã nhân viên", "department": "Bộ phận",
-            "phone": "Số điện thoại", "id_number": "Số CCCD"}[field_name]
 
 
 def _serializer() -> URLSafeTimedSerializer:

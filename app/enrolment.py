@@ -1,7 +1,9 @@
 """Enrolling an employee's phone once, and recognising it at every scan afterwards.
 
 A phone is enrolled by a personal QR code from a printed sheet (used once, within
-ENROLMENT_DAYS) or at the gate with the employee code and the last four digits of the phone
+ENROLMENT_DAYS; a sheet's codes are an HMAC of a random key of the sheet under the secret key,
+so the sheet's page can show them again without issuing new ones, and the database keeps only
+their hashes) or at the gate with the employee code and the last four digits of the phone
 number on record (throttled like sign-in). The phone then keeps a long-lived signed token in
 a cookie; the server stores only its hash, so deactivating the employee or revoking the phone
 ends it at once.
@@ -9,12 +11,19 @@ ends it at once.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
 
 from flask import Request, Response, current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import (
+    BadSignature,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
@@ -33,21 +42,77 @@ ENROLMENT_DAYS = 7
 THROTTLE_KIND = "enrol"
 
 
-def new_codes(employees: list[Employee]) -> dict[int, str]:
-    """A fresh single-use enrolment code for each employee ({employee id: code}); codes
-    printed before for them stop working (a sheet printed again replaces a lost one). The
-    caller commits."""
+def new_sheet(employees: list[Employee]) -> str:
+    """A fresh single-use enrolment code for each employee; codes printed before for them
+    stop working (a sheet printed again replaces a lost one). The caller commits. The
+    sheet's key, which finds its codes (sheet_codes) as often as the sheet is shown."""
     ids = [employee.id for employee in employees]
     db.session.execute(delete(EnrolmentCode).where(EnrolmentCode.employee_id.in_(ids)))
     now = clock.utcnow()
-    codes = {}
+    key = secrets.token_urlsafe(16)
     for employee in employees:
-        code = secrets.token_urlsafe(16)
-        db.session.add(EnrolmentCode(token_hash=hash_token(code), employee_id=employee.id,
-                                     created_at=now,
+        db.session.add(EnrolmentCode(token_hash=hash_token(_sheet_code(key, employee.id)),
+                                     employee_id=employee.id, created_at=now,
                                      expires_at=now + timedelta(days=ENROLMENT_DAYS)))
-        codes[employee.id] = code
-    return codes
+    return key
+
+
+def sheet_codes(key: str, employees: list[Employee]) -> dict[int, str]:
+    """The codes of the sheet issued with `key` that still work ({employee id: code}): not
+    used, not replaced by a newer sheet, not expired. Nothing is issued or changed."""
+    codes = {employee.id: _sheet_code(key, employee.id) for employee in employees}
+    ids, valid = list(codes), set()
+    for start in range(0, len(ids), 500):
+        valid.update(db.session.scalars(select(EnrolmentCode.token_hash).where(
+            EnrolmentCode.employee_id.in_(ids[start:start + 500]),
+            EnrolmentCode.expires_at > clock.utcnow())))
+    return {employee_id: code for employee_id, code in codes.items()
+            if hash_token(code) in valid}
+
+
+def _sheet_code(key: str, employee_id: int) -> str:
+    """An employee's code on the sheet of `key`: 128 bits of an HMAC under the secret key,
+    as unguessable as a random code while the secret key is secret (the database holds only
+    its hash, and never the sheet's key)."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(secret, f"gatebook-enrolment-sheet:{key}:{employee_id}".encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+# How long after printing the sheet's page can be loaded again (reloaded, printed again, come
+# back to); its codes work ENROLMENT_DAYS whatever.
+SHEET_PAGE_HOURS = 8
+
+
+class _ClockSigner(TimestampSigner):
+    """Signs with the application's clock, the one the codes expire by."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.utcnow().timestamp())
+
+
+def _sheet_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"],
+                                  salt="gatebook-enrolment-sheet", signer=_ClockSigner)
+
+
+def sheet_reference(department: str, key: str, user_id: int) -> str:
+    """The issued sheet, signed, for the page that shows it: for the admin who printed it,
+    for SHEET_PAGE_HOURS."""
+    return _sheet_serializer().dumps([department, key, user_id])
+
+
+def sheet_of(reference: str, user_id: int) -> tuple[str, str] | None:
+    """(department, key) of a sheet's reference, or None if it was altered, is too old or is
+    another admin's."""
+    try:
+        department, key, issued_to = _sheet_serializer().loads(
+            reference, max_age=SHEET_PAGE_HOURS * 3600)
+    except (BadSignature, TypeError, ValueError):
+        return None
+    return (department, key) if issued_to == user_id else None
 
 
 def code_holder(code: str) -> Employee | None:

@@ -1,6 +1,10 @@
 """Reading an uploaded register file (CSV or XLSX) into rows of cells, within bounds that hold
 before the work is done.
 
+A CSV may be separated by commas, semicolons (what Excel writes under Vietnamese settings) or
+tabs: the header row decides, read as CSV with each in turn (so a separator inside a quoted
+heading does not count).
+
 A file is hostile until read: an XLSX is a zip of XML parts whose sizes, dimensions and cell
 references say what they like. So the zip's directory is checked first (each part's size, as
 zipfile never reads past the size it declares), the sheet is walked once with elements
@@ -19,6 +23,7 @@ import io
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from defusedxml.ElementTree import iterparse
 from flask_babel import lazy_gettext as _l
@@ -40,32 +45,44 @@ MAX_CELL_CHARACTERS = 10_000
 # Excel's own limits: a reference beyond them is not a spreadsheet's.
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# The separators a CSV may use, as the import page names them; a comma when none splits it.
+DELIMITERS = {",": _l("comma (,)"), ";": _l("semicolon (;)"), "\t": _l("tab")}
 
 
 class FileError(ValueError):
     """The file cannot be read as a register; the message is for the admin."""
 
 
-def read(filename: str, data: bytes, limit: int) -> list[tuple[int, list]]:
+@dataclass
+class Table:
+    """A file's rows, and the separator its CSV uses (None for an XLSX)."""
+
+    rows: list[tuple[int, list]]
+    delimiter: str | None = None
+
+
+def read(filename: str, data: bytes, limit: int) -> Table:
     """The file's rows, each as its number (as a spreadsheet shows it) and its cell values,
     blank ones left out: the header row and at most `limit - 1` rows after it (FileError says
     so at the next one). FileError too for a file that cannot be read, on whichever row."""
-    # openpyxl's warnings may quote a cell; a warning printed once goes to the server's log.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return list(_rows(filename, data, limit))
-
-
-def _rows(filename: str, data: bytes, limit: int) -> Iterator[tuple[int, list]]:
     if len(data) > MAX_FILE_BYTES:
         raise FileError(_l("The file is larger than %(mb)d MB.", mb=MAX_FILE_BYTES // 2**20))
     name = filename.lower()
     if name.endswith(".xlsx"):
-        found = _xlsx_rows(data)
+        delimiter, found = None, _xlsx_rows(data)
     elif name.endswith(".csv"):
-        found = _csv_rows(data)
+        text = _csv_text(data)
+        delimiter = _delimiter(text)
+        found = _csv_rows(text, delimiter)
     else:
         raise FileError(_l("Choose a .csv or .xlsx file."))
+    # openpyxl's warnings may quote a cell; a warning printed once goes to the server's log.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Table(list(_counted(found, limit)), delimiter)
+
+
+def _counted(found: Iterator[list], limit: int) -> Iterator[tuple[int, list]]:
     count = 0
     for number, row in enumerate(found, start=1):
         if row.count(None) == len(row) or not any(str(cell).strip() for cell in row
@@ -77,13 +94,30 @@ def _rows(filename: str, data: bytes, limit: int) -> Iterator[tuple[int, list]]:
         yield number, row
 
 
-def _csv_rows(data: bytes) -> Iterator[list]:
+def _csv_text(data: bytes) -> str:
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FileError(_l("Save the CSV file as UTF-8 and try again.")) from error
+
+
+def _delimiter(text: str) -> str:
+    """The separator that splits the first row with content into the most cells with content
+    (the header row: a register names its columns there); a comma on a tie."""
+    def headings(delimiter: str) -> int:
+        try:
+            for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+                if found := sum(1 for cell in row if cell.strip()):
+                    return found
+        except csv.Error:
+            pass  # reading the file says so
+        return 0
+    return max(DELIMITERS, key=headings)
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[list]:
     try:
-        for row in csv.reader(io.StringIO(text, newline="")):
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             yield row[:MAX_COLUMNS]
     except csv.Error as error:
         raise FileError(_l("This is not a CSV file that can be read.")) from error

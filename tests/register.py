@@ -4,6 +4,7 @@ through the admin's pages."""
 from __future__ import annotations
 
 import io
+from html.parser import HTMLParser
 
 from tests.html_form import form_values
 
@@ -30,3 +31,59 @@ def import_register(admin, name: str = "danh-sach.csv", body: bytes | None = Non
     assert "sealed" in values, html
     return admin.client.post("/admin/employees/import/confirm", data=values,
                              follow_redirects=True)
+
+
+class _TableReader(HTMLParser):
+    """The body rows of the table in (or being) the first element of a class."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.name, self.tag, self.depth, self.done = name, "", 0, False
+        self.opened = False  # a <details> shown unfolded
+        self.rows: list[list[str]] = []
+        self.in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if self.done:
+            return
+        if not self.depth:
+            if self.name in (a.get("class") or "").split():
+                self.tag, self.depth, self.opened = tag, 1, "open" in a
+            return
+        self.depth += tag == self.tag
+        if tag == "tbody":
+            self.in_body = True
+        elif tag == "tr" and self.in_body:
+            self.rows.append([])
+        elif tag == "td" and self.in_body:
+            self.rows[-1].append("")
+        elif tag == "br" and self.in_body:
+            self.rows[-1][-1] += "\n"
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and not self.done:
+            if tag == "tbody":
+                self.in_body = False
+            if tag == self.tag:
+                self.depth -= 1
+                self.done = not self.depth
+
+    def handle_data(self, data: str) -> None:
+        if self.depth and self.in_body and self.rows and self.rows[-1]:
+            self.rows[-1][-1] += data
+
+
+def preview_rows(html: str, name: str) -> list[list[str]]:
+    """The rows the import's preview lists under `name` (import-errors, import-updates,
+    import-new, import-unchanged), each as its cells' text."""
+    reader = _TableReader(name)
+    reader.feed(html)
+    return [[cell.strip() for cell in row] for row in reader.rows]
+
+
+def folded(html: str, name: str) -> bool:
+    """True if the preview's part `name` is a <details> shown folded."""
+    reader = _TableReader(name)
+    reader.feed(html)
+    return reader.tag == "details" and not reader.opened

@@ -12,11 +12,18 @@ import pytest
 
 from app.enrolment import EMPLOYEE_COOKIE
 from app.extensions import db
-from app.models import AuditEvent, Employee, EmployeeDevice, EnrolmentCode
+from app.models import AuditEvent, Employee, EmployeeDevice, EnrolmentCode, User
 from app.retention import purge
-from tests.conftest import ADMIN_PASSWORD, TEST_DATABASE_URL, Phone, all_no, visits
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    RECEPTIONIST_PASSWORD,
+    TEST_DATABASE_URL,
+    Phone,
+    all_no,
+    visits,
+)
 from tests.html_form import form_values
-from tests.register import GOOD, HEADER, import_register, upload
+from tests.register import GOOD, HEADER, import_register, preview_rows, upload
 
 PUBLIC_URL = "https://vao.example.vn"
 # The enrolment sheet's QR codes carry the public address.
@@ -88,17 +95,15 @@ def test_a_bad_file_names_each_error_by_row_and_column_and_stores_nothing(app, a
     response = upload(admin, "loi.csv", bad.encode())
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Có 5 dòng chưa đúng" in html
-    rows = re.findall(r'<tr><td class="number">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>',
-                      html)
-    assert rows == [
-        ("3", "Họ tên", "Nhập họ tên."),
-        ("4", "Số điện thoại", "Nhập số di động 10 chữ số bắt đầu bằng 0 (hoặc +84), ví dụ "
-                               "0912 345 678."),
-        ("5", "Mã nhân viên", "Mã NV-001 đã có ở dòng 2."),
-        ("6", "Mã nhân viên", "Mã nhân viên gồm tối đa 30 chữ cái, chữ số, dấu chấm, gạch "
-                              "ngang hoặc gạch dưới."),
-        ("7", "Số CCCD", "Số CCCD gồm 12 chữ số, CMND gồm 9 chữ số; số hộ chiếu gồm 6 đến 20 "
-                         "chữ cái và chữ số.")]
+    assert preview_rows(html, "import-errors") == [
+        ["3", "Họ tên", "Nhập họ tên."],
+        ["4", "Số điện thoại", "Nhập số di động 10 chữ số bắt đầu bằng 0 (hoặc +84), ví dụ "
+                               "0912 345 678."],
+        ["5", "Mã nhân viên", "Mã NV-001 đã có ở dòng 2."],
+        ["6", "Mã nhân viên", "Mã nhân viên gồm tối đa 30 chữ cái, chữ số, dấu chấm, gạch "
+                              "ngang hoặc gạch dưới."],
+        ["7", "Số CCCD", "Số CCCD gồm 12 chữ số, CMND gồm 9 chữ số; số hộ chiếu gồm 6 đến 20 "
+                         "chữ cái và chữ số."]]
     assert "/admin/employees/import/confirm" not in html
     assert _employees(app) == []
 
@@ -176,7 +181,7 @@ def _audit(app) -> list[AuditEvent]:
 def _sheet(admin, department: str) -> dict[str, str]:
     """Print the department's sheet; {employee name: the path its QR code opens}."""
     html = admin.post("/admin/employees/sheet", {"department": department},
-                      page="/admin/employees/").get_data(as_text=True)
+                      page="/admin/employees/", follow_redirects=True).get_data(as_text=True)
     return codes_on_sheet(html)
 
 
@@ -416,6 +421,54 @@ def test_an_old_sheet_stops_working_when_a_new_one_is_printed(app, admin, regist
     new = _sheet(admin, "Kho")["Lê Văn Kho"]
     assert Phone(app.test_client()).client.get(old).status_code == 410
     assert Phone(app.test_client()).client.get(new).status_code == 200
+
+
+def test_reloading_the_sheet_keeps_the_codes_printed_from_it(app, admin, register):
+    issued = admin.post("/admin/employees/sheet", {"department": "Xưởng A"},
+                        page="/admin/employees/")
+    assert issued.status_code == 302  # Post/Redirect/Get: the sheet is a page of its own
+    sheet_url = issued.headers["Location"]
+    assert sheet_url.startswith("/admin/employees/sheet?sheet=")
+    printed = codes_on_sheet(admin.client.get(sheet_url).get_data(as_text=True))
+    assert set(printed) == {"Nguyễn Văn Công", "Trần Thị Thợ"}
+    # The address holds no code: the codes are found again, not carried.
+    assert not any(path.partition("=")[2] in sheet_url for path in printed.values())
+    for _reload in range(2):  # reloaded, and come back to
+        assert codes_on_sheet(admin.client.get(sheet_url).get_data(as_text=True)) == printed
+    phone = Phone(app.test_client())
+    assert _enrol(phone, printed["Trần Thị Thợ"]).headers["Location"] == "/employee"
+    # A used code leaves the sheet, the others stay as printed.
+    later = admin.client.get(sheet_url).get_data(as_text=True)
+    assert codes_on_sheet(later) == {"Nguyễn Văn Công": printed["Nguyễn Văn Công"]}
+    assert "Trang này không còn mã dùng được cho: Trần Thị Thợ (" in later
+    assert _enrol(Phone(app.test_client()), printed["Nguyễn Văn Công"]).status_code == 302
+    assert "Không còn mã nào trên trang này dùng được." in admin.client.get(
+        sheet_url).get_data(as_text=True)
+    assert [e.action for e in _audit(app)].count("employee_sheet") == 1
+
+
+def test_a_sheets_page_is_its_admins_for_a_working_day(app, admin, register, clock,
+                                                      browser_of, staff):
+    sheet_url = admin.post("/admin/employees/sheet", {"department": "Kho"},
+                           page="/admin/employees/").headers["Location"]
+    [code] = codes_on_sheet(admin.client.get(sheet_url).get_data(as_text=True)).values()
+    refused = "Trang mã đăng ký này không còn xem lại được"
+    tampered = admin.client.get(sheet_url[:-2] + "xx", follow_redirects=True)
+    assert refused in tampered.get_data(as_text=True)
+    with app.app_context():  # another admin, who could print a sheet of their own
+        db.session.execute(db.update(User).where(User.username == "thu").values(role="admin"))
+        db.session.commit()
+    other = browser_of()
+    assert other.login("thu", RECEPTIONIST_PASSWORD).status_code == 302
+    assert refused in other.client.get(sheet_url, follow_redirects=True).get_data(as_text=True)
+    clock.advance(hours=8, seconds=-1)
+    assert codes_on_sheet(admin.client.get(sheet_url).get_data(as_text=True)) == {
+        "Lê Văn Kho": code}
+    clock.advance(seconds=2)
+    late = admin.client.get(sheet_url, follow_redirects=True).get_data(as_text=True)
+    assert refused in late and "8 giờ" in late
+    # The page is gone, the code is not: it works its 7 days.
+    assert _enrol(Phone(app.test_client()), code).headers["Location"] == "/employee"
 
 
 @pytest.mark.app_settings(PUBLIC_URL="")

@@ -19,7 +19,7 @@ from tests import servers
 from tests import xlsx_files as xlsx
 from tests.conftest import RUN_REPORT, VALID_VISITOR, visits
 from tests.html_form import form_values
-from tests.register import import_register, upload
+from tests.register import folded, import_register, preview_rows, upload
 from tests.test_employees import _employees
 
 UNREADABLE = "Không đọc được tệp XLSX này."
@@ -105,6 +105,10 @@ def _import_while_checking_in(admin, port: int, large: bytes, declared_huge: byt
         again = upload(admin, "khai-rong.xlsx", declared_huge).get_data(as_text=True)
         assert "0 người sẽ được thêm, 0 người được cập nhật, 10000 người không thay đổi." \
             in again
+        # Every row is findable, the unchanged ones folded away.
+        unchanged = preview_rows(again, "import-unchanged")
+        assert folded(again, "import-unchanged") and len(unchanged) == 10_000
+        assert unchanged[-1] == ["10001", "NV-09999", "Nguyễn Thị Công Nhân 9999"]
         importing = time.perf_counter() - started
     finally:
         visitors.stop.set()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, employee_import, employees, enrolment, posters
+from .. import audit, employee_import, employees, enrolment, posters, register_sample
 from ..boundary import large_body
 from ..database import reads_only, write_transaction, writes_late
 from ..employee_forms import ConfirmImportForm, EmployeeForm, ImportForm, SheetForm
@@ -14,12 +17,14 @@ from ..extensions import db
 from ..form_fields import ActionForm
 from ..links import external_url, public_url
 from ..models import Employee, EmployeeDevice
+from .downloads import csv_download, xlsx_download
 
 bp = Blueprint("employees", __name__, url_prefix="/admin/employees")
 
 # The register's file, and the confirmation that carries its checked rows, may be larger than
 # any form (MAX_CONTENT_LENGTH): the import takes up to this much.
 LARGE_BODY_BYTES = 3 * 1024 * 1024
+SAMPLE_NAME = "mau-danh-sach-nhan-vien"
 
 
 def _entry(form: EmployeeForm, employee: Employee | None = None) -> Employee | None:
@@ -160,6 +165,18 @@ def import_file():
                            confirm=confirm), status
 
 
+@bp.get("/import/sample.csv")
+def sample_csv():
+    """A register to start from: the headings the import reads and one example row."""
+    return csv_download([register_sample.sample_csv()], SAMPLE_NAME + ".csv")
+
+
+@bp.get("/import/sample.xlsx")
+def sample_xlsx():
+    """The sample register as a workbook whose phone and ID columns are text."""
+    return xlsx_download(io.BytesIO(register_sample.sample_xlsx()), SAMPLE_NAME + ".xlsx")
+
+
 @bp.post("/import/confirm")
 @large_body(LARGE_BODY_BYTES)
 @writes_late
@@ -181,24 +198,50 @@ def confirm_import():
 
 @bp.post("/sheet")
 def sheet():
-    """A department's enrolment sheet to print: a personal QR code per employee, used once,
-    within 7 days; codes printed before for them stop working."""
+    """Issue a department's enrolment codes (a personal QR code per employee, used once,
+    within 7 days; codes printed before for them stop working), then show them on a page of
+    its own: reloading the sheet, or coming back to it, shows the same codes."""
     form = _sheet_form()
     if not form.validate_on_submit() or form.department.data not in dict(form.department.choices):
         flash(_("Choose a department from the list."), "error")
         return redirect(url_for(".index"))
-    base = public_url()
-    if not base:
-        flash(_("No public address is configured, so there are no QR codes yet. Set "
-                "GATEBOOK_PUBLIC_URL to the address phones use to reach Gatebook and restart "
-                "the server."), "error")
-        return redirect(url_for(".index"))
+    if not public_url():
+        return _no_public_url()
     staff = employees.search(department=form.department.data, limit=10_000)
-    codes = enrolment.new_codes(staff)
+    key = enrolment.new_sheet(staff)
     audit.record("employee_sheet", {"employees": len(staff)})
     db.session.commit()
+    # In the query string, which no access log keeps.
+    return redirect(url_for(".printed_sheet", sheet=enrolment.sheet_reference(
+        form.department.data, key, current_user.id)))
+
+
+def _no_public_url():
+    flash(_("No public address is configured, so there are no QR codes yet. Set "
+            "GATEBOOK_PUBLIC_URL to the address phones use to reach Gatebook and restart "
+            "the server."), "error")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/sheet")
+def printed_sheet():
+    """The sheet just issued, to print: its codes that still work, loaded as often as need
+    be (nothing is issued here)."""
+    found = enrolment.sheet_of(request.args.get("sheet", "")[:1000], current_user.id)
+    if found is None:
+        flash(_("This enrolment sheet can no longer be shown (it can be for %(hours)d hours "
+                "after printing). The codes printed on it still work; printing the sheet "
+                "again replaces them.", hours=enrolment.SHEET_PAGE_HOURS), "error")
+        return redirect(url_for(".index"))
+    base = public_url()
+    if not base:
+        return _no_public_url()
+    department, key = found
+    staff = employees.search(department=department, limit=10_000)
+    codes = enrolment.sheet_codes(key, staff)
     cards = [(employee, posters.qr_data_uri(external_url(base, "enrolment.by_sheet",
                                                          code=codes[employee.id])))
-             for employee in staff]
-    return render_template("employees/sheet.html", department=form.department.data,
-                           cards=cards, days=enrolment.ENROLMENT_DAYS)
+             for employee in staff if employee.id in codes]
+    return render_template("employees/sheet.html", department=department, cards=cards,
+                           without=[employee for employee in staff if employee.id not in codes],
+                           days=enrolment.ENROLMENT_DAYS)
