@@ -13,8 +13,8 @@ import subprocess
 import openpyxl
 import pytest
 
-from tests.browser.conftest import REQUIRE_BROWSER
-from tests.browser.test_export_spreadsheet import CSV_IMPORT, SOFFICE
+from tests.browser.conftest import soffice
+from tests.browser.test_export_spreadsheet import CSV_IMPORT
 from tests.register import HEADER, folded, import_register, preview_rows, upload
 from tests.test_employees import _employees
 
@@ -143,14 +143,9 @@ def test_the_sample_file_imports_as_one_new_employee(app, admin, kind):
 def test_the_sample_csv_saved_again_by_a_spreadsheet_imports(app, admin, tmp_path):
     # Opened in LibreOffice Calc as trustingly as can be (numbers detected), then saved as a
     # spreadsheet under Vietnamese settings saves: semicolons, every cell quoted, no BOM.
-    if SOFFICE is None:
-        message = "no LibreOffice: apt-get install -y libreoffice-calc-nogui (.ci/run does)"
-        if REQUIRE_BROWSER:
-            pytest.fail(message)
-        pytest.skip(message)
     sample = tmp_path / "mau.csv"
     sample.write_bytes(admin.client.get("/admin/employees/import/sample.csv").data)
-    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+    subprocess.run([soffice(), f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", f"--infilter={CSV_IMPORT}", "--convert-to",
                     "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,true", "--outdir",
                     str(tmp_path / "saved"), str(sample)], check=True, capture_output=True,

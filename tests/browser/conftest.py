@@ -231,3 +231,29 @@ def arrive(app, n: int, **answers) -> None:
     response = Phone(app.test_client()).check_in(full_name=f"Khách mới {n:03d}",
                                                  phone=f"0987{n:06d}", id_number="", **answers)
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+SOFFICE = shutil.which("soffice")
+
+
+def soffice() -> str:
+    """LibreOffice's soffice; the test is skipped (or fails, under CI) where there is none."""
+    if SOFFICE is None:
+        message = "no LibreOffice: apt-get install -y libreoffice-calc-nogui (.ci/run does)"
+        if REQUIRE_BROWSER:
+            pytest.fail(message)
+        pytest.skip(message)
+    return SOFFICE
+
+
+def admin_desk(web, live_server):
+    """The admin signed in, on a 1280 px screen, every page so far checked with axe."""
+    from tests.conftest import ADMIN_PASSWORD
+    desk = web.page(viewport={"width": 1280, "height": 900})
+    desk.goto(f"{live_server}/login")
+    web.check(desk)
+    desk.fill("#username", "lan")
+    desk.fill("#password", ADMIN_PASSWORD)
+    desk.click("button.primary")
+    web.check(desk)
+    return desk

@@ -11,8 +11,9 @@ import zxingcpp
 
 from app.extensions import db
 from app.models import Employee
+from tests.browser.conftest import admin_desk
 from tests.browser.test_gate import PHONE, Taps
-from tests.conftest import ADMIN_PASSWORD, visits
+from tests.conftest import visits
 
 
 def _qr_codes_of_pdf(pdf: bytes) -> list[str]:
@@ -34,13 +35,7 @@ def test_enrolled_from_the_printed_sheet_then_in_with_one_tap(app, staff, live_s
                                 phone="0912000007"))
         db.session.commit()
 
-    desk = web.page(viewport={"width": 1280, "height": 900})
-    desk.goto(f"{live_server}/login")
-    web.check(desk)
-    desk.fill("#username", "lan")
-    desk.fill("#password", ADMIN_PASSWORD)
-    desk.click("button.primary")
-    web.check(desk)
+    desk = admin_desk(web, live_server)
     desk.goto(f"{live_server}/admin/employees/")
     web.check(desk)
     desk.select_option("#sheet-department", "Bảo vệ")

@@ -7,9 +7,9 @@ import pytest
 
 from app.extensions import db
 from app.models import Employee
+from tests.browser.conftest import admin_desk
 from tests.browser.test_employee_phone import _qr_codes_of_pdf
 from tests.browser.test_gate import PHONE
-from tests.conftest import ADMIN_PASSWORD
 
 
 @pytest.mark.parametrize("again", ["reload", "back"])
@@ -21,13 +21,7 @@ def test_the_sheet_shown_again_keeps_its_printed_codes(app, staff, live_server, 
             Employee(code="BV-08", full_name="Đinh Thị Canh", department="Bảo vệ",
                      phone="0912000008")])
         db.session.commit()
-    desk = web.page(viewport={"width": 1280, "height": 900})
-    desk.goto(f"{live_server}/login")
-    web.check(desk)
-    desk.fill("#username", "lan")
-    desk.fill("#password", ADMIN_PASSWORD)
-    desk.click("button.primary")
-    web.check(desk)
+    desk = admin_desk(web, live_server)
     desk.goto(f"{live_server}/admin/employees/")
     web.check(desk)
     desk.select_option("#sheet-department", "Bảo vệ")

@@ -4,19 +4,16 @@ kept, no formula run."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
-import pytest
 
-from tests.browser.conftest import REQUIRE_BROWSER
+from tests.browser.conftest import soffice
 from tests.builders import add_visit, hanoi
 from tests.conftest import ADMIN_PASSWORD
 
-SOFFICE = shutil.which("soffice")
 # Comma, double quotes, charset from the file (its BOM), from line 1, standard columns,
 # detect numbers, and evaluate formulas: the most trusting way to open a CSV.
 CSV_IMPORT = "CSV:44,34,,1,,0,false,true,false,false,false,-1,true"
@@ -25,13 +22,8 @@ PAYLOADS = ["=1+2", "+1", "-1", "@SUM(1)", '=HYPERLINK("http://x","y")']
 
 def open_in_spreadsheet(csv_file: Path, workdir: Path) -> list[list[openpyxl.cell.Cell]]:
     """What LibreOffice Calc makes of a CSV file, saved as XLSX and read back."""
-    if SOFFICE is None:
-        message = "no LibreOffice: apt-get install -y libreoffice-calc-nogui (.ci/run does)"
-        if REQUIRE_BROWSER:
-            pytest.fail(message)
-        pytest.skip(message)
     out = workdir / "converted"
-    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{workdir / 'profile'}", "--headless",
+    subprocess.run([soffice(), f"-env:UserInstallation=file://{workdir / 'profile'}", "--headless",
                     f"--infilter={CSV_IMPORT}", "--convert-to", "xlsx", "--outdir", str(out),
                     str(csv_file)], check=True, capture_output=True, timeout=120)
     workbook = openpyxl.load_workbook(out / (csv_file.stem + ".xlsx"))
