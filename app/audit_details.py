@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from . import clock
 from .extensions import db
-from .models import AuditEvent, Decision, Employee, Location, PointKind
+from .models import AuditEvent, Decision, Employee, Location, PointKind, Role
 from .templating import label
 
 LABELS = {
@@ -55,7 +55,6 @@ _WORDS = {
     "by": {"visit": _l("a visit"), "phone": _l("a phone number"),
            "employee": _l("an employee code")},
     "fields": {"full_name": _l("Full name"), "phone": _l("Phone number")},
-    "role": {"admin": _l("Admin"), "receptionist": _l("Receptionist")},
     "via": {"command line": _l("the command line"), "daily": _l("the daily job"),
             "code": _l("employee code at the gate"), "sheet": _l("the printed sheet")},
 }
@@ -90,7 +89,8 @@ def _state(kind: type) -> Callable[[str], str]:
 
 _FORMATS: dict[str, Callable] = {
     "day": _day, "from": _day, "to": _day, "until": _moment, "visit": _visit,
-    "decision": _state(Decision), "kind": _state(PointKind), "format": str.upper,
+    "decision": _state(Decision), "kind": _state(PointKind), "role": _state(Role),
+    "format": str.upper,
 }
 
 

@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import clock
 from .extensions import db
-from .models import LoginFailure, LoginSession, SetupToken, User
+from .models import LoginFailure, LoginSession, Role, SetupToken, User
 from .tokens import hash_token
 
 # PostgreSQL advisory lock key ("signin" in ASCII) that puts sign-in attempts in one line.
@@ -235,7 +235,7 @@ def end_all_sessions(user: User) -> None:
 def has_admin() -> bool:
     """True once an active admin account exists."""
     return db.session.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))) > 0
+        select(func.count(User.id)).where(User.role == Role.ADMIN, User.active.is_(True))) > 0
 
 
 def new_setup_token() -> str | None:
@@ -266,7 +266,7 @@ def create_first_admin(token: str, username: str, password: str) -> User | None:
     if used.rowcount != 1:
         db.session.rollback()
         return None
-    user = User(username=username, role="admin", password_hash=hash_password(password))
+    user = User(username=username, role=Role.ADMIN, password_hash=hash_password(password))
     db.session.add(user)
     db.session.commit()
     return user

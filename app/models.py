@@ -36,10 +36,10 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def stored_as_text(enum: type[StrEnum]) -> Enum:
+def stored_as_text(enum: type[StrEnum], length: int = 10) -> Enum:
     """A column holding a StrEnum's values as plain text (no database enum type, no CHECK), so
     rows written before the enum existed read back as its members."""
-    return Enum(enum, native_enum=False, create_constraint=False, length=10,
+    return Enum(enum, native_enum=False, create_constraint=False, length=length,
                 values_callable=lambda members: [member.value for member in members])
 
 
@@ -75,6 +75,13 @@ class Decision(StrEnum):
     ADMIT = "admit"  # let in
     MEDICAL = "medical"  # taken to the medical room
     REFUSE = "refuse"  # not let in
+
+
+class Role(StrEnum):
+    """What a staff account may do."""
+
+    ADMIN = "admin"  # the officer in charge: entry points, staff, export, tracing, the desk
+    RECEPTIONIST = "receptionist"  # the desk
 
 
 class DaysLater(ColumnElement):
@@ -361,12 +368,10 @@ class Companion(db.Model):
 class User(UserMixin, db.Model):
     """A staff account: an admin (the officer in charge) or a receptionist."""
 
-    ROLES = ("admin", "receptionist")
-
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(stored_as_text(Role, length=20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())
 
@@ -379,7 +384,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     def get_id(self) -> str | None:
         """Flask-Login keeps the sign-in's token in the session, not the user's id, so that

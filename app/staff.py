@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from .auth import MIN_PASSWORD_LENGTH, end_all_sessions, find_user, hash_password
 from .extensions import db
-from .models import User
+from .models import Role, User
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,60}")
 
@@ -46,11 +46,12 @@ def check_username(username: str) -> str:
     return username
 
 
-def check_role(role: str) -> str:
+def check_role(role: str) -> Role:
     """One of the known roles, or StaffError."""
-    if role not in User.ROLES:
-        raise StaffError(_l("Choose a role: admin or receptionist."), field="role")
-    return role
+    try:
+        return Role(role)
+    except ValueError:
+        raise StaffError(_l("Choose a role: admin or receptionist."), field="role") from None
 
 
 def create_user(username: str, role: str, password: str) -> User:
@@ -67,8 +68,8 @@ def _refuse_if_last_admin(user: User) -> None:
     # Lock the active admins' rows (PostgreSQL), so two admins demoting each other at the same
     # moment cannot both succeed; on SQLite the write transaction already serialises this.
     admins = db.session.scalars(select(User.id).where(
-        User.role == "admin", User.active.is_(True)).with_for_update()).all()
-    if user.active and user.role == "admin" and admins == [user.id]:
+        User.role == Role.ADMIN, User.active.is_(True)).with_for_update()).all()
+    if user.active and user.role == Role.ADMIN and admins == [user.id]:
         raise StaffError(_l("%(name)s is the last active admin. Make another account admin "
                             "first.", name=user.username))
 
@@ -76,7 +77,7 @@ def _refuse_if_last_admin(user: User) -> None:
 def change_role(user: User, role: str) -> None:
     """Make the account an admin or a receptionist."""
     role = check_role(role)
-    if role != "admin":
+    if role != Role.ADMIN:
         _refuse_if_last_admin(user)
     user.role = role
     db.session.commit()

@@ -9,10 +9,12 @@ from wtforms.validators import InputRequired
 
 from .auth_forms import NewPasswordMixin
 from .form_fields import AppForm
+from .models import Role
 from .normalise import clean_text
+from .templating import LABELS
 
-ROLE_CHOICES = [SelectChoice("receptionist", _l("Receptionist")),
-                SelectChoice("admin", _l("Admin"))]
+ROLE_CHOICES = [SelectChoice(role.value, LABELS[Role][role])
+                for role in (Role.RECEPTIONIST, Role.ADMIN)]
 
 
 class NewUserForm(NewPasswordMixin, AppForm):

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from . import clock
-from .models import CheckoutReason, Decision, PointKind, VisitSource
+from .models import CheckoutReason, Decision, PointKind, Role, VisitSource
 
 HTMX_FILE = "htmx-2.0.11.min.js"
 
@@ -33,6 +33,10 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         PointKind.ENTRANCE: _l("Entrance (scanned again: leaving)"),
         PointKind.INNER: _l("Inner point (counter, meeting room…)"),
         PointKind.MEDICAL: _l("Medical room"),
+    },
+    Role: {
+        Role.ADMIN: _l("Admin"),
+        Role.RECEPTIONIST: _l("Receptionist"),
     },
     Decision: {
         Decision.ADMIT: _l("Let in"),
