@@ -7,24 +7,14 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import (
-    boundary,
-    cli,
-    compression,
-    database,
-    errors,
-    file_modes,
-    headers,
-    jobs,
-    routes,
-    server_lock,
-    static_files,
-    templating,
-)
+from . import jobs, routes
+from .cli import commands
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
-from .language import select_locale
 from .routes import auth as auth_routes
+from .store import database, file_modes, server_lock
+from .web import boundary, compression, errors, headers, static_files, templating
+from .web.language import select_locale
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                               "migrations")
@@ -55,7 +45,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     templating.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
-    cli.init_app(app)
+    commands.init_app(app)
     # Before the jobs start: a restore never replaces the database under a serving process.
     server_lock.init_app(app)
     jobs.init_app(app)

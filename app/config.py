@@ -73,12 +73,12 @@ class Defaults:
 
     SESSION_COOKIE_SAMESITE = "Lax"
     # Staff forms' CSRF tokens last as long as the staff session (which the server ends); the
-    # public check-in form sets its own limit (app.declaration_forms.DeclarationForm).
+    # public check-in form sets its own limit (app.checkin.declaration_forms.DeclarationForm).
     WTF_CSRF_TIME_LIMIT = None
     # Cookies only over HTTPS; None means "when PUBLIC_URL is an https:// address".
     SESSION_COOKIE_SECURE = None
     # Pages, the stylesheet and scripts go out compressed (Flask-Compress) when the browser
-    # accepts it; static files are compressed as they stream (app.compression).
+    # accepts it; static files are compressed as they stream (app.web.compression).
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
                           "image/svg+xml", "application/json"]
     # The largest legitimate form (a check-in with ten companions, each with their own answers,

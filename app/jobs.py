@@ -19,11 +19,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import audit, backup, clock
-from .checkin import auto_check_out
+from .checkin.visits import auto_check_out
 from .extensions import db
-from .models import JobRun
-from .retention import purge
+from .store import audit, backup, clock
+from .store.models import JobRun
+from .store.retention import purge
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ sys.path[:0] = [os.path.dirname(BENCH_DIR), BENCH_DIR]
 from dashboard import fill  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.backup import backups, take_backup  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Location  # noqa: E402
-from app.retention import prune_backups  # noqa: E402
+from app.store.backup import backups, take_backup  # noqa: E402
+from app.store.models import Location  # noqa: E402
+from app.store.retention import prune_backups  # noqa: E402
 
 
 def main() -> None:
@@ -74,7 +74,7 @@ def main() -> None:
             print(f"(b) purge pass over {kept} backups, nothing expired: median "
                   f"{statistics.median(times):.0f} ms")
             later = now + timedelta(days=2)  # the oldest day of visits has expired
-            with mock.patch("app.clock.utcnow", lambda: later):
+            with mock.patch("app.store.clock.utcnow", lambda: later):
                 started = time.perf_counter()
                 pruned = prune_backups(later)
             print(f"(c) purge pass after a day's pause: "

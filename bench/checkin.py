@@ -61,7 +61,7 @@ from load_setup import (  # noqa: E402
     serve,
 )
 
-from app import declaration  # noqa: E402
+from app.checkin import declaration  # noqa: E402
 
 POST_SCRIPT = os.path.join(BENCH_DIR, "wrk", "checkin_post.lua")
 FLOW_SCRIPT = os.path.join(BENCH_DIR, "wrk", "checkin_flow.lua")

@@ -30,10 +30,10 @@ from urllib.parse import unquote
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app import create_app  # noqa: E402
-from app.auth import hash_password  # noqa: E402
+from app.auth.access import hash_password  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Location, User, Visit  # noqa: E402
-from app.normalise import fold_for_search  # noqa: E402
+from app.store.models import Location, User, Visit  # noqa: E402
+from app.store.normalise import fold_for_search  # noqa: E402
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Minh", "Thu", "Quang"]

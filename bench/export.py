@@ -48,9 +48,9 @@ from dashboard import GIVEN, MIDDLE, SURNAMES, fill  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.admin.staff import create_user  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Location  # noqa: E402
-from app.staff import create_user  # noqa: E402
+from app.store.models import Location  # noqa: E402
 
 GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
 SQLITE = "/usr/bin/sqlite3"

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from app.extensions import db
-from app.models import Location, Visit
+from app.store.models import Location, Visit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")

@@ -24,7 +24,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Location, RetiredToken  # noqa: E402
+from app.store.models import Location, RetiredToken  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.meter import NetworkMeter  # noqa: E402
 

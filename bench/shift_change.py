@@ -47,11 +47,13 @@ from dashboard import GIVEN, MIDDLE, SURNAMES  # noqa: E402
 from load_setup import database, forget_own_settings, gunicorn_options, serve  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
-from app import clock, create_app, enrolment  # noqa: E402
-from app.auth import hash_password  # noqa: E402
+from app import create_app  # noqa: E402
+from app.auth.access import hash_password  # noqa: E402
+from app.employees import enrolment  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Employee, EmployeeDevice, User, Visit  # noqa: E402
-from app.tokens import hash_token  # noqa: E402
+from app.store import clock  # noqa: E402
+from app.store.models import Employee, EmployeeDevice, User, Visit  # noqa: E402
+from app.store.tokens import hash_token  # noqa: E402
 
 TARGETS = {"tap_p99_ms": 200.0, "poll_p99_ms": 50.0}
 DESK_PASSWORD = "bàn-tiếp-đón-ca-sáng"

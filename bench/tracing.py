@@ -3,7 +3,7 @@
 The database is filled by bench/dashboard.py's fill() (visits spread over the last 20 days and
 today at three entry points, stays of 5 to 120 minutes; where the schema keeps presences, about
 30% of the parties move to another point three minutes after coming in). Then, in-process
-through the domain functions of app/tracing.py (no HTTP, no audit entry), after warm-up, it
+through the domain functions of app/reports/tracing.py (no HTTP, no audit entry), after warm-up, it
 times
   (a) a trace from a visit: case_visit() and overlapping_visits() for a visit of the last 7
       days, and
@@ -34,10 +34,11 @@ sys.path[:0] = [os.path.dirname(BENCH_DIR), BENCH_DIR]
 
 from dashboard import fill  # noqa: E402
 
-from app import clock, create_app  # noqa: E402
+from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Location  # noqa: E402
-from app.tracing import Trace, case_visit, cases_by_phone, overlapping_visits  # noqa: E402
+from app.reports.tracing import Trace, case_visit, cases_by_phone, overlapping_visits  # noqa: E402
+from app.store import clock  # noqa: E402
+from app.store.models import Location  # noqa: E402
 
 TARGET_MS = 50.0
 DAYS = 7

@@ -59,7 +59,7 @@ def _server_lock():
     # Loaded by path: the master must not import the application, or a reload (HUP) would
     # keep serving the old code.
     spec = importlib.util.spec_from_file_location(
-        "gatebook_server_lock", os.path.join(ROOT, "app", "server_lock.py"))
+        "gatebook_server_lock", os.path.join(ROOT, "app", "store", "server_lock.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -77,8 +77,9 @@ def on_starting(server):
 def post_worker_init(worker):
     """Start the application's periodic jobs at once: an idle server still checks out,
     purges and backs up. gunicorn's own error answers get the app's security headers."""
-    from app import gunicorn_errors, jobs
+    from app import jobs
+    from app.web import gunicorn_errors
 
-    # gunicorn has no setting for those answers: app/gunicorn_errors.py says how it is done.
+    # gunicorn has no setting for those answers: app/web/gunicorn_errors.py says how it is done.
     gunicorn_errors.install()
     jobs.start(worker.wsgi)

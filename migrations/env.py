@@ -45,12 +45,13 @@ def run_migrations_online():
 
     given = config.attributes.get("connection")
     if given is not None:
-        # A database file of its own (a restore's staging copy, app.restore): nobody else uses it.
+        # A database file of its own (a restore's staging copy, app.store.restore): nobody else
+        # uses it.
         _upgrade(given, conf_args)
         return
     # SQLite: alembic commits after each step (its DDL is not transactional), which would let
     # another `flask db upgrade` read the version between two steps and run the next one too.
-    # This machine's writer lock (app.database.WriterLock) is held for the whole upgrade.
+    # This machine's writer lock (app.store.database.WriterLock) is held for the whole upgrade.
     writers = current_app.extensions.get("gatebook_writer_lock")
     with writers.held() if writers else nullcontext(), target_db.engine.connect() as connection:
         _upgrade(connection, conf_args)
@@ -71,7 +72,7 @@ def _upgrade(connection, conf_args):
             if connection.dialect.name == "postgresql":
                 # Held until this transaction ends; whoever waited then finds the schema
                 # up to date. (SQLite serialises by itself: the transaction begins
-                # IMMEDIATE, app.database.)
+                # IMMEDIATE, app.store.database.)
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                    {"key": MIGRATION_LOCK})
             context.run_migrations()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from app.declaration import EXPOSURES, SYMPTOMS, is_flagged
+from app.checkin.declaration import EXPOSURES, SYMPTOMS, is_flagged
 from app.extensions import db
-from app.models import Companion, Location, Presence, Visit
+from app.store.models import Companion, Location, Presence, Visit
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -16,9 +16,10 @@ from sqlalchemy import create_engine, text
 from werkzeug.datastructures import Headers
 from werkzeug.security import generate_password_hash
 
-from app import create_app, declaration
+from app import create_app
+from app.checkin import declaration
 from app.extensions import db
-from app.models import Location, User, Visit
+from app.store.models import Location, User, Visit
 from tests.html_form import form_values
 
 TEST_DATABASE_URL = os.environ.get("GATEBOOK_TEST_DATABASE_URL", "")
@@ -179,7 +180,7 @@ class FakeClock:
 def clock(monkeypatch) -> FakeClock:
     """Freeze the application's clock at 2021-07-14 08:30 in Hanoi (01:30 UTC)."""
     fake = FakeClock(datetime(2021, 7, 14, 1, 30, tzinfo=UTC))
-    monkeypatch.setattr("app.clock.utcnow", fake)
+    monkeypatch.setattr("app.store.clock.utcnow", fake)
     return fake
 
 

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from app.addresses import Address, split_address
-from app.cccd import parse_cccd
+from app.desk.addresses import Address, split_address
+from app.desk.cccd import parse_cccd
 from tests.conftest import all_no, visits
 from tests.html_form import form_values
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from app.extensions import db
-from app.models import AuditEvent, GateDecision, Visit, VisitSource
+from app.store.models import AuditEvent, GateDecision, Visit, VisitSource
 from tests.builders import add_visit, declaration, hanoi
 from tests.conftest import TEST_DATABASE_URL, Phone, visits
 
@@ -312,7 +312,7 @@ def test_the_decision_columns_are_formula_safe(app, admin_client, clock, staff, 
     with app.app_context():
         db.session.add(GateDecision(visit_id=visit_id, decision="refuse", note=payload,
                                     user_id=staff["thu"], at=hanoi(14, 9, 1)))
-        from app.models import User
+        from app.store.models import User
         db.session.get(User, staff["thu"]).username = payload[:60]
         db.session.commit()
     [row] = list(csv.DictReader(io.StringIO(_export(admin_client).get_data().decode(
@@ -335,7 +335,8 @@ def test_the_decision_columns_are_formula_safe(app, admin_client, clock, staff, 
 def test_the_panel_and_its_counter_read_indexes(app):
     from datetime import date
 
-    from app import alerts, dashboard
+    from app.desk import alerts
+    from app.desk import day_list as dashboard
     from tests.test_dashboard import _plans
     day = date(2021, 7, 14)
     [panel] = _plans(app, lambda: alerts.waiting(day))
@@ -358,7 +359,7 @@ def test_the_panel_and_its_counter_read_indexes(app):
 
 def test_a_decision_goes_with_its_visit_at_the_end_of_the_retention_period(app, desk, flagged,
                                                                           clock):
-    from app.retention import purge
+    from app.store.retention import purge
     _decide(desk, flagged[0], decision="medical", temperature="38.5", note="ho khan")
     clock.advance(days=22)
     with app.app_context():

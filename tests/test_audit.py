@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from app import audit
 from app.extensions import db
-from app.models import AuditEvent, Employee, Location, User
-from app.retention import purge
+from app.store import audit
+from app.store.models import AuditEvent, Employee, Location, User
+from app.store.retention import purge
 from tests.builders import add_visit, hanoi
 from tests.conftest import ADMIN_PASSWORD, csrf_from
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import LoginFailure, SetupToken, User
+from app.store.models import LoginFailure, SetupToken, User
 from tests.conftest import (
     ADMIN_PASSWORD,
     RECEPTIONIST_PASSWORD,
@@ -257,7 +257,7 @@ def test_guesses_sent_all_at_once_get_no_more_than_five_password_checks(
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    import app.auth as auth_module
+    import app.auth.access as auth_module
     checks = []
     real_check = auth_module.check_password_hash
     fifth_check = threading.Event()
@@ -347,7 +347,7 @@ def test_a_sign_in_holds_no_database_lock_while_checking_the_password(app, staff
                                                                        monkeypatch):
     import sqlite3
 
-    import app.auth as auth_module
+    import app.auth.access as auth_module
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     real_check = auth_module.check_password_hash
     writes_while_hashing = []
@@ -368,7 +368,7 @@ def test_a_sign_in_holds_no_database_lock_while_checking_the_password(app, staff
 @pytest.mark.real_password_hashing
 def test_the_hash_for_unknown_user_names_is_made_before_the_first_request(make_app,
                                                                           monkeypatch):
-    import app.auth as auth_module
+    import app.auth.access as auth_module
     auth_module._unknown_user_hash.cache_clear()  # as in a newly started server process
     app = make_app()
     with app.app_context():

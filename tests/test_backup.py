@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from app import create_app, jobs
-from app.backup import backups
 from app.extensions import db
-from app.models import AuditEvent, Location, Visit
+from app.store.backup import backups
+from app.store.models import AuditEvent, Location, Visit
 from tests import servers
 from tests.conftest import TEST_DATABASE_URL, Phone, visits
 
@@ -320,7 +320,7 @@ def test_the_readmes_pg_dump_and_pg_restore_bring_a_database_back(own_postgres_d
 @sqlite_only
 def test_check_ins_go_on_while_the_purge_works_through_the_backups(app, runner, clock,
                                                                    monkeypatch):
-    import app.retention as retention
+    import app.store.retention as retention
     Phone(app.test_client()).check_in()
     clock.advance(days=1)
     assert runner.invoke(args=["backup"]).exit_code == 0

@@ -10,12 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app import declaration, form_fields
-from app.checkin_forms import CheckInForm
+from app.checkin import declaration
+from app.checkin.forms import CheckInForm
+from app.checkin.visitor_cookies import MAX_REMEMBERED_VISITS
 from app.extensions import db
-from app.language import LANGUAGE_COOKIE
-from app.models import Location
-from app.visitor_cookies import MAX_REMEMBERED_VISITS
+from app.store.models import Location
+from app.web import form_fields
+from app.web.language import LANGUAGE_COOKIE
 from tests.conftest import VALID_VISITOR, Phone, error_text, visits
 from tests.html_form import form_values, read_form
 
@@ -197,7 +198,7 @@ def test_decomposed_text_is_stored_composed(app, phone):
 
 
 def _questions():
-    from app import declaration
+    from app.checkin import declaration
     return ([f"symptom_{q.key}" for q in declaration.SYMPTOMS]
             + [f"exposure_{q.key}" for q in declaration.EXPOSURES] + ["travel"])
 
@@ -557,13 +558,13 @@ def _another_server(app, statement) -> None:
 
 def _later(monkeypatch, seconds: float) -> None:
     """This process's clock for what it keeps of rarely changed rows, `seconds` on."""
-    from app import kept
+    from app.store import cache as kept
     now = kept.monotonic()
     monkeypatch.setattr(kept, "monotonic", lambda: now + seconds)
 
 
 def test_a_change_made_through_another_server_is_seen_within_seconds(app, phone, monkeypatch):
-    from app.kept import KEPT_SECONDS
+    from app.store.cache import KEPT_SECONDS
     assert "Cổng chính" in phone.open_form().get_data(as_text=True)
     _another_server(app, db.update(Location).values(name="Cổng số 2"))
     _later(monkeypatch, KEPT_SECONDS + 1)
@@ -582,7 +583,7 @@ def test_a_check_in_at_an_entry_point_closed_meanwhile_elsewhere_is_refused(app,
 
 
 def test_a_check_in_with_a_poster_replaced_meanwhile_elsewhere_is_refused(app, phone):
-    from app.models import RetiredToken, new_location_token
+    from app.store.models import RetiredToken, new_location_token
     hidden = phone.hidden_fields()
     with app.app_context():  # as rotate_token does, written without this process's ORM
         location = db.session.scalar(db.select(Location))

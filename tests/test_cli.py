@@ -6,7 +6,7 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
-from app.models import Location, User
+from app.store.models import Location, User
 
 
 def _locations(app):

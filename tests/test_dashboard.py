@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from app.extensions import db
-from app.models import Location, Visit, VisitCorrection
+from app.store.models import Location, Visit, VisitCorrection
 from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
 from tests.html_form import form_values
 
@@ -304,7 +304,7 @@ def test_auto_check_out_at_the_end_of_the_day(app, runner, day_of_visits, clock)
 
 
 def test_auto_check_out_catches_up_after_the_server_was_off(app, day_of_visits, clock):
-    from app.checkin import auto_check_out
+    from app.checkin.visits import auto_check_out
     clock.advance(days=3)
     with app.app_context():
         assert auto_check_out() == 2
@@ -319,7 +319,7 @@ def test_auto_check_out_time_is_configurable(make_app, clock):
         db.session.commit()
     Phone(app.test_client()).check_in()
     clock.now = clock.now.replace(hour=11)  # 18:00 in Hanoi
-    from app.checkin import auto_check_out
+    from app.checkin.visits import auto_check_out
     with app.app_context():
         assert auto_check_out() == 1
 
@@ -331,7 +331,7 @@ def test_companions_are_read_for_the_parties_of_a_page_alone(app, day_of_visits)
 
     from sqlalchemy import event
 
-    from app import dashboard
+    from app.desk import day_list as dashboard
     day, read = date(2021, 7, 14), []
     Phone(app.test_client()).check_in(
         full_name="Phạm Văn Hùng", phone="0912000111", **{
@@ -391,7 +391,7 @@ def _plans(app, work) -> list[str]:
 def test_the_list_and_the_counters_read_indexes(app, filters):
     from datetime import date
 
-    from app import dashboard
+    from app.desk import day_list as dashboard
     day = date(2021, 7, 14)
     page, *_companions = _plans(
         app, lambda: dashboard.day_visits(day, dashboard.VisitFilters(**filters)))

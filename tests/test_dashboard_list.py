@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from app import dashboard
+from app.desk import day_list as dashboard
 from app.extensions import db
-from app.models import Visit
+from app.store.models import Visit
 from tests.builders import hanoi
 from tests.conftest import TEST_DATABASE_URL, Phone, csrf_from, visits
 

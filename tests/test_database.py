@@ -81,7 +81,7 @@ def test_upgrading_a_first_release_database_keeps_its_data(make_app):
     assert (row.checkout_by, row.secret_hash) == ("visitor", "abc")
     assert _schema_diff(app) == []
     with app.app_context():
-        from app.models import Visit
+        from app.store.models import Visit
         visit = db.session.get(Visit, 1)
         assert visit.companions[0].full_name == "Bé Ánh" and visit.location.name == "Cổng chính"
 

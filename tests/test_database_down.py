@@ -21,11 +21,13 @@ from flask import Response
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import clock, enrolment, kept
+from app.checkin.visitor_cookies import PROFILE_COOKIE
+from app.employees import enrolment
 from app.extensions import db
-from app.models import Employee, EmployeeDevice, User
-from app.tokens import hash_token
-from app.visitor_cookies import PROFILE_COOKIE
+from app.store import cache as kept
+from app.store import clock
+from app.store.models import Employee, EmployeeDevice, User
+from app.store.tokens import hash_token
 from tests.conftest import (
     ADMIN_PASSWORD,
     TEST_DATABASE_URL,

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import AuditEvent
+from app.store.models import AuditEvent
 from tests.builders import hanoi
 from tests.conftest import VALID_VISITOR, Phone, csrf_from, visits
 from tests.html_form import form_values

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from app.enrolment import EMPLOYEE_COOKIE
+from app.employees.enrolment import EMPLOYEE_COOKIE
 from app.extensions import db
-from app.models import AuditEvent, Employee, EmployeeDevice, EnrolmentCode, User
-from app.retention import purge
+from app.store.models import AuditEvent, Employee, EmployeeDevice, EnrolmentCode, User
+from app.store.retention import purge
 from tests.conftest import (
     ADMIN_PASSWORD,
     RECEPTIONIST_PASSWORD,
@@ -252,7 +252,7 @@ def test_a_tap_writes_the_visit_and_the_phones_last_use_in_one_transaction(app, 
 
 
 def test_a_tap_at_an_entry_point_closed_meanwhile_elsewhere_is_refused(app, admin, register):
-    from app.models import Location
+    from app.store.models import Location
     phone = Phone(app.test_client())
     _enrol(phone, _sheet(admin, "Xưởng A")["Trần Thị Thợ"])
     values = form_values(phone.open_form().get_data(as_text=True), phone.form_url)

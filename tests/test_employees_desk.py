@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from app.extensions import db
-from app.models import AuditEvent
+from app.store.models import AuditEvent
 from tests.builders import add_visit, declaration, hanoi
 from tests.conftest import Phone
 from tests.html_form import form_values

@@ -10,9 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from app import alerts, tracing
+from app.desk import alerts
 from app.extensions import db
-from app.models import CheckoutReason, Location
+from app.reports import tracing
+from app.store.models import CheckoutReason, Location
 from tests.builders import add_visit, declaration, hanoi
 from tests.conftest import VALID_VISITOR, Phone, counters, visits
 from tests.html_form import form_values
@@ -133,7 +134,7 @@ def test_a_slip_is_stored_with_its_own_times(app, desk, afternoon):
 
 def test_a_slip_without_a_time_out_stays_open_until_its_day_ends(app, desk, afternoon,
                                                                  clock):
-    from app.checkin import auto_check_out
+    from app.checkin.visits import auto_check_out
     assert _paper(desk, day="2021-07-14", came="08:10", left="").status_code == 302
     [visit] = visits(app)
     assert visit.checked_out_at is None and visit.checkout_by is None
@@ -149,7 +150,7 @@ def test_a_slip_without_a_time_out_stays_open_until_its_day_ends(app, desk, afte
 
 def test_a_slip_of_an_earlier_day_is_closed_at_that_days_automatic_check_out(app, desk,
                                                                               afternoon):
-    from app.checkin import auto_check_out
+    from app.checkin.visits import auto_check_out
     assert _paper(desk, day="2021-07-10", came="14:00").status_code == 302
     with app.app_context():
         assert auto_check_out() == 1
@@ -228,8 +229,8 @@ def test_a_slip_is_traced_with_its_times_and_exported_as_paper(app, desk, aftern
     case = Phone(app.test_client()).check_in()
     afternoon.now = hanoi(14, 9)
     with app.app_context():
-        from app.checkin import check_out
-        from app.models import Visit
+        from app.checkin.visits import check_out
+        from app.store.models import Visit
         check_out(db.session.get(Visit, 1), by=CheckoutReason.VISITOR)
     afternoon.now = hanoi(14, 16)
     assert case.status_code == 302

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Location
+from app.store.models import Location
 
 SECRET_NAME = "Nguyễn Văn Bí Mật"  # a visitor's name that must not reach a log or a page
 

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Enum, String
 from werkzeug.http import parse_options_header
 
-from app import export, export_files
-from app.export import HEADER
 from app.extensions import db
-from app.models import AuditEvent, Companion, Location, Presence, Visit
+from app.reports import export, export_files
+from app.reports.export import HEADER
+from app.store.models import AuditEvent, Companion, Location, Presence, Visit
 from tests.builders import add_visit, declaration, hanoi, location_id
 from tests.conftest import Phone
 
@@ -301,7 +301,8 @@ def test_local_times_follow_daylight_saving(staff_app_admin):
 
 
 def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin_client, clock, monkeypatch):
-    monkeypatch.setattr("app.export_files.XLSX_SHEET_ROWS", 3)  # a header and two people per sheet
+    # A header and two people per sheet.
+    monkeypatch.setattr("app.reports.export_files.XLSX_SHEET_ROWS", 3)
     for minute in range(5):
         add_visit(app, hanoi(14, 9, minute), name=f"Người {minute + 1}")
     response = download(admin_client, format="xlsx")
@@ -315,7 +316,7 @@ def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin_client, clock, monkey
 
 
 def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin_client, clock, monkeypatch):
-    import app.export as export_module
+    import app.reports.export as export_module
     for minute in range(40):
         add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
     fetched = []
@@ -327,7 +328,7 @@ def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin_client, clo
             yield row
 
     monkeypatch.setattr(export_module, "stream_query", counting_stream)
-    monkeypatch.setattr("app.export_files.CHUNK_BYTES", 1)  # one chunk per row
+    monkeypatch.setattr("app.reports.export_files.CHUNK_BYTES", 1)  # one chunk per row
     response = admin_client.get("/admin/export/download", buffered=False,
                          query_string={"start": DAY, "end": DAY, "format": "csv"})
     chunks = iter(response.response)
@@ -341,7 +342,7 @@ def test_rows_go_out_before_the_cursor_is_read_to_the_end(app, admin_client, clo
 
 
 def test_a_download_cut_short_after_some_rows_keeps_no_count(app, admin_client, clock, monkeypatch):
-    monkeypatch.setattr("app.export_files.CHUNK_BYTES", 1)
+    monkeypatch.setattr("app.reports.export_files.CHUNK_BYTES", 1)
     for minute in range(10):
         add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
     response = admin_client.get("/admin/export/download", buffered=False,
@@ -363,7 +364,7 @@ def test_a_failure_to_record_the_count_does_not_cut_the_file(app, admin_client, 
     def locked(*_args):
         raise OperationalError("UPDATE audit_event", {}, Exception("database is locked"))
 
-    monkeypatch.setattr("app.audit.set_rows", locked)
+    monkeypatch.setattr("app.store.audit.set_rows", locked)
     for minute in range(3):
         add_visit(app, hanoi(14, 8, minute), name=f"Người thứ {minute}")
     rows = csv_rows(download(admin_client))
@@ -375,8 +376,8 @@ def test_a_failed_xlsx_leaves_no_temporary_file(app, clock, monkeypatch):
     import glob
     import tempfile
 
-    from app.export import COLUMNS
-    from app.export_files import write_xlsx
+    from app.reports.export import COLUMNS
+    from app.reports.export_files import write_xlsx
 
     def rows():
         yield ["Họ Tên Bí Mật"] * len(COLUMNS)

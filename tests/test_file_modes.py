@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.models import Location
+from app.store.models import Location
 
 
 def _mode(path) -> int:

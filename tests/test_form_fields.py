@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, StringField
 
-from app.form_fields import RowList, SparseRowList
+from app.web.form_fields import RowList, SparseRowList
 
 ROWS_AT_MOST = 4
 

@@ -20,10 +20,14 @@ from flask_wtf.csrf import generate_csrf
 from hypothesis import HealthCheck, example, given, settings
 from sqlalchemy import String, func, select, update
 
-from app import auth, clock, locations
-from app.declaration import GENDERS, PROVINCES
+from app.admin import entry_points as locations
+from app.admin.health_notice import MAX_NOTICE_LENGTH
+from app.admin.staff import USERNAME
+from app.auth import access as auth
+from app.checkin.declaration import GENDERS, PROVINCES
 from app.extensions import db
-from app.models import (
+from app.store import clock
+from app.store.models import (
     AuditEvent,
     Employee,
     EmployeeDevice,
@@ -33,9 +37,7 @@ from app.models import (
     Visit,
     VisitCorrection,
 )
-from app.normalise import has_control_characters, normalise_id_number, normalise_phone
-from app.settings import MAX_NOTICE_LENGTH
-from app.staff import USERNAME
+from app.store.normalise import has_control_characters, normalise_id_number, normalise_phone
 from tests.conftest import RUN_REPORT, TEST_DATABASE_URL, Phone, password_hash
 from tests.hostile_requests import (
     encode,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.headers import CONTENT_SECURITY_POLICY, DEVICE_FEATURES
+from app.web.headers import CONTENT_SECURITY_POLICY, DEVICE_FEATURES
 
 HEADERS = ("Content-Security-Policy", "Permissions-Policy", "X-Content-Type-Options",
            "Referrer-Policy")

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from app.extensions import db
-from app.models import AuditEvent, Companion, Location, LoginFailure, Visit
+from app.store.models import AuditEvent, Companion, Location, LoginFailure, Visit
 from tests.conftest import VALID_VISITOR, Phone, visits
 
 REFUSED_TEXT = "Yêu cầu có ký tự không thể chấp nhận"

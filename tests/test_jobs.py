@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from app import jobs
 from app.extensions import db
-from app.models import JobRun
+from app.store.models import JobRun
 
 
 def _runs(caplog, job: str) -> list[str]:

@@ -10,10 +10,10 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import Length
 
-from app import declaration
-from app.checkin_forms import MAX_COMPANIONS, CheckInForm, CompanionForm
+from app.checkin import declaration
+from app.checkin.forms import MAX_COMPANIONS, CheckInForm, CompanionForm
 from app.extensions import db
-from app.models import Location, Visit
+from app.store.models import Location, Visit
 from tests.conftest import VALID_VISITOR, Phone, csrf_from
 
 # Three bytes in UTF-8, nine url-encoded: the costliest letter a Vietnamese name has.

@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from app.extensions import db
-from app.models import Location
+from app.store.models import Location
 from tests.conftest import Phone, visits
 
 

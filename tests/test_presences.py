@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from app import tracing
-from app.checkin import auto_check_out
+from app.checkin.visits import auto_check_out
 from app.extensions import db
-from app.models import AuditEvent, CheckoutReason, Location, PointKind, Presence, Visit
-from app.retention import purge
+from app.reports import tracing
+from app.store.models import AuditEvent, CheckoutReason, Location, PointKind, Presence, Visit
+from app.store.retention import purge
 from tests.conftest import TEST_DATABASE_URL, Phone, counters, csrf_from, visits
 from tests.html_form import form_values
 from tests.test_employees import register  # noqa: F401 - the fixture
@@ -335,7 +335,7 @@ def test_an_employees_phone_moves_the_same_way(app, admin, register, clock):  # 
 
 def _traced(app, case_id: int, minutes: int = 1) -> dict[str, tuple[int, list[str]]]:
     """{contact's name: (minutes together, where and when)}."""
-    from app.export import meeting_text
+    from app.reports.export import meeting_text
     with app.app_context():
         trace = tracing.overlapping_visits([db.session.get(Visit, case_id)],
                                            min_minutes=minutes)
@@ -420,7 +420,7 @@ def test_the_desk_shows_where_each_party_is(app, desk, clock):
 def test_the_export_lists_each_moved_stays_places_on_a_sheet_of_its_own(app, admin, clock):
     import openpyxl
 
-    from app.export import HEADER
+    from app.reports.export import HEADER
     _add_point(app, "Bộ phận một cửa", PointKind.INNER, "counter-token-02")
     phone = Phone(app.test_client())
     phone.check_in()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.visitor_cookies import PROFILE_COOKIE
+from app.checkin.visitor_cookies import PROFILE_COOKIE
 from tests.conftest import Phone, all_no, visits
 from tests.html_form import form_values
 
@@ -16,7 +16,7 @@ def _cookie(client, name):
 def _open_counter(app, phone) -> Phone:
     with app.app_context():
         from app.extensions import db
-        from app.models import Location
+        from app.store.models import Location
         db.session.add(Location(name="Bộ phận một cửa", token="counter-token-02"))
         db.session.commit()
     return Phone(phone.client, "counter-token-02")
@@ -157,5 +157,5 @@ def test_language_switch_only_returns_to_this_site(client):
 
 
 def test_all_no_helper_covers_every_question():
-    from app import declaration
+    from app.checkin import declaration
     assert len(all_no()) == len(declaration.SYMPTOMS) + len(declaration.EXPOSURES) + 1

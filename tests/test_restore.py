@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.backup import backups, database_file
+from app.store.backup import backups, database_file
 from tests import servers
 from tests.conftest import TEST_DATABASE_URL, Phone, visits
 from tests.test_backup import migrated  # noqa: F401 - the fixture

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from app.extensions import db
-from app.models import Companion, Visit
+from app.store.models import Companion, Visit
 from tests.conftest import TEST_DATABASE_URL, Phone, visits
 
 UNIQUE_NAME = "Zyxwvut Qponmlk"
@@ -32,8 +32,8 @@ def test_present_at_day_20_gone_at_day_21(app, runner, clock):
 
 
 def test_the_retention_period_is_configurable(make_app, clock):
-    from app.models import Location
-    from app.retention import purge
+    from app.store.models import Location
+    from app.store.retention import purge
     app = make_app(RETENTION_DAYS=14)
     with app.app_context():
         db.create_all()
@@ -50,7 +50,7 @@ def test_the_retention_period_is_configurable(make_app, clock):
 def test_a_purged_name_is_not_left_in_the_database_files(app, clock):
     Phone(app.test_client()).check_in(full_name=UNIQUE_NAME, street="Ngõ Zyxwvut 9")
     clock.advance(days=22)
-    from app.retention import purge
+    from app.store.retention import purge
     with app.app_context():
         assert purge() == 1
         db.engine.dispose()
@@ -71,7 +71,7 @@ def test_the_server_purges_by_itself(make_app, clock):
     import time
 
     import app.jobs as jobs
-    from app.models import Location
+    from app.store.models import Location
     app = make_app(TESTING=False, JOBS_INTERVAL_SECONDS=0.05)
     with app.app_context():
         db.create_all()

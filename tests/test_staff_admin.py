@@ -8,7 +8,7 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
-from app.models import User
+from app.store.models import User
 from tests.conftest import RECEPTIONIST_PASSWORD, password_hash
 from tests.html_form import form_values
 

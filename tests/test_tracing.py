@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from app.extensions import db
-from app.models import Visit
-from app.tracing import cases_by_phone, overlapping_visits
+from app.reports.tracing import cases_by_phone, overlapping_visits
+from app.store.models import Visit
 from tests.builders import add_visit, hanoi
 from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone, csrf_from
 

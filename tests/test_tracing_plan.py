@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import insert, text
 
 from app.extensions import db
-from app.models import Location, Visit
-from app.tracing import overlapping_visits
+from app.reports.tracing import overlapping_visits
+from app.store.models import Location, Visit
 from tests.builders import add_visit, hanoi
 from tests.conftest import TEST_DATABASE_URL, VALID_VISITOR, Phone
 from tests.test_dashboard import _plans
@@ -118,7 +118,7 @@ def test_every_branch_of_the_any_point_query_reads_a_bounded_index_range(history
 def test_cases_by_phone_read_the_phone_index(history):
     from datetime import date
 
-    from app.tracing import cases_by_phone
+    from app.reports.tracing import cases_by_phone
     app, _case = history
     [plan, *_companions] = _plans(
         app, lambda: cases_by_phone(CASE_PHONE, date(2021, 7, 8), date(2021, 7, 14)))
@@ -128,7 +128,7 @@ def test_cases_by_phone_read_the_phone_index(history):
 def test_cases_by_employee_code_read_the_code_index(history):
     from datetime import date
 
-    from app.tracing import cases_by_employee
+    from app.reports.tracing import cases_by_employee
     app, _case = history
     [plan, *_companions] = _plans(
         app, lambda: cases_by_employee("NV-001", date(2021, 7, 8), date(2021, 7, 14)))

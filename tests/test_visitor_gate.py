@@ -10,7 +10,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import AuditEvent, Location, Visit
+from app.store.models import AuditEvent, Location, Visit
 from tests.conftest import Phone, error_text, visits
 from tests.html_form import form_values
 
@@ -100,15 +100,15 @@ def test_declaring_for_someone_else_keeps_the_phones_own_details(app, phone, clo
 
 
 def test_a_remembered_detail_that_no_longer_passes_opens_the_full_form(app, phone, clock):
-    from app.visitor_cookies import PROFILE_COOKIE
+    from app.checkin.visitor_cookies import PROFILE_COOKIE
     phone.check_in(remember="y")
     clock.advance(days=1)
     page = phone.open_form().get_data(as_text=True)
     hidden = form_values(page, phone.form_url)
     # The remembered province is no longer on the list (the list was changed).
     with app.test_request_context():
-        from app.checkin_forms import consent_version
-        from app.visitor_cookies import _serializer
+        from app.checkin.forms import consent_version
+        from app.checkin.visitor_cookies import _serializer
         identity = {**{k: v for k, v in {"full_name": "Nguyễn Văn An", "phone": "0912345678",
                                           "birth_year": "1985", "gender": "male",
                                           "nationality": "Việt Nam"}.items()},

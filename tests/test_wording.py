@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from app.extensions import db
-from app.models import Visit
+from app.store.models import Visit
 from tests.conftest import error_text, visits
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from ..models import MAX_ID
+from ..store.models import MAX_ID
 from . import (
     alerts,
     audit,

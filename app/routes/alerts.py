@@ -6,13 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import alerts, clock, dashboard
-from ..alerts_forms import DecisionForm
+from ..desk import alerts, day_list
+from ..desk.alerts_forms import DecisionForm
+from ..desk.visit_page import visit_page
 from ..extensions import db
-from ..form_fields import ActionForm
-from ..models import Decision, Visit
-from ..templating import label
-from .dashboard import visit_page
+from ..store import clock
+from ..store.models import Decision, Visit
+from ..web.form_fields import ActionForm
+from ..web.templating import label
 
 bp = Blueprint("alerts", __name__, url_prefix="/dashboard/alerts")
 bp.add_app_template_filter(alerts.reasons, "flag_reasons")
@@ -78,5 +79,5 @@ def _panel_item(found: Visit, form: DecisionForm, refused: str | None = None):
     day = clock.to_local(found.checked_in_at).date()
     db.session.refresh(found)
     return render_template("alerts/_decided.html", visit=found, decision_form=form,
-                           refused=refused, counters=dashboard.counters(day),
+                           refused=refused, counters=day_list.counters(day),
                            is_today=day == clock.local_today())

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
-from .. import audit, audit_details, staff
-from ..models import MAX_ID
-from ..normalise import parse_day, parse_whole_number
+from ..admin import audit_details, staff
+from ..store import audit
+from ..store.models import MAX_ID
+from ..store.normalise import parse_day, parse_whole_number
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 

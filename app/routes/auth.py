@@ -19,11 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import audit, auth, clock
-from ..auth_forms import FirstAdminForm, LoginForm
+from ..admin.staff import StaffError, check_password, check_username
+from ..auth import access
+from ..auth.forms import FirstAdminForm, LoginForm
 from ..extensions import db, login_manager
-from ..redirects import local_path
-from ..staff import StaffError, check_password, check_username
+from ..store import audit, clock
+from ..web.redirects import local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -38,7 +39,7 @@ PUBLIC_BLUEPRINTS = frozenset({"checkin", "enrolment", "language"})
 def _begin(user) -> None:
     """A new session for the user: nothing from before the sign-in is carried over."""
     session.clear()
-    auth.start_session(user)
+    access.start_session(user)
     login_user(user)
     session.permanent = True
 
@@ -52,7 +53,7 @@ def login():
     message, status = None, 200
     if form.validate_on_submit():
         _warn_about_an_untrusted_proxy()
-        result = auth.sign_in(form.username.data, form.password.data, request.remote_addr or "")
+        result = access.sign_in(form.username.data, form.password.data, request.remote_addr or "")
         if result.user is not None:
             audit.record("login", user=result.user)  # stored with the new session
             _begin(result.user)
@@ -76,7 +77,7 @@ def _record_failure(username: str, refused: bool) -> None:
     """A failed sign-in in the audit log: the account when it exists, never the typed text
     (people type passwords into the user-name box). Refused attempts cost no password check,
     so they come as fast as anyone sends them: one entry per lockout is enough."""
-    account = auth.find_user(username)
+    account = access.find_user(username)
     if refused and audit.refusal_recorded(account, request.remote_addr or ""):
         return
     audit.record("login_refused" if refused else "login_failed",
@@ -103,7 +104,7 @@ def _warn_about_an_untrusted_proxy() -> None:
 @bp.post("/logout")
 def logout():
     """Sign out: this browser's session ends on the server too, so its cookie is useless."""
-    auth.end_session(current_user.login_token)
+    access.end_session(current_user.login_token)
     logout_user()
     session.clear()
     return redirect(url_for(".login"))
@@ -112,7 +113,7 @@ def logout():
 @bp.route("/setup/<token>", methods=["GET", "POST"])
 def setup(token: str):
     """Create the first admin account; the link works once, and only until there is an admin."""
-    if not auth.setup_token_valid(token):
+    if not access.setup_token_valid(token):
         return _setup_gone()
     form = FirstAdminForm()
     if form.validate_on_submit():
@@ -122,7 +123,7 @@ def setup(token: str):
         except StaffError as error:
             form[error.field or "username"].errors.append(str(error))
         else:
-            user = auth.create_first_admin(token, username, form.password.data)
+            user = access.create_first_admin(token, username, form.password.data)
             if user is None:
                 return _setup_gone()
             audit.record("first_admin", user=user)
@@ -134,7 +135,7 @@ def setup(token: str):
 def _setup_gone():
     """A spent, replaced or made-up setup link: what to do now, for whoever set the server up
     (not the visitor's "scan the code again")."""
-    return render_template("auth/setup_gone.html", admin_exists=auth.has_admin()), 404
+    return render_template("auth/setup_gone.html", admin_exists=access.has_admin()), 404
 
 
 def _login_url_for_here() -> str:
@@ -171,8 +172,8 @@ def guard_staff_pages() -> Response | None:
 def init_app(app: Flask) -> None:
     """Sign-in machinery: who is signed in, and the guard in front of every staff page."""
     login_manager.init_app(app)
-    login_manager.user_loader(auth.user_for_session)
-    auth.prepare_for_unknown_users(app)
+    login_manager.user_loader(access.user_for_session)
+    access.prepare_for_unknown_users(app)
     login_manager.unauthorized_handler(unauthorized)
     app.before_request(guard_staff_pages)
     app.register_blueprint(bp)

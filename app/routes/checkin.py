@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,8 +23,32 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
-from .. import enrolment, presences, settings
-from ..checkin import (
+from ..admin import health_notice
+from ..admin.entry_points import (
+    EntryPoint,
+    find_by_id,
+    forget_entry_points,
+    still_open,
+)
+from ..checkin import presences
+from ..checkin.forms import (
+    MAX_COMPANIONS,
+    CheckInForm,
+    CheckOutForm,
+    consent_version,
+    declaration_context,
+    one_tap_form,
+)
+from ..checkin.scan import active_location, new_visit_secret, with_visit_secret
+from ..checkin.visitor_cookies import (
+    Remembered,
+    forget_profile,
+    read_profile,
+    read_visit_secrets,
+    remember_profile,
+    remember_visit,
+)
+from ..checkin.visits import (
     can_undo_check_out,
     check_in,
     check_out,
@@ -36,56 +58,20 @@ from ..checkin import (
     open_visits_today,
     undo_check_out,
 )
-from ..checkin_forms import (
-    MAX_COMPANIONS,
-    CheckInForm,
-    CheckOutForm,
-    consent_version,
-    declaration_context,
-    one_tap_form,
-)
-from ..database import write_transaction, writes_late
-from ..enrolment_forms import EmployeeDeclarationForm
-from ..errors import (
+from ..employees import enrolment
+from ..employees.enrolment_forms import EmployeeDeclarationForm
+from ..extensions import csrf, db
+from ..store.database import write_transaction, writes_late
+from ..store.models import CheckoutReason, EmployeeDevice, Visit
+from ..web.errors import (
     DATABASE_ERRORS,
     RETRY_AFTER_SECONDS,
     database_unavailable,
     note_unavailable,
     unavailable_page,
 )
-from ..extensions import csrf, db
-from ..locations import (
-    EntryPoint,
-    find_by_id,
-    find_by_token,
-    forget_entry_points,
-    still_open,
-)
-from ..models import CheckoutReason, EmployeeDevice, Visit
-from ..visitor_cookies import (
-    Remembered,
-    forget_profile,
-    read_profile,
-    read_visit_secrets,
-    remember_profile,
-    remember_visit,
-)
 
 bp = Blueprint("checkin", __name__)
-
-_SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")
-
-
-def active_location(token: str) -> EntryPoint:
-    """The entry point of a scanned QR code; a replaced, unknown or closed one gets a page
-    saying so."""
-    location, replaced = find_by_token(token)
-    if replaced:
-        abort(make_response(render_template("checkin/replaced.html"), 410))
-    if location is None or not location.active:
-        abort(404)
-    return location
-
 
 @contextmanager
 def _checking_in(location: EntryPoint) -> Iterator[None]:
@@ -97,10 +83,6 @@ def _checking_in(location: EntryPoint) -> Iterator[None]:
             active_location(location.token)  # the page a scan now gets...
             abort(404)  # ...or, reopened this very moment, try again
         yield
-
-
-def _new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 @bp.get("/")
@@ -133,7 +115,7 @@ def form_page(token: str):
         return _posted(location)
     except DATABASE_ERRORS as error:
         if not database_unavailable(error) or _from_employee():
-            # A real fault gets the 500 page; an employee the busy page (app.errors): theirs
+            # A real fault gets the 500 page; an employee the busy page (app.web.errors): theirs
             # shows who they are, from the register in the database.
             raise
         # When even the entry point could not be read, the page is built from its token.
@@ -233,7 +215,7 @@ def _inside_page(location: EntryPoint, inside: list[Visit]):
              and places.get(visit.id, (visit.location_id,))[0] != location.id}
     return render_template("checkin/inside.html", visits=inside, location=location,
                            places=places, moves=moves, form=CheckOutForm(),
-                           notice=settings.health_notice())
+                           notice=health_notice.health_notice())
 
 
 # The blank form is the page nearly every scan opens: it is rendered once per entry point,
@@ -245,7 +227,7 @@ BLANK_FORMS_KEPT = 64
 def _blank_form(location: EntryPoint, for_other: bool) -> str:
     """The empty check-in form for this entry point, with this phone's token and secret."""
     token = generate_csrf()  # the form's own token: the form is built only to render a copy
-    notice = settings.health_notice()
+    notice = health_notice.health_notice()
     config = current_app.config
     key = (str(get_locale()), location.id, location.name, location.token, for_other, notice,
            request.full_path, config["ORG_NAME"], config["RETENTION_DAYS"],
@@ -269,14 +251,7 @@ def _blank_form(location: EntryPoint, for_other: bool) -> str:
         kept[key] = html
         while len(kept) > BLANK_FORMS_KEPT:
             kept.popitem(last=False)
-    return html.replace(_CSRF_MARK, token).replace(_SECRET_MARK, _new_secret())
-
-
-def with_visit_secret(form):
-    """The form, with a fresh visit secret unless it carries a well-formed one."""
-    if not _SECRET_FORMAT.fullmatch(form.visit_secret.data or ""):
-        form.visit_secret.data = _new_secret()
-    return form
+    return html.replace(_CSRF_MARK, token).replace(_SECRET_MARK, new_visit_secret())
 
 
 def _form(location: EntryPoint, form: CheckInForm, remembered: Remembered | None,
@@ -292,7 +267,7 @@ def _form(location: EntryPoint, form: CheckInForm, remembered: Remembered | None
 def _notice(busy: bool) -> str:
     """The health notice; none on a page saying the database is busy, which is where it is
     kept (asking again could wait as long again, to show the notice alone)."""
-    return "" if busy else settings.health_notice()
+    return "" if busy else health_notice.health_notice()
 
 
 def _employee_page(location: EntryPoint, device: EmployeeDevice, form: EmployeeDeclarationForm,
@@ -301,7 +276,7 @@ def _employee_page(location: EntryPoint, device: EmployeeDevice, form: EmployeeD
     who they are comes from the register."""
     template = "checkin/employee_declare.html" if declaring else "checkin/employee.html"
     return render_template(template, form=with_visit_secret(form), location=location,
-                           employee=device.employee, notice=settings.health_notice(),
+                           employee=device.employee, notice=health_notice.health_notice(),
                            **declaration_context())
 
 
@@ -377,7 +352,7 @@ def _done_page(visit: Visit, form: CheckOutForm, **extra):
                            now_at=find_by_id(point) if point is not None else None,
                            now_at_since=since, can_undo_move=can_undo_move,
                            form=form, can_undo=can_undo_check_out(visit),
-                           notice=settings.health_notice(), **extra)
+                           notice=health_notice.health_notice(), **extra)
 
 
 @bp.get("/v/<id:visit_id>")

@@ -21,20 +21,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import alerts, audit, clock, dashboard, locations
-from ..alerts_forms import DecisionForm
-from ..checkin import check_out, correct_visit, undo_check_out
-from ..checkin_forms import declaration_context
-from ..dashboard import VisitFilters
-from ..dashboard_forms import CorrectionForm
+from ..admin import entry_points
+from ..checkin.visits import check_out, correct_visit, undo_check_out
+from ..desk import alerts, day_list
+from ..desk.day_list import VisitFilters
+from ..desk.day_list_forms import CorrectionForm
+from ..desk.visit_page import visit_page
 from ..extensions import db
-from ..models import MAX_ID, CheckoutReason, Decision, Visit, VisitSource
-from ..normalise import parse_day, parse_moment, parse_whole_number
-from ..templating import label
-from ..tracing import DEFAULT_MIN_OVERLAP_MINUTES
+from ..store import audit, clock
+from ..store.models import MAX_ID, CheckoutReason, Decision, Visit, VisitSource
+from ..store.normalise import parse_day, parse_moment, parse_whole_number
+from ..web.templating import label
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-bp.add_app_template_filter(dashboard.cursor, "list_cursor")
+bp.add_app_template_filter(day_list.cursor, "list_cursor")
 
 
 @bp.app_template_global()
@@ -88,9 +88,9 @@ def _who() -> str:
     """Whose visits the list shows: as chosen, else the visitors, but a search finds anyone
     (an employee by their code, too)."""
     chosen = request.args.get("who", "")
-    if chosen in (dashboard.VISITORS, dashboard.EMPLOYEES, dashboard.EVERYONE):
+    if chosen in (day_list.VISITORS, day_list.EMPLOYEES, day_list.EVERYONE):
         return chosen
-    return dashboard.EVERYONE if request.args.get("q", "").strip() else dashboard.VISITORS
+    return day_list.EVERYONE if request.args.get("q", "").strip() else day_list.VISITORS
 
 
 def _filters() -> VisitFilters:
@@ -107,7 +107,7 @@ def _query_args(day: date, filters: VisitFilters, **extra) -> dict:
     args = {"day": day.isoformat(), "location": filters.location_id or "",
             "flagged": "1" if filters.flagged_only else "", "inside": "1" if filters.inside_only
             else "", "q": filters.query,
-            "who": chosen if chosen in (dashboard.EMPLOYEES, dashboard.EVERYONE) else "",
+            "who": chosen if chosen in (day_list.EMPLOYEES, day_list.EVERYONE) else "",
             **extra}
     return {key: value for key, value in args.items() if value not in ("", None)}
 
@@ -115,12 +115,12 @@ def _query_args(day: date, filters: VisitFilters, **extra) -> dict:
 def _day_context(day: date) -> dict:
     """What the list's rows need to know of their day."""
     return {"day": day, "is_today": day == clock.local_today(),
-            "undo_seconds": dashboard.UNDO_SECONDS}
+            "undo_seconds": day_list.UNDO_SECONDS}
 
 
 def _desk_context(day: date, with_alerts: bool = True) -> dict:
     """The day, with what the counters (and unless told otherwise the alert panel) show."""
-    context = _day_context(day) | {"counters": dashboard.counters(day)}
+    context = _day_context(day) | {"counters": day_list.counters(day)}
     if with_alerts:
         context["alerts"] = alerts.waiting(day) if context["is_today"] else []
     return context
@@ -129,17 +129,17 @@ def _desk_context(day: date, with_alerts: bool = True) -> dict:
 def _list_context(day: date, filters: VisitFilters, whole_page: bool = True) -> dict:
     """The list; with the counters and the alert panel for the whole page (a filter's answer
     replaces the list alone)."""
-    visits = dashboard.day_visits(day, filters)
+    visits = day_list.day_visits(day, filters)
     return {"filters": filters, "visits": visits, "more_args": _more_args(day, filters, visits),
-            "since": (dashboard.last_change() or clock.utcnow()).isoformat(),
-            "poll_seconds": dashboard.POLL_SECONDS,
+            "since": (day_list.last_change() or clock.utcnow()).isoformat(),
+            "poll_seconds": day_list.POLL_SECONDS,
             **(_desk_context(day) if whole_page else _day_context(day))}
 
 
 def _more_args(day: date, filters: VisitFilters, visits: list[Visit]) -> dict | None:
-    if len(visits) < dashboard.PAGE_SIZE:
+    if len(visits) < day_list.PAGE_SIZE:
         return None
-    return _query_args(day, filters, before=dashboard.cursor(visits[-1]))
+    return _query_args(day, filters, before=day_list.cursor(visits[-1]))
 
 
 @bp.get("/")
@@ -149,7 +149,7 @@ def index():
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "visit-list":
         return render_template("dashboard/_list.html",
                                **_list_context(day, filters, whole_page=False))
-    return render_template("dashboard/index.html", locations=locations.listed(),
+    return render_template("dashboard/index.html", locations=entry_points.listed(),
                            **_list_context(day, filters))
 
 
@@ -160,17 +160,17 @@ def chart():
     day = _day()
     template = ("dashboard/_chart.html" if request.headers.get("HX-Request")
                 else "dashboard/chart.html")
-    return render_template(template, day=day, arrivals=dashboard.arrivals_per_hour(day))
+    return render_template(template, day=day, arrivals=day_list.arrivals_per_hour(day))
 
 
 @bp.get("/more")
 def more():
     """The next (older) rows of the list, continuing exactly after the last one shown."""
     day, filters = _day(), _filters()
-    before = dashboard.parse_cursor(request.args.get("before"))
+    before = day_list.parse_cursor(request.args.get("before"))
     if before is None:
         abort(400)
-    visits = dashboard.day_visits(day, filters, before=before)
+    visits = day_list.day_visits(day, filters, before=before)
     return render_template("dashboard/_more.html", visits=visits, day=day,
                            is_today=day == clock.local_today(),
                            more_args=_more_args(day, filters, visits))
@@ -185,23 +185,23 @@ def changes():
         abort(400)
     if _day() != clock.local_today():  # past midnight: today is a new page
         return Response(status=204, headers={"HX-Refresh": "true"})
-    latest = dashboard.last_change()
-    recent = clock.utcnow() - dashboard.CHANGE_OVERLAP
+    latest = day_list.last_change()
+    recent = clock.utcnow() - day_list.CHANGE_OVERLAP
     if latest is None or (latest <= since and since < recent):
         return Response(status=204)
     day, filters = clock.local_today(), _filters()
-    floor = dashboard.parse_cursor(request.args.get("floor"))
-    changed_ids = dashboard.changed_after(since)
-    changed = dashboard.changed_visits(changed_ids, day, filters, floor)
-    gone = dashboard.changed_of_day(changed_ids, day, floor) - {visit.id for visit in changed}
+    floor = day_list.parse_cursor(request.args.get("floor"))
+    changed_ids = day_list.changed_after(since)
+    changed = day_list.changed_visits(changed_ids, day, filters, floor)
+    gone = day_list.changed_of_day(changed_ids, day, floor) - {visit.id for visit in changed}
     # Whatever the list is filtered to, and within the look-back window too: a flagged visit
     # committed late must still alert.
-    flagged = dashboard.newly_flagged(changed_ids, day, since)
+    flagged = day_list.newly_flagged(changed_ids, day, since)
     chart = request.args.get("chart") == "1"  # the page shows the chart
     response = make_response(render_template(
         "dashboard/_changes.html", changed=changed, gone=sorted(gone), since=latest.isoformat(),
-        poll_seconds=dashboard.POLL_SECONDS,
-        arrivals=dashboard.arrivals_per_hour(day) if chart else None, **_desk_context(day)))
+        poll_seconds=day_list.POLL_SECONDS,
+        arrivals=day_list.arrivals_per_hour(day) if chart else None, **_desk_context(day)))
     if flagged:  # the page beeps once per visit it has not alerted on yet
         response.headers["HX-Trigger"] = json.dumps(
             {"flagged-checkin": {"ids": flagged}})
@@ -218,17 +218,6 @@ def visit(visit_id: int):
     found = _visit(visit_id)
     audit.record_now("visit_view", {"visit": visit_id})
     return visit_page(found)
-
-
-def visit_page(found: Visit, correction: CorrectionForm | None = None,
-               decision: DecisionForm | None = None, status: int = 200):
-    """The visit's page, with the forms as sent when one of them needs correcting."""
-    correction = correction or CorrectionForm(formdata=None, full_name=found.full_name,
-                                              phone=found.phone)
-    return render_template("dashboard/visit.html", visit=found, form=correction,
-                           decision_form=decision or DecisionForm(formdata=None),
-                           default_min_overlap=DEFAULT_MIN_OVERLAP_MINUTES,
-                           **declaration_context()), status
 
 
 def _row_response(found: Visit, undo: bool = False, notice: str = ""):
@@ -255,7 +244,7 @@ def checkout(visit_id: int):
 def undo_checkout(visit_id: int):
     """Reopen a visit checked out at reception by mistake, within a few seconds."""
     found = _visit(visit_id)
-    undone = undo_check_out(found, CheckoutReason.STAFF, dashboard.UNDO_ACCEPTED)
+    undone = undo_check_out(found, CheckoutReason.STAFF, day_list.UNDO_ACCEPTED)
     late = "" if undone else _("Too late to undo: the check-out stands.")
     if request.headers.get("HX-Request"):
         return _row_response(found, notice=late)
@@ -279,7 +268,7 @@ def correct(visit_id: int):
 @bp.get("/inside")
 def inside():
     """Everyone not yet checked out: the roll call for an evacuation (printable)."""
-    groups = dashboard.still_inside()
+    groups = day_list.still_inside()
     visits = [visit for _point, group in groups for visit in group]
     people = sum(1 + len(v.companions) for v in visits)
     employees = sum(1 for v in visits if v.is_employee)

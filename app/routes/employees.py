@@ -9,15 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, employee_import, employees, enrolment, posters, register_sample
-from ..boundary import large_body
-from ..database import reads_only, write_transaction, writes_late
-from ..employee_forms import ConfirmImportForm, EmployeeForm, ImportForm, SheetForm
+from ..admin import posters
+from ..employees import enrolment, register, register_import, register_sample
+from ..employees.register_forms import ConfirmImportForm, EmployeeForm, ImportForm, SheetForm
 from ..extensions import db
-from ..form_fields import ActionForm
-from ..links import external_url, public_url
-from ..models import Employee, EmployeeDevice
-from .downloads import csv_download, xlsx_download
+from ..reports.downloads import csv_download, xlsx_download
+from ..store import audit
+from ..store.database import reads_only, write_transaction, writes_late
+from ..store.models import Employee, EmployeeDevice
+from ..web.boundary import large_body
+from ..web.form_fields import ActionForm
+from ..web.links import external_url, public_url
 
 bp = Blueprint("employees", __name__, url_prefix="/admin/employees")
 
@@ -30,10 +32,10 @@ SAMPLE_NAME = "mau-danh-sach-nhan-vien"
 def _entry(form: EmployeeForm, employee: Employee | None = None) -> Employee | None:
     """Store the form's entry, or put what is wrong on the form."""
     try:
-        entry = employees.check_entry(form.code.data, form.full_name.data, form.department.data,
+        entry = register.check_entry(form.code.data, form.full_name.data, form.department.data,
                                       form.phone.data, form.id_number.data)
-        return employees.save(entry, employee)
-    except employees.EmployeeError as error:
+        return register.save(entry, employee)
+    except register.EmployeeError as error:
         db.session.rollback()
         form[error.field].errors.append(str(error))
         return None
@@ -44,15 +46,15 @@ def _list_page(form: EmployeeForm | None = None, status: int = 200):
     department = request.args.get("department", "")[:100]
     inactive = request.args.get("inactive") == "1"
     return render_template(
-        "employees/index.html", employees=employees.search(query, department, inactive),
-        departments=employees.departments(), query=query, department=department,
+        "employees/index.html", employees=register.search(query, department, inactive),
+        departments=register.departments(), query=query, department=department,
         inactive=inactive, form=form or EmployeeForm(), sheet=_sheet_form(),
-        page_size=employees.PAGE_SIZE), status
+        page_size=register.PAGE_SIZE), status
 
 
 def _sheet_form() -> SheetForm:
     form = SheetForm()
-    form.department.choices = [(name, name) for name in employees.departments()]
+    form.department.choices = [(name, name) for name in register.departments()]
     return form
 
 
@@ -107,7 +109,7 @@ def update(employee_id: int):
 def _switch(employee_id: int, active: bool):
     employee = _employee(employee_id)
     if ActionForm().validate_on_submit():
-        employees.set_active(employee, active)
+        register.set_active(employee, active)
         audit.record("employee_reactivate" if active else "employee_deactivate",
                      {"employee": employee.id})
         db.session.commit()
@@ -135,7 +137,7 @@ def revoke(employee_id: int, device_id: int):
     if device is None:
         return render_template("errors/404.html"), 404
     if ActionForm().validate_on_submit():
-        employees.revoke_device(device)
+        register.revoke_device(device)
         audit.record("employee_device_revoke", {"employee": employee_id, "device": device_id})
         db.session.commit()
         flash(_("The phone can no longer check in."), "success")
@@ -154,13 +156,13 @@ def import_file():
         upload = form.register_file.data
         db.session.commit()  # the sign-in's reads end here
         try:
-            preview = employee_import.preview(upload.filename or "", upload.read())
-        except employee_import.ImportError_ as problem:
+            preview = register_import.preview(upload.filename or "", upload.read())
+        except register_import.ImportError_ as problem:
             error = str(problem)
     status = 400 if (form.errors or error) else 200
     confirm = ConfirmImportForm(formdata=None)
     if preview is not None and not preview.errors:
-        confirm.sealed.data = employee_import.sealed(preview.entries)
+        confirm.sealed.data = register_import.sealed(preview.entries)
     return render_template("employees/import.html", form=form, preview=preview, error=error,
                            confirm=confirm), status
 
@@ -183,12 +185,12 @@ def sample_xlsx():
 def confirm_import():
     """Store what the checked file said (nothing was written before), a chunk at a time."""
     form = ConfirmImportForm()
-    entries = employee_import.unsealed(form.sealed.data or "") if form.validate_on_submit() \
+    entries = register_import.unsealed(form.sealed.data or "") if form.validate_on_submit() \
         else None
     if entries is None:
         flash(_("The confirmation was too old or not valid: upload the file again."), "error")
         return redirect(url_for(".import_file"))
-    counts = employee_import.apply(entries)
+    counts = register_import.apply(entries)
     with write_transaction():
         audit.record("employee_import", counts, rows=len(entries))
     flash(_("Imported: %(new)d added, %(update)d updated, %(unchanged)d unchanged.", **counts),
@@ -207,7 +209,7 @@ def sheet():
         return redirect(url_for(".index"))
     if not public_url():
         return _no_public_url()
-    staff = employees.search(department=form.department.data, limit=10_000)
+    staff = register.search(department=form.department.data, limit=10_000)
     key = enrolment.new_sheet(staff)
     audit.record("employee_sheet", {"employees": len(staff)})
     db.session.commit()
@@ -237,7 +239,7 @@ def printed_sheet():
     if not base:
         return _no_public_url()
     department, key = found
-    staff = employees.search(department=department, limit=10_000)
+    staff = register.search(department=department, limit=10_000)
     codes = enrolment.sheet_codes(key, staff)
     cards = [(employee, posters.qr_data_uri(external_url(base, "enrolment.by_sheet",
                                                          code=codes[employee.id])))

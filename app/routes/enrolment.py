@@ -6,12 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import audit, clock, enrolment
-from ..enrolment_forms import DigitsEnrolmentForm
+from ..checkin.scan import active_location
+from ..employees import enrolment
+from ..employees.enrolment_forms import DigitsEnrolmentForm
 from ..extensions import db
-from ..form_fields import ActionForm
-from ..redirects import local_path
-from .checkin import active_location
+from ..store import audit, clock
+from ..web.form_fields import ActionForm
+from ..web.redirects import local_path
 
 bp = Blueprint("enrolment", __name__)
 

@@ -8,15 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock, dashboard, locations
-from ..checkin import check_in
-from ..checkin_forms import MAX_COMPANIONS, declaration_context
-from ..database import reads_only
-from ..entry_forms import PaperEntryForm, StaffEntryForm
+from ..admin import entry_points
+from ..checkin.forms import MAX_COMPANIONS, declaration_context
+from ..checkin.scan import with_visit_secret
+from ..checkin.visits import check_in
+from ..desk import day_list
+from ..desk.entry_forms import PaperEntryForm, StaffEntryForm
 from ..extensions import db
-from ..models import MAX_ID, Location, Visit
-from ..normalise import parse_whole_number
-from .checkin import with_visit_secret
+from ..store import clock
+from ..store.database import reads_only
+from ..store.models import MAX_ID, Location, Visit
+from ..store.normalise import parse_whole_number
 
 bp = Blueprint("entry", __name__, url_prefix="/dashboard")
 
@@ -24,12 +26,12 @@ bp = Blueprint("entry", __name__, url_prefix="/dashboard")
 def _already_inside(form: StaffEntryForm) -> list[Visit]:
     """Today's visits not checked out with the phone or ID number typed on the form."""
     phone, id_number = form.person()
-    return dashboard.open_visits_of(phone, id_number, clock.local_today())
+    return day_list.open_visits_of(phone, id_number, clock.local_today())
 
 
 def _enter(form: StaffEntryForm, template_args: dict):
     """Show the form, act on its extra buttons, or check the visitor in and start again."""
-    open_locations = locations.listed(active_only=True)
+    open_locations = entry_points.listed(active_only=True)
     form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in open_locations]
     with_visit_secret(form)
     filled = False

@@ -16,9 +16,11 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, export, export_files, locations
-from ..export_forms import ExportForm
-from .downloads import csv_download, xlsx_download
+from ..admin import entry_points
+from ..reports import export, export_files
+from ..reports.downloads import csv_download, xlsx_download
+from ..reports.export_forms import ExportForm
+from ..store import audit
 
 bp = Blueprint("export", __name__, url_prefix="/admin")
 
@@ -26,7 +28,7 @@ bp = Blueprint("export", __name__, url_prefix="/admin")
 def _export_form() -> ExportForm:
     form = ExportForm(request.args)
     form.location.choices = [("", _("All entry points"))] + [
-        (str(place.id), place.name) for place in locations.listed()]
+        (str(place.id), place.name) for place in entry_points.listed()]
     return form
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from ..config import SUPPORTED_LANGUAGES
-from ..language import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE
-from ..redirects import local_path
+from ..web.language import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE
+from ..web.redirects import local_path
 
 bp = Blueprint("language", __name__)
 

@@ -15,24 +15,25 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import audit, locations, posters, settings
+from ..admin import entry_points, health_notice, posters
+from ..admin.audited_change import apply_change
+from ..admin.entry_point_forms import LocationKindForm, LocationNameForm
 from ..extensions import db
-from ..form_fields import ActionForm
-from ..links import path_for, public_url
-from ..location_forms import LocationKindForm, LocationNameForm
-from ..models import Location, PointKind
-from ..templating import label
-from .audited_change import apply_change
+from ..store import audit
+from ..store.models import Location, PointKind
+from ..web.form_fields import ActionForm
+from ..web.links import path_for, public_url
+from ..web.templating import label
 
 bp = Blueprint("locations", __name__, url_prefix="/admin/locations")
 
 
 def _list_page(form: LocationNameForm | None = None, status: int = 200):
-    all_locations = locations.listed()
+    all_locations = entry_points.listed()
     base = public_url()
     return render_template(
-        "locations/index.html", locations=all_locations, counts=locations.todays_counts(),
-        urls={loc.id: locations.checkin_url(loc, base) if base
+        "locations/index.html", locations=all_locations, counts=entry_points.todays_counts(),
+        urls={loc.id: entry_points.checkin_url(loc, base) if base
               else path_for("checkin.form_page", token=loc.token) for loc in all_locations},
         form=form or LocationNameForm(), kinds=LocationKindForm(formdata=None).kind.choices,
         public_url_missing=not base), status
@@ -52,8 +53,8 @@ def add():
         # Recorded by the commit that creates the entry point, or not at all.
         audit.record("location_create", {"name": form.name.data})
         try:
-            location = locations.create_location(form.name.data)
-        except locations.LocationError as error:
+            location = entry_points.create_location(form.name.data)
+        except entry_points.LocationError as error:
             db.session.rollback()
             form.name.errors.append(str(error))
         else:
@@ -66,7 +67,7 @@ def _change(location_id: int, form, action: str, change, success,
             details=lambda _form: {}):
     """Run one change on an entry point, recorded with `details(form)`, then show the list."""
     location = db.get_or_404(Location, location_id)
-    apply_change(form, lambda: change(location, form), locations.LocationError,
+    apply_change(form, lambda: change(location, form), entry_points.LocationError,
                  lambda: success(location), action,
                  lambda: {"location": location.id, "name": location.name, **details(form)})
     return redirect(url_for(".index"))
@@ -76,9 +77,9 @@ def _change(location_id: int, form, action: str, change, success,
 def rename(location_id: int):
     """Give an entry point a new name."""
     return _change(location_id, LocationNameForm(), "location_rename",
-                   lambda loc, form: locations.rename_location(loc, form.name.data),
+                   lambda loc, form: entry_points.rename_location(loc, form.name.data),
                    lambda loc: _("Renamed to %(name)s.", name=loc.name),
-                   lambda form: {"new_name": locations.clean_name(form.name.data)})
+                   lambda form: {"new_name": entry_points.clean_name(form.name.data)})
 
 
 @bp.post("/<id:location_id>/kind")
@@ -86,7 +87,7 @@ def kind(location_id: int):
     """Make an entry point an entrance (scanned again: leaving) or an inner point (scanned
     while inside: being there now), or the medical room."""
     return _change(location_id, LocationKindForm(), "location_kind",
-                   lambda loc, form: locations.set_kind(loc, PointKind(form.kind.data)),
+                   lambda loc, form: entry_points.set_kind(loc, PointKind(form.kind.data)),
                    lambda loc: _("%(name)s: %(kind)s.", name=loc.name, kind=label(loc.kind)),
                    lambda form: {"kind": form.kind.data})
 
@@ -95,7 +96,7 @@ def kind(location_id: int):
 def deactivate(location_id: int):
     """Take an entry point out of use: its QR code stops accepting check-ins."""
     return _change(location_id, ActionForm(), "location_deactivate",
-                   lambda loc, _form: locations.set_location_active(loc, False),
+                   lambda loc, _form: entry_points.set_location_active(loc, False),
                    lambda loc: _("%(name)s is closed.", name=loc.name))
 
 
@@ -103,7 +104,7 @@ def deactivate(location_id: int):
 def reactivate(location_id: int):
     """Put an entry point back in use."""
     return _change(location_id, ActionForm(), "location_reactivate",
-                   lambda loc, _form: locations.set_location_active(loc, True),
+                   lambda loc, _form: entry_points.set_location_active(loc, True),
                    lambda loc: _("%(name)s is open again.", name=loc.name))
 
 
@@ -111,7 +112,7 @@ def reactivate(location_id: int):
 def rotate(location_id: int):
     """Give an entry point a new QR code; old posters say they have been replaced."""
     return _change(location_id, ActionForm(), "location_rotate",
-                   lambda loc, _form: locations.rotate_token(loc),
+                   lambda loc, _form: entry_points.rotate_token(loc),
                    lambda loc: _("%(name)s has a new QR code: print its new poster.",
                                  name=loc.name))
 
@@ -120,7 +121,7 @@ def _url(location: Location) -> str:
     """The check-in URL for the poster's QR code; without PUBLIC_URL there is none (404)."""
     if not public_url():
         abort(404)
-    return locations.checkin_url(location, public_url())
+    return entry_points.checkin_url(location, public_url())
 
 
 @bp.get("/<id:location_id>/poster")
@@ -139,9 +140,9 @@ def poster(location_id: int):
                 "no_phone": _("No smartphone? Ask the staff at the entrance."),
                 "type": _("Or type this address:"),
             }
-    url = locations.checkin_url(location, public_url()) if public_url() else None
+    url = entry_points.checkin_url(location, public_url()) if public_url() else None
     return render_template("locations/poster.html", location=location, url=url, texts=texts,
-                           notices=settings.health_notices())
+                           notices=health_notice.health_notices())
 
 
 @bp.get("/<id:location_id>/qr.svg")

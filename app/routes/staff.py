@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import audit, staff
+from ..admin import staff
+from ..admin.audited_change import apply_change
+from ..admin.staff_forms import ROLE_CHOICES, NewUserForm, ResetPasswordForm, RoleForm
 from ..extensions import db
-from ..form_fields import ActionForm
-from ..models import User
-from ..staff_forms import ROLE_CHOICES, NewUserForm, ResetPasswordForm, RoleForm
-from .audited_change import apply_change
+from ..store import audit
+from ..store.models import User
+from ..web.form_fields import ActionForm
 
 bp = Blueprint("staff", __name__, url_prefix="/admin")
 

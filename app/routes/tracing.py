@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 
-from .. import audit, clock, export, export_files, tracing
-from ..database import reads_only
-from ..employees import normalise_code
-from ..normalise import normalise_phone
-from ..tracing_forms import TraceForm
-from .downloads import csv_download, xlsx_download
+from ..reports import export, export_files, tracing
+from ..reports.downloads import csv_download, xlsx_download
+from ..reports.tracing_forms import TraceForm
+from ..store import audit, clock
+from ..store.database import reads_only
+from ..store.normalise import normalise_code, normalise_phone
 
 bp = Blueprint("tracing", __name__, url_prefix="/admin")
 

@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.models import Companion, Location, User, Visit
+from app.store.models import Companion, Location, User, Visit
 from tests.builders import declaration
 from tests.conftest import RECEPTIONIST_PASSWORD, Phone, password_hash
 
@@ -141,7 +141,7 @@ def output_dir(request) -> Path:
 
 def answer_declaration(page, yes: str) -> None:
     """Answer Yes to the question field `yes` (e.g. "symptom_cough") and No to every other."""
-    from app import declaration
+    from app.checkin import declaration
     fields = ([f"symptom_{q.key}" for q in declaration.SYMPTOMS]
               + [f"exposure_{q.key}" for q in declaration.EXPOSURES] + ["travel"])
     assert yes in fields
@@ -184,7 +184,7 @@ class RunningClock:
 @pytest.fixture
 def running_clock(monkeypatch) -> RunningClock:
     clock = RunningClock()
-    monkeypatch.setattr("app.clock.utcnow", clock)
+    monkeypatch.setattr("app.store.clock.utcnow", clock)
     return clock
 
 

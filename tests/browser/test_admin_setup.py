@@ -9,7 +9,7 @@ import zxingcpp
 from PIL import Image
 
 from app.extensions import db
-from app.models import Location
+from app.store.models import Location
 from tests.browser.test_visitor_phone import PHONE
 from tests.browser.visual import border_contrasts, focus_contrasts
 from tests.conftest import ADMIN_PASSWORD as STAFF_ADMIN_PASSWORD

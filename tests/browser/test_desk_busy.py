@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from app.extensions import db
-from app.models import Visit
+from app.store.models import Visit
 from tests.browser.conftest import SECOND, arrive, sign_in
 
 
@@ -91,7 +91,7 @@ def test_a_busy_gate_loses_nothing(app, busy_morning, live_server, pages, output
             .inner_text() == str(4 - number)
     other.locator("#alerts-none").wait_for(state="visible", timeout=3000)
     with app.app_context():
-        from app.models import GateDecision
+        from app.store.models import GateDecision
         assert db.session.scalar(db.select(db.func.count(GateDecision.id))) == 5
 
 
@@ -151,7 +151,7 @@ def test_a_phone_sized_dashboard_does_not_scroll_sideways(app, busy_morning, liv
 def test_a_check_out_from_the_list_asks_nothing_and_can_be_undone(app, busy_morning,
                                                                    live_server, pages,
                                                                    monkeypatch, output_dir):
-    monkeypatch.setattr("app.dashboard.UNDO_SECONDS", 3)
+    monkeypatch.setattr("app.desk.day_list.UNDO_SECONDS", 3)
     desk = sign_in(pages, live_server, "thu", {"width": 1366, "height": 768})
     row = desk.locator("#visit-120")
     row.locator("button:has-text('Ra về')").click()  # a dialog would fail the test

@@ -5,7 +5,7 @@ from a search keeps its undo (leaving the search box does not replace the row)."
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import Visit
+from app.store.models import Visit
 from tests.browser.conftest import arrive, sign_in
 
 

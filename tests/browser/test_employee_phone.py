@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 
 from app.extensions import db
-from app.models import Employee
+from app.store.models import Employee
 from tests.browser.conftest import admin_desk
 from tests.browser.test_gate import PHONE, Taps
 from tests.conftest import visits

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import Employee
+from app.store.models import Employee
 from tests.browser.conftest import admin_desk
 from tests.browser.test_employee_phone import _qr_codes_of_pdf
 from tests.browser.test_gate import PHONE

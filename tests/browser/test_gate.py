@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import Location, RetiredToken
+from app.store.models import Location, RetiredToken
 from tests.browser.conftest import answer_declaration
 from tests.browser.meter import NetworkMeter
 from tests.browser.visual import border_contrasts, focus_contrasts, small_targets

@@ -5,7 +5,7 @@ dashboard, open meanwhile, shows each step within 3 seconds without a reload."""
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import Location, PointKind
+from app.store.models import Location, PointKind
 from tests.browser.test_dashboard_live import _check_in, open_desk
 from tests.browser.test_gate import PHONE
 

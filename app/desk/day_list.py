@@ -1,0 +1,306 @@
+"""The receptionist's view of a day: the list, its filters, counters, changes and chart."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..admin.entry_points import find_by_id
+from ..checkin import presences
+from ..extensions import db
+from ..store import clock
+from ..store.models import MAX_ID, Companion, Visit, VisitSource
+from ..store.normalise import fold_for_search, parse_whole_number
+
+PAGE_SIZE = 50
+# How often an open dashboard asks whether anything changed.
+POLL_SECONDS = 2
+# Transactions that commit out of order (PostgreSQL) are caught by looking back this far.
+CHANGE_OVERLAP = timedelta(seconds=5)
+# A check-out at reception can be undone from the list for this long; the server accepts the
+# undo a little longer, for a slow network.
+UNDO_SECONDS = 10
+UNDO_ACCEPTED = timedelta(seconds=UNDO_SECONDS + 20)
+
+# A place in the list: (check-in time, visit id). The list runs newest first.
+Cursor = tuple[datetime, int]
+_CURSOR = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6})Z/"
+                     r"([0-9]{10})")
+
+
+def cursor(visit: Visit) -> str:
+    """The visit's place in the list as text that sorts as the list does (oldest first as
+    text): its check-in time in UTC to the microsecond, then its number."""
+    return f"{visit.checked_in_at:%Y-%m-%dT%H:%M:%S.%f}Z/{visit.id:010d}"
+
+
+def parse_cursor(text: str | None) -> Cursor | None:
+    """A place in the list written by cursor(), or None if the text is not one."""
+    match = _CURSOR.fullmatch(text or "")
+    if match is None:
+        return None
+    visit_id = parse_whole_number(match.group(2).lstrip("0") or "0", MAX_ID)
+    try:
+        at = datetime.fromisoformat(match.group(1) + "+00:00")
+    except ValueError:
+        return None
+    return (at, visit_id) if visit_id is not None else None
+
+
+def _older_than(place: Cursor):
+    at, visit_id = place
+    return or_(Visit.checked_in_at < at, and_(Visit.checked_in_at == at, Visit.id < visit_id))
+
+
+def _not_older_than(place: Cursor):
+    at, visit_id = place
+    return or_(Visit.checked_in_at > at, and_(Visit.checked_in_at == at, Visit.id >= visit_id))
+
+
+# Whose visits the list shows: the visitors (the desk's default), the organisation's own
+# employees, or everyone.
+VISITORS, EMPLOYEES, EVERYONE = "visitors", "employees", "all"
+
+
+@dataclass(frozen=True)
+class VisitFilters:
+    """What the receptionist narrowed the list to."""
+
+    location_id: int | None = None
+    flagged_only: bool = False
+    inside_only: bool = False
+    query: str = ""
+    who: str = EVERYONE
+
+    def apply(self, statement, day: date):
+        """Add these filters to a SELECT over Visit (of `day`, for the entry point: its party
+        was there that day, whether it came in there or moved there)."""
+        if self.who == VISITORS:
+            statement = statement.where(Visit.employee_code.is_(None))
+        elif self.who == EMPLOYEES:
+            statement = statement.where(Visit.employee_code.is_not(None))
+        if self.location_id:
+            start, end = clock.local_day_bounds(day)
+            statement = statement.where(presences.was_at(self.location_id, start, end))
+        if self.flagged_only:
+            statement = statement.where(Visit.flagged.is_(True))
+        if self.inside_only:
+            statement = statement.where(Visit.checked_out_at.is_(None))
+        folded = fold_for_search(self.query.strip())
+        if re.fullmatch(r"\+?[0-9 .\-()]{3,}", folded):  # a phone number, however it is typed
+            folded = re.sub(r"[^0-9+]", "", folded)
+            folded = "0" + folded[3:] if folded.startswith("+84") else folded.lstrip("+")
+        if folded:
+            statement = statement.where(Visit.search_text.contains(folded, autoescape=True))
+        return statement
+
+
+@dataclass(frozen=True)
+class Counters:
+    """The day's figures. People (a visitor's companions count) who came and who are inside,
+    each with how many of them are employees; visits (check-ins) flagged and still waiting."""
+
+    visits: int
+    people: int
+    inside: int
+    flagged: int
+    undecided: int  # flagged, and the gate has not recorded what it did
+    employee_visits: int
+    employees_inside: int
+    # [(entry point name, people there now)]: where the people inside are.
+    inside_by_point: tuple[tuple[str, int], ...] = ()
+
+
+def _on_day(day: date):
+    start, end = clock.local_day_bounds(day)
+    return and_(Visit.checked_in_at >= start, Visit.checked_in_at < end, Visit.counted())
+
+
+def _with_row_details(statement):
+    """What a row of the list shows besides the visit: entry point and decision (the
+    companions come from _with_parties)."""
+    return statement.options(joinedload(Visit.location), joinedload(Visit.gate_decision))
+
+
+def _with_places(visits: list[Visit]) -> list[Visit]:
+    """The visits, each with where its party is now when it moved from where it came in."""
+    points = presences.current_points([visit.id for visit in visits])
+    for visit in visits:
+        point = points.get(visit.id, visit.location_id)
+        visit.place_now = find_by_id(point).name if point != visit.location_id else None
+    return visits
+
+
+def _with_parties(visits: list[Visit]) -> list[Visit]:
+    """The visits, each party's companions loaded with one query for all of them: a visitor
+    alone (most rows) has none to read, and a page of them costs no query at all."""
+    parties = {visit.id: visit for visit in visits if visit.party_size > 1}
+    if parties:
+        found: dict[int, list[Companion]] = {visit_id: [] for visit_id in parties}
+        for companion in db.session.scalars(
+                select(Companion).where(Companion.visit_id.in_(list(parties)))
+                .order_by(Companion.visit_id, Companion.position)):
+            found[companion.visit_id].append(companion)
+        for visit_id, companions in found.items():
+            set_committed_value(parties[visit_id], "companions", companions)
+    return visits
+
+
+def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
+               limit: int = PAGE_SIZE) -> list[Visit]:
+    """The day's visits, newest first, `limit` at a time (older than `before` for "more")."""
+    statement = filters.apply(select(Visit).where(_on_day(day)), day)
+    if before is not None:
+        statement = statement.where(_older_than(before))
+    return _with_places(_with_parties(list(db.session.scalars(_with_row_details(
+        statement).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit)))))
+
+
+def undecided_flagged(day: date):
+    """SQL condition: a flagged visit of the day the gate has not decided about yet and still
+    can (see _slips_of_a_past_day)."""
+    condition = and_(_undecided(), _on_day(day))
+    return and_(condition, Visit.source != VisitSource.PAPER) if _is_past(day) else condition
+
+
+def _undecided():
+    """SQL condition: a flagged visit the gate has not decided about yet."""
+    return and_(Visit.flagged.is_(True), ~Visit.gate_decision.has())
+
+
+def _is_past(day: date) -> bool:
+    return day < clock.local_today()
+
+
+def _slips_of_a_past_day(day: date):
+    """How many of a past day's undecided flagged visits are paper slips: a slip records what
+    happened at the gate then, and no decision can be recorded for it now (app.desk.alerts.refusal),
+    so it must not wait, however long. A subquery over the flagged visits' index: the day's
+    own pass stays on the counters' index alone, which has no column for the source."""
+    return (select(func.count()).select_from(Visit)
+            .where(_undecided(), _on_day(day), Visit.source == VisitSource.PAPER)
+            .correlate(None).scalar_subquery())
+
+
+def counters(day: date) -> Counters:
+    """Visits, people who came and people inside now (companions too), flagged visits and
+    those of them still waiting for the gate's decision: one pass over the day's counter
+    index, each figure an aggregate FILTER (cheaper per row than a CASE in each sum; a
+    flagged visit's decision is one look into the decisions' own index)."""
+    inside = Visit.checked_out_at.is_(None)
+    undecided = func.count().filter(_undecided())
+    if _is_past(day):
+        undecided = undecided - _slips_of_a_past_day(day)
+    visits, people, people_inside, flagged, undecided, employee_visits, employees_inside = (
+        db.session.execute(select(
+            func.count(),
+            func.coalesce(func.sum(Visit.party_size), 0),
+            func.coalesce(func.sum(Visit.party_size).filter(inside), 0),
+            func.count().filter(Visit.flagged.is_(True)),
+            undecided,
+            func.count(Visit.employee_code),
+            func.count(Visit.employee_code).filter(inside),
+        ).select_from(Visit).where(_on_day(day))).one())
+    by_point = tuple((find_by_id(point).name, people)
+                     for point, people in presences.inside_by_point(_on_day(day))) \
+        if people_inside else ()
+    return Counters(visits, people, people_inside, flagged, undecided, employee_visits,
+                    employees_inside, by_point)
+
+
+def last_change() -> datetime | None:
+    """When any visit last changed (one look at the end of an index)."""
+    return db.session.scalar(select(func.max(Visit.changed_at)))
+
+
+def changed_after(since: datetime) -> list[int]:
+    """The ids of the visits changed after `since` (with the overlap), read from the end of
+    the change index alone: the narrowest start, whatever the planner would guess."""
+    return list(db.session.scalars(select(Visit.id).where(
+        Visit.changed_at > since - CHANGE_OVERLAP)))
+
+
+def _among(ids: list[int], day: date, floor: Cursor | None):
+    """SQL condition: one of these visits (found by their ids, written into the statement so
+    that however many there are, no limit on parameters is met), of the day, and with
+    `floor`, not older than it (the list shows no older ones yet)."""
+    start, end = clock.local_day_bounds(day)
+    condition = and_(Visit.id.in_(bindparam("changed", ids, expanding=True,
+                                            literal_execute=True)),
+                     Visit.checked_in_at >= start, Visit.checked_in_at < end)
+    return and_(condition, _not_older_than(floor)) if floor is not None else condition
+
+
+def changed_visits(ids: list[int], day: date, filters: VisitFilters,
+                   floor: Cursor | None = None) -> list[Visit]:
+    """Of these changed visits, the day's that the list (as filtered) shows, newest first."""
+    if not ids:
+        return []
+    return _with_places(list(db.session.scalars(_with_row_details(
+        filters.apply(select(Visit), day).where(_among(ids, day, floor), Visit.counted()))
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()))))
+
+
+def changed_of_day(ids: list[int], day: date, floor: Cursor | None = None) -> set[int]:
+    """Of these changed visits, the day's, whatever the filters, replaced declarations too:
+    those not in changed_visits() have left the list."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Visit.id).where(_among(ids, day, floor))))
+
+
+def newly_flagged(ids: list[int], day: date, since: datetime) -> list[int]:
+    """Of these changed visits, the ids of the day's flagged ones still open that came in
+    after `since` (with the overlap), whatever the list is filtered to: the poll's alerts.
+    Ids alone, without the rows' details."""
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Visit.id).where(
+        _among(ids, day, None), Visit.counted(), Visit.flagged.is_(True),
+        Visit.checked_out_at.is_(None), Visit.checked_in_at > since - CHANGE_OVERLAP)
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
+
+
+def arrivals_per_hour(day: date) -> list[int]:
+    """How many visits began in each local hour of the day (24 numbers).
+
+    One count per hour over its own slice of the index, all in one query: portable (no
+    database-specific hour functions) and cheap however busy the day.
+    """
+    start, _end = clock.local_day_bounds(day)
+    local_start = start.astimezone(clock.local_zone())
+    bounds = [(local_start + timedelta(hours=h)).astimezone(start.tzinfo) for h in range(25)]
+    counts = [select(func.count()).select_from(Visit).where(
+        Visit.checked_in_at >= bounds[h], Visit.checked_in_at < bounds[h + 1], Visit.counted()
+    ).scalar_subquery() for h in range(24)]
+    return list(db.session.execute(select(*counts)).one())
+
+
+def still_inside() -> list[tuple[str, list[Visit]]]:
+    """Everyone not yet checked out, by the entry point where they are now: the roll call
+    (a refused party has left)."""
+    visits = _with_places(list(db.session.scalars(
+        select(Visit).where(Visit.checked_out_at.is_(None))
+        .options(joinedload(Visit.location), selectinload(Visit.companions))
+        .order_by(Visit.checked_in_at, Visit.id))))
+    groups: dict[str, list[Visit]] = {}
+    for visit in visits:
+        groups.setdefault(visit.place_now or visit.location.name, []).append(visit)
+    return sorted(groups.items())
+
+
+def open_visits_of(phone: str | None, id_number: str | None, day: date) -> list[Visit]:
+    """The day's visits not checked out made with this phone number or ID number: the
+    person may be inside already."""
+    people = [column == value for column, value in ((Visit.phone, phone),
+                                                    (Visit.id_number, id_number)) if value]
+    if not people:
+        return []
+    return list(db.session.scalars(
+        select(Visit).where(_on_day(day), Visit.checked_out_at.is_(None), or_(*people))
+        .options(joinedload(Visit.location)).order_by(Visit.checked_in_at)))

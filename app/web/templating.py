@@ -1,0 +1,83 @@
+"""What every template can use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from ..store import clock
+from ..store.models import CheckoutReason, Decision, PointKind, Role, VisitSource
+
+HTMX_FILE = "htmx-2.0.11.min.js"
+
+
+# What each named state is called on screen.
+LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
+    CheckoutReason: {
+        CheckoutReason.VISITOR: _l("by the visitor"),
+        CheckoutReason.STAFF: _l("at reception"),
+        CheckoutReason.AUTO: _l("automatically, end of day"),
+        CheckoutReason.REPLACED: _l("replaced by a corrected declaration"),
+        CheckoutReason.REFUSED: _l("not let in at the gate"),
+    },
+    VisitSource: {
+        VisitSource.SELF: _l("Self-declared"),
+        VisitSource.STAFF: _l("Staff entry"),
+        VisitSource.PAPER: _l("Paper slip"),
+    },
+    PointKind: {
+        PointKind.ENTRANCE: _l("Entrance (scanned again: leaving)"),
+        PointKind.INNER: _l("Inner point (counter, meeting room…)"),
+        PointKind.MEDICAL: _l("Medical room"),
+    },
+    Role: {
+        Role.ADMIN: _l("Admin"),
+        Role.RECEPTIONIST: _l("Receptionist"),
+    },
+    Decision: {
+        Decision.ADMIT: _l("Let in"),
+        Decision.MEDICAL: _l("Taken to the medical room"),
+        Decision.REFUSE: _l("Not let in"),
+    },
+}
+
+
+def label(state: StrEnum) -> str:
+    """The words for a named state (a visit's source, why it was checked out, the gate's
+    decision)."""
+    return LABELS[type(state)][state]
+
+
+def phone(number: str | None) -> str:
+    """A phone number as people read it aloud: a mobile's ten digits as 0912 345 678, a
+    landline's eleven as 024 3826 1234; anything else as stored."""
+    number = number or ""
+    if number.isdigit() and len(number) == 10:
+        return f"{number[:4]} {number[4:7]} {number[7:]}"
+    if number.isdigit() and len(number) == 11:
+        return f"{number[:3]} {number[3:7]} {number[7:]}"
+    return number
+
+
+def init_app(app: Flask) -> None:
+    """Register template helpers."""
+
+    @app.template_filter("localtime")
+    def localtime(moment: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+        """A stored UTC time as the organisation's local time."""
+        return clock.to_local(moment).strftime(fmt) if moment else ""
+
+    app.add_template_filter(label)
+    app.add_template_filter(phone)
+    app.jinja_env.globals["CheckoutReason"] = CheckoutReason
+    app.jinja_env.globals["Decision"] = Decision
+    app.jinja_env.globals["VisitSource"] = VisitSource
+
+    @app.context_processor
+    def page_globals() -> dict:
+        return {"org_name": app.config["ORG_NAME"], "lang": str(get_locale() or "vi"),
+                "htmx_file": HTMX_FILE, "retention_days": app.config["RETENTION_DAYS"]}
