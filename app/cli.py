@@ -13,7 +13,7 @@ from .auth import new_setup_token
 from .checkin import auto_check_out
 from .links import external_url, path_for
 from .locations import LocationError, create_location, listed
-from .models import Role
+from .models import User
 from .retention import purge
 from .staff import StaffError, create_user
 
@@ -88,7 +88,7 @@ def locations_command(base_url: str | None, fallback_url: str | None) -> None:
 @click.command("create-user")
 @with_appcontext
 @click.argument("username")
-@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--role", type=click.Choice(User.ROLES), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(username: str, role: str, password_stdin: bool) -> None:
     """Create a staff account (the password is prompted for, or read from standard input)."""

@@ -368,6 +368,8 @@ class Companion(db.Model):
 class User(UserMixin, db.Model):
     """A staff account: an admin (the officer in charge) or a receptionist."""
 
+    ROLES = tuple(role.value for role in Role)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
