@@ -257,3 +257,14 @@ def admin_desk(web, live_server):
     desk.click("button.primary")
     web.check(desk)
     return desk
+
+
+def printed_sheet(web, live_server, department: str):
+    """The admin signed in, showing the sheet of personal QR codes of a department."""
+    desk = admin_desk(web, live_server)
+    desk.goto(f"{live_server}/admin/employees/")
+    web.check(desk)
+    desk.select_option("#sheet-department", department)
+    desk.click("text=In trang mã")
+    web.check(desk)
+    return desk

@@ -11,7 +11,7 @@ import zxingcpp
 
 from app.extensions import db
 from app.store.models import Employee
-from tests.browser.conftest import admin_desk
+from tests.browser.conftest import printed_sheet
 from tests.browser.test_gate import PHONE, Taps
 from tests.conftest import visits
 
@@ -35,12 +35,7 @@ def test_enrolled_from_the_printed_sheet_then_in_with_one_tap(app, staff, live_s
                                 phone="0912000007"))
         db.session.commit()
 
-    desk = admin_desk(web, live_server)
-    desk.goto(f"{live_server}/admin/employees/")
-    web.check(desk)
-    desk.select_option("#sheet-department", "Bảo vệ")
-    desk.click("text=In trang mã")
-    web.check(desk)
+    desk = printed_sheet(web, live_server, "Bảo vệ")
     desk.emulate_media(media="print")
     pdf = desk.pdf(format="A4", print_background=True)
     (output_dir / "enrolment-sheet.pdf").write_bytes(pdf)

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.store.models import Employee
-from tests.browser.conftest import admin_desk
+from tests.browser.conftest import printed_sheet
 from tests.browser.test_employee_phone import _qr_codes_of_pdf
 from tests.browser.test_gate import PHONE
 
@@ -21,12 +21,7 @@ def test_the_sheet_shown_again_keeps_its_printed_codes(app, staff, live_server, 
             Employee(code="BV-08", full_name="Đinh Thị Canh", department="Bảo vệ",
                      phone="0912000008")])
         db.session.commit()
-    desk = admin_desk(web, live_server)
-    desk.goto(f"{live_server}/admin/employees/")
-    web.check(desk)
-    desk.select_option("#sheet-department", "Bảo vệ")
-    desk.click("text=In trang mã")
-    web.check(desk)
+    desk = printed_sheet(web, live_server, "Bảo vệ")
     printed = sorted(_qr_codes_of_pdf(desk.pdf(format="A4")))
     assert len(printed) == 2
 
