@@ -128,6 +128,7 @@ def deliver(turn: Turn, via: str, again: bool = False) -> Outcome:
     now = clock.utcnow()
     row = db.session.get(Delivery, turn.day) or Delivery(day=turn.day, sent_to="", attempts=0)
     had = [] if again else row.sent_to.split()
+    previous_error = row.last_error
     retry_at = _retry_at(turn, row, now)
     # Recorded before the try: if this process dies meanwhile, the next try still comes.
     row.attempts, row.status, row.next_try_at = turn.attempt, DeliveryStatus.PENDING, retry_at
@@ -136,7 +137,8 @@ def deliver(turn: Turn, via: str, again: bool = False) -> Outcome:
     db.session.commit()
     pending = [r for r in recipients if r not in had]
     if turn.retry_until is not None and now > turn.retry_until:
-        outcome = Outcome(turn.day, problem="missed", error="missed")
+        # The tries' last error, if this process or another made some and then stopped.
+        outcome = Outcome(turn.day, problem="missed", error=previous_error or "missed")
     elif recipients and not pending:
         outcome = Outcome(turn.day)  # every recipient has it already
     else:
