@@ -5,26 +5,34 @@ body of counts only; retries with growing delays, once across servers; `flask de
 from __future__ import annotations
 
 import io
+import ipaddress
 import socket
+import ssl
 import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import msoffcrypto
 import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from msoffcrypto.exceptions import InvalidKeyError
 from openpyxl.utils.exceptions import InvalidFileException
 
 from app import jobs
 from app.extensions import db
-from app.reports import delivery
+from app.reports import delivery, delivery_settings
 from app.store.models import AuditEvent, Delivery, DeliverySettings, DeliveryStatus
-from tests.conftest import VALID_VISITOR, Phone, csrf_from, with_gate
+from tests.conftest import VALID_VISITOR, Phone, StaffBrowser, csrf_from, with_gate
 
 RECIPIENTS = ["phongdich@ttyt.example.vn", "bs.lan@ttyt.example.vn"]
 FILE_PASSWORD = "Tram-y-te-2021"
@@ -238,6 +246,32 @@ def test_a_refused_connection_is_retried_with_growing_delays_for_six_hours(
     assert {entry.action for entry in entries} == {"delivery_failed"}
 
 
+def test_a_day_the_server_was_off_all_morning_is_marked_missed(app, admin, inbox,
+                                                               day_with_visitors):
+    save_settings(admin)
+    at(day_with_visitors, "13:01")  # the first round after 6 hours past the time
+    jobs.run_jobs(app)
+    assert inbox.messages == []
+    row = deliveries(app)["2021-07-14"]
+    assert row.status == DeliveryStatus.FAILED
+    page = admin.client.get("/admin/delivery").get_data(as_text=True)
+    assert "máy chủ không chạy trong 6 giờ sau giờ gửi" in page
+
+
+def test_after_secret_key_changes_the_password_is_asked_for_again(make_app, smtp_port, app,
+                                                                  admin, inbox, clock):
+    save_settings(admin)
+    moved = make_app(**{**mail_settings(smtp_port), "SECRET_KEY": "another-secret"})
+    warning = "Không còn đọc được mật khẩu tệp đã lưu"
+    assert warning not in admin.client.get("/admin/delivery").get_data(as_text=True)
+    admin_there = StaffBrowser(moved.test_client())
+    admin_there.login_admin()
+    assert warning in admin_there.client.get("/admin/delivery").get_data(as_text=True)
+    with moved.app_context():
+        outcome = delivery.attempt(clock.now.date(), RECIPIENTS)
+    assert outcome.error == "password" and inbox.messages == []
+
+
 def test_a_retry_goes_to_the_recipients_who_do_not_have_it_yet(app, admin, inbox,
                                                               day_with_visitors):
     save_settings(admin)
@@ -384,7 +418,6 @@ def test_the_password_is_kept_encrypted_and_never_shown(app, admin):
     # Saved again without a password: the one saved is kept.
     assert save_settings(admin, password="", send_at="6:30").status_code == 302
     with app.app_context():
-        from app.reports import delivery_settings
         assert delivery_settings.file_password() == FILE_PASSWORD
         assert db.session.get(DeliverySettings, 1).send_at == "06:30"
     [*_, entry] = audit_entries(app, "delivery_settings")
@@ -422,3 +455,83 @@ def test_only_admins_open_the_delivery_page(app, desk, client):
     assert desk.client.get("/admin/delivery").status_code == 403
     assert desk.post("/admin/delivery/test").status_code == 403
     assert client.get("/admin/delivery").status_code == 302
+
+
+# --- over TLS --------------------------------------------------------------------------------
+
+def self_signed_certificate(folder) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName(
+                       [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                                  critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "mail.pem", folder / "mail.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+class Accounts:
+    """The mail server's one account."""
+
+    def __init__(self) -> None:
+        self.logins: list[str] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login, auth_data.password) == (b"gatebook", b"mat-khau-thu")
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
+
+
+@pytest.fixture
+def tls_inbox(tmp_path):
+    """A mail server that requires STARTTLS and a sign-in, with a self-signed certificate."""
+    cert_file, key_file = self_signed_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    found, accounts = Inbox(), Accounts()
+    controller = Controller(found, hostname="127.0.0.1", port=free_port(), tls_context=context,
+                            require_starttls=True, auth_required=True, authenticator=accounts)
+    controller.start()
+    found.port, found.cert_file, found.accounts = controller.port, cert_file, accounts
+    yield found
+    controller.stop()
+
+
+def tls_app(make_app, tls_inbox):
+    """An app sending through the TLS mail server, its delivery set up."""
+    app = with_gate(make_app(**{**mail_settings(tls_inbox.port), "SMTP_SECURITY": "starttls",
+                                "SMTP_USER": "gatebook", "SMTP_PASSWORD": "mat-khau-thu"}))
+    with app.app_context():
+        delivery_settings.save(True, RECIPIENTS, "07:00", FILE_PASSWORD, SimpleNamespace(id=None))
+        db.session.commit()
+    return app
+
+
+def test_starttls_and_the_sign_in_to_a_trusted_server(make_app, tls_inbox, monkeypatch, clock):
+    monkeypatch.setenv("SSL_CERT_FILE", tls_inbox.cert_file)  # as a CA the system trusts
+    app = tls_app(make_app, tls_inbox)
+    with app.app_context():
+        outcome = delivery.attempt(clock.now.date(), RECIPIENTS)
+    assert outcome.ok, outcome.error
+    assert len(tls_inbox.messages) == 2 and tls_inbox.accounts.logins == ["gatebook"]
+    decrypt(attachment_of(tls_inbox.messages[0][1]), FILE_PASSWORD)
+
+
+def test_a_server_whose_certificate_is_not_trusted_gets_nothing(make_app, tls_inbox, clock):
+    app = tls_app(make_app, tls_inbox)
+    with app.app_context():
+        outcome = delivery.attempt(clock.now.date(), RECIPIENTS)
+    assert "the certificate of 127.0.0.1 is not trusted" in outcome.error
+    assert tls_inbox.messages == [] and tls_inbox.accounts.logins == []
