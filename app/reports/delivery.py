@@ -127,7 +127,7 @@ def deliver(turn: Turn, via: str, again: bool = False) -> Outcome:
     log and in the audit log; `again`: to every recipient, also those who have the file."""
     now = clock.utcnow()
     row = db.session.get(Delivery, turn.day) or Delivery(day=turn.day, sent_to="", attempts=0)
-    had = [] if again else row.sent_to.split()
+    had = row.sent_to.split()
     previous_error = row.last_error
     retry_at = _retry_at(turn, row, now)
     # Recorded before the try: if this process dies meanwhile, the next try still comes.
@@ -135,7 +135,7 @@ def deliver(turn: Turn, via: str, again: bool = False) -> Outcome:
     db.session.add(row)
     recipients = delivery_settings.current().recipients
     db.session.commit()
-    pending = [r for r in recipients if r not in had]
+    pending = [r for r in recipients if again or r not in had]
     if turn.retry_until is not None and now > turn.retry_until:
         # The tries' last error, if this process or another made some and then stopped.
         outcome = Outcome(turn.day, problem="missed", error=previous_error or "missed")
