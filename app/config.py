@@ -16,6 +16,9 @@ SUPPORTED_LANGUAGES = ("vi", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # A local time of day as HH:MM.
 LOCAL_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+SMTP_SECURITIES = {"starttls": 587, "ssl": 465, "none": 25}
+# An e-mail address as mail servers take it: no spaces, one @, a dotted domain, ASCII.
+EMAIL_ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
 
 
 class Defaults:
@@ -52,6 +55,22 @@ class Defaults:
     PROFILE_COOKIE_DAYS = 180
     # How long SQLite waits for the write lock before giving up.
     SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    # The mail server the daily delivery to the health centre goes out through (README:
+    # "Daily delivery by e-mail"); the recipients, time and file password are set on its page.
+    # Empty SMTP_HOST: no delivery by e-mail.
+    SMTP_HOST = ""
+    # 0: the usual port for SMTP_SECURITY (587 for starttls, 465 for ssl, 25 for none).
+    SMTP_PORT = 0
+    # starttls, ssl (TLS from the first byte) or none (a relay on this machine or network).
+    SMTP_SECURITY = "starttls"
+    # The mail server's account, if it asks for one (never over an unencrypted connection).
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    # The From address of the e-mails (shown with ORG_NAME).
+    MAIL_SENDER = ""
+    # How long a reply from the mail server is waited for.
+    SMTP_TIMEOUT_SECONDS = 30
 
     # Staff sign-in: after this many failures within the window for one account, sign-in to it
     # is refused for the lockout time (from anywhere)...
@@ -227,6 +246,7 @@ def _check(config: dict) -> None:
     if hosts is not None and not all(isinstance(host, str) and host for host in hosts):
         raise ConfigError('TRUSTED_HOSTS must be a list of host names, e.g. ["vao.example.vn"]')
     _check_password_hashing(config["PASSWORD_HASH_METHOD"], testing=config.get("TESTING"))
+    _check_mail(config)
 
 
 # The weakest hashing accepted outside tests (OWASP's minimums).
@@ -245,3 +265,36 @@ def _check_password_hashing(method: object, testing: bool) -> None:
     if not strong and not testing:
         raise ConfigError(f"PASSWORD_HASH_METHOD {method!r} is too cheap: use at least "
                           f"scrypt:{MIN_SCRYPT_N}:8:1 or pbkdf2:sha256:{MIN_PBKDF2_ITERATIONS}")
+
+
+def _check_mail(config: dict) -> None:
+    """The mail server's settings, whether or not delivery is switched on yet: the admins'
+    page says what is missing when it is not set at all."""
+    security = config["SMTP_SECURITY"]
+    if security not in SMTP_SECURITIES:
+        raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITIES)}, "
+                          f"not {security!r}")
+    if not 0 <= config["SMTP_PORT"] <= 65535:
+        raise ConfigError(f"SMTP_PORT must be a port number (1 to 65535, or 0 for the usual "
+                          f"one), not {config['SMTP_PORT']!r}")
+    if config["SMTP_TIMEOUT_SECONDS"] < 1:
+        raise ConfigError("SMTP_TIMEOUT_SECONDS must be a whole number of at least 1")
+    sender = config["MAIL_SENDER"]
+    if sender and not re.fullmatch(EMAIL_ADDRESS, sender):
+        raise ConfigError(f"MAIL_SENDER must be an e-mail address, e.g. "
+                          f"so-vao-ra@example.vn, not {sender!r}")
+    if not config["SMTP_HOST"]:
+        return
+    if not sender:
+        raise ConfigError("MAIL_SENDER must be set when SMTP_HOST is: the address the daily "
+                          "e-mails come from")
+    if bool(config["SMTP_USER"]) != bool(config["SMTP_PASSWORD"]):
+        raise ConfigError("SMTP_USER and SMTP_PASSWORD go together: set both, or neither")
+    if config["SMTP_USER"] and security == "none":
+        raise ConfigError("SMTP_USER is set with SMTP_SECURITY = none: the password would "
+                          "cross the network unencrypted; use starttls or ssl")
+
+
+def smtp_port(config: dict) -> int:
+    """The port to reach the mail server on: SMTP_PORT, or the usual one for its security."""
+    return config["SMTP_PORT"] or SMTP_SECURITIES[config["SMTP_SECURITY"]]

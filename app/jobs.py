@@ -1,5 +1,6 @@
 """Periodic jobs the server runs itself (no cron): auto check-out and the retention purge every
-JOBS_INTERVAL_SECONDS, and on SQLite a backup once a day at BACKUP_TIME.
+JOBS_INTERVAL_SECONDS, on SQLite a backup once a day at BACKUP_TIME, and the daily delivery to
+the health centre (app.reports.delivery: each try at a day is a turn of its own).
 
 Every worker of every server runs the loop, but each job runs once a period across all of
 them: the first process to insert the (job, period) row into job_run takes the turn, the
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .checkin.visits import auto_check_out
 from .extensions import db
+from .reports import delivery
 from .store import audit, backup, clock
 from .store.models import JobRun
 from .store.retention import purge
@@ -95,6 +97,15 @@ def run_jobs(app: Flask) -> None:
             audit.record("backup", {"file": taken.path.name, "via": "daily"}, user=None)
             db.session.commit()
             log.info("job backup ran for %s: %s", day, taken.path.name)
+        turn = delivery.due_turn()
+        if turn is not None and claim("delivery", turn.period):
+            try:
+                outcome = delivery.deliver(turn, via="daily")
+            except Exception:
+                release("delivery", turn.period)
+                raise
+            log.info("job delivery ran for %s: %s", turn.period,
+                     "sent" if outcome.ok else "failed")
 
 
 def _until_next_period(interval: float) -> float:

@@ -65,7 +65,7 @@ def test_receptionists_get_403_on_every_admin_page(app, staff, browser_of):
     assert browser.client.get("/dashboard/").status_code == 200
 
 
-@pytest.mark.parametrize("page", ["/admin/users", "/admin/locations/"])
+@pytest.mark.parametrize("page", ["/admin/users", "/admin/locations/", "/admin/delivery"])
 def test_admins_open_the_admin_pages(staff, browser_of, page):
     browser = browser_of()
     browser.login_admin()

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from app import create_app
-from app.config import ConfigError
+from app.config import ConfigError, smtp_port
 
 
 def test_defaults(tmp_path):
@@ -143,3 +143,38 @@ def test_trusted_hosts_follow_the_public_url(tmp_path):
     assert trusted(PUBLIC_URL="https://vao.example.vn",
                    TRUSTED_HOSTS=["vao.example.vn", "10.0.0.5"]) == ["vao.example.vn",
                                                                      "10.0.0.5"]
+
+
+MAIL = {"SMTP_HOST": "smtp.example.vn", "MAIL_SENDER": "so-vao-ra@example.vn"}
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"SMTP_SECURITY": "tls"}, "SMTP_SECURITY must be one of starttls, ssl, none, not 'tls'"),
+    ({"SMTP_PORT": 70000}, "SMTP_PORT must be a port number"),
+    ({"SMTP_PORT": "587"}, "SMTP_PORT must be a whole number"),
+    ({"SMTP_TIMEOUT_SECONDS": 0}, "SMTP_TIMEOUT_SECONDS must be a whole number of at least 1"),
+    ({"MAIL_SENDER": "so vao ra"}, "MAIL_SENDER must be an e-mail address"),
+    ({**MAIL, "MAIL_SENDER": ""}, "MAIL_SENDER must be set when SMTP_HOST is"),
+    ({**MAIL, "SMTP_USER": "gatebook"}, "SMTP_USER and SMTP_PASSWORD go together"),
+    ({**MAIL, "SMTP_PASSWORD": "secret"}, "SMTP_USER and SMTP_PASSWORD go together"),
+    ({**MAIL, "SMTP_USER": "gatebook", "SMTP_PASSWORD": "secret", "SMTP_SECURITY": "none"},
+     "the password would cross the network unencrypted"),
+])
+def test_bad_mail_settings_fail_at_start_with_a_clear_message(tmp_path, settings, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"SECRET_KEY": "x", **settings}, instance_path=str(tmp_path))
+
+
+def test_mail_settings_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEBOOK_SMTP_HOST", "smtp.example.vn")
+    monkeypatch.setenv("GATEBOOK_SMTP_SECURITY", "ssl")
+    monkeypatch.setenv("GATEBOOK_SMTP_USER", "gatebook")
+    monkeypatch.setenv("GATEBOOK_SMTP_PASSWORD", "12345678")  # a number-like password: text
+    monkeypatch.setenv("GATEBOOK_MAIL_SENDER", "so-vao-ra@example.vn")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert app.config["SMTP_PASSWORD"] == "12345678"
+    assert smtp_port(app.config) == 465  # the usual port for ssl
+    assert smtp_port({**app.config, "SMTP_PORT": 2525}) == 2525
+    # Without a mail server nothing is asked for: delivery is simply not available.
+    assert create_app({"SECRET_KEY": "x", "SMTP_HOST": ""},
+                      instance_path=str(tmp_path)).config["MAIL_SENDER"] == "so-vao-ra@example.vn"

@@ -23,7 +23,8 @@ _WORDS = {
            "employee": _l("an employee code")},
     "fields": {"full_name": _l("Full name"), "phone": _l("Phone number")},
     "via": {"command line": _l("the command line"), "daily": _l("the daily job"),
-            "code": _l("employee code at the gate"), "sheet": _l("the printed sheet")},
+            "code": _l("employee code at the gate"), "sheet": _l("the printed sheet"),
+            "test": _l("the test button")},
 }
 
 

@@ -16,7 +16,7 @@ from ..store import audit
 from ..store.models import User
 from ..store.retention import purge
 from ..web.links import external_url, path_for
-from . import backup_commands
+from . import backup_commands, delivery_commands
 
 
 def _check_url(_ctx, _param, value: str | None) -> str | None:
@@ -135,5 +135,6 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (add_location_command, locations_command, create_user_command,
                     setup_link_command, auto_checkout_command, purge_command,
-                    backup_commands.backup_command, backup_commands.restore_command):
+                    backup_commands.backup_command, backup_commands.restore_command,
+                    delivery_commands.deliver_command):
         app.cli.add_command(command)

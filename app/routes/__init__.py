@@ -11,6 +11,7 @@ from . import (
     audit,
     checkin,
     dashboard,
+    delivery,
     employees,
     enrolment,
     entry,
@@ -35,5 +36,5 @@ def init_app(app: Flask) -> None:
     """Register the id converter and every area's blueprint (sign-in has its own init_app)."""
     app.url_map.converters["id"] = DatabaseIdConverter
     for area in (checkin, enrolment, language, dashboard, alerts, entry, staff, audit, locations,
-                 export, tracing, settings, employees):
+                 export, tracing, settings, employees, delivery):
         app.register_blueprint(area.bp)

@@ -32,7 +32,7 @@ bp = Blueprint("auth", __name__)
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
 # Blueprints whose pages are for admins only.
 ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing", "settings",
-                              "employees"})
+                              "employees", "delivery"})
 PUBLIC_BLUEPRINTS = frozenset({"checkin", "enrolment", "language"})
 
 

@@ -24,6 +24,7 @@ from .models import AuditEvent, User
 DETAIL_LABELS = {
     "account": _l("Account"),
     "any_location": _l("Contacts at any entry point"),
+    "attempt": _l("Try"),
     "backups_deleted": _l("Backups deleted"),
     "by": _l("Started from"),
     "case_visits": _l("The case's visits"),
@@ -32,6 +33,7 @@ DETAIL_LABELS = {
     "device": _l("Phone (device no.)"),
     "employee": _l("Employee"),
     "employees": _l("Employees on the sheet"),
+    "enabled": _l("Switched on"),
     "fields": _l("Fields corrected"),
     "file": _l("File"),
     "format": _l("Format"),
@@ -45,7 +47,10 @@ DETAIL_LABELS = {
     "new_name": _l("New name"),
     "notice_en_chars": _l("English notice (characters)"),
     "notice_vi_chars": _l("Vietnamese notice (characters)"),
+    "password_changed": _l("File password changed"),
+    "recipients": _l("Recipients"),
     "role": _l("Role"),
+    "time": _l("Time"),
     "to": _l("To"),
     "unchanged": _l("Unchanged"),
     "until": _l("Locked until"),
@@ -96,6 +101,9 @@ ACTIONS = {
     "purge": _l("Deleted visits past the retention period (and from backups)"),
     "backup": _l("Backed up the database"),
     "restore": _l("Restored the database from a backup"),
+    "delivery": _l("Sent the day's file to the health centre by e-mail"),
+    "delivery_failed": _l("Could not send the day's file to the health centre"),
+    "delivery_settings": _l("Changed the daily delivery by e-mail"),
 }
 
 

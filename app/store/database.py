@@ -26,6 +26,8 @@ from ..extensions import db
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Set while a write_transaction() runs in this context.
 _writing: ContextVar[bool] = ContextVar("gatebook_writing", default=False)
+# Set while a read_transaction() runs in this context.
+_reading: ContextVar[bool] = ContextVar("gatebook_reading", default=False)
 
 
 def init_app(app: Flask) -> None:
@@ -117,6 +119,21 @@ def write_transaction() -> Iterator[None]:
         _writing.reset(token)
 
 
+@contextmanager
+def read_transaction() -> Iterator[None]:
+    """Run the block as one transaction that only reads, ended when the block ends: on SQLite
+    it does not take the write lock, also in a job or a form post (where transactions
+    otherwise do), so a long read (a day's file) never holds up check-ins."""
+    session = db.session
+    session.commit()  # what came before ends here, with its lock
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        session.rollback()
+        _reading.reset(token)
+
+
 def reads_only(view: Callable) -> Callable:
     """Mark a view that only reads, although it is posted to (a search sent by POST to keep a
     phone number out of URLs and logs): its transactions do not take the write lock up front,
@@ -137,6 +154,8 @@ def _may_write() -> bool:
     """Read-only requests read; everything else (form posts, CLI, jobs) may write."""
     if _writing.get():
         return True
+    if _reading.get():
+        return False
     if not has_request_context():
         return True
     if request.method in READ_ONLY_METHODS:

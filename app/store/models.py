@@ -1,14 +1,15 @@
-"""Database models: entry points, visits, companions, staff accounts, audit log, job turns."""
+"""Database models: entry points, visits, companions, staff accounts, audit log, job turns,
+the daily delivery by e-mail."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, TypeDecorator, or_
+from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, Index, String, TypeDecorator, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
@@ -523,3 +524,42 @@ class JobRun(db.Model):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # Host name and process id, for the log reader.
     claimed_by: Mapped[str] = mapped_column(String(100))
+
+
+class DeliveryStatus(StrEnum):
+    """Where a day's delivery by e-mail stands."""
+
+    PENDING = "pending"  # not sent yet: tried again at next_try_at
+    SENT = "sent"  # every recipient has it
+    FAILED = "failed"  # given up (6 hours past its time, or past retention): `flask deliver`
+
+
+class DeliverySettings(db.Model):
+    """The daily delivery of the day's file to the health centre, as the admins set it: one
+    row (id 1). The file password must be usable by the server, so it is kept encrypted (with a
+    key derived from SECRET_KEY: app.reports.delivery_settings), never hashed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    # Since when it is on: a day is sent only if it was on at that day's time.
+    enabled_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[str] = mapped_column(String(2000), default="")  # one address a line
+    send_at: Mapped[str] = mapped_column(String(5), default="07:00")  # local HH:MM
+    password_encrypted: Mapped[str] = mapped_column(String(1000), default="")
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class Delivery(db.Model):
+    """One day's delivery by e-mail: its state, its tries, who has it. Never holds anything
+    about the day's visitors: the error is the mail server's, the addresses the recipients'."""
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the local day the file lists
+    status: Mapped[DeliveryStatus] = mapped_column(stored_as_text(DeliveryStatus),
+                                                   default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The recipients who have it, one a line (a retry sends to the others only).
+    sent_to: Mapped[str] = mapped_column(String(2000), default="")
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

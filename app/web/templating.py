@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..store import clock
-from ..store.models import CheckoutReason, Decision, PointKind, Role, VisitSource
+from ..store.models import CheckoutReason, Decision, DeliveryStatus, PointKind, Role, VisitSource
 
 HTMX_FILE = "htmx-2.0.11.min.js"
 
@@ -42,6 +42,11 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         Decision.ADMIT: _l("Let in"),
         Decision.MEDICAL: _l("Taken to the medical room"),
         Decision.REFUSE: _l("Not let in"),
+    },
+    DeliveryStatus: {
+        DeliveryStatus.PENDING: _l("Not sent yet"),
+        DeliveryStatus.SENT: _l("Sent"),
+        DeliveryStatus.FAILED: _l("Failed"),
     },
 }
 
