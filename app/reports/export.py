@@ -42,6 +42,7 @@ class Kind(Enum):
 
     NUMBER = "number"  # made by the application: a count, an id, a year, minutes
     TIME = "time"  # made by the application: a local time
+    DATE = "date"  # made by the application: a local day
     TEXT = "text"  # typed by someone, or a label: never run as a formula
     PHONE = "phone"  # digits with a leading zero: kept as text
     ID = "id"  # an ID number (digits, or a passport's letters and digits): kept as text
@@ -49,7 +50,7 @@ class Kind(Enum):
     @property
     def may_be_typed(self) -> bool:
         """Whether a cell can hold what someone typed (and so must be neutralised)."""
-        return self not in (Kind.NUMBER, Kind.TIME)
+        return self not in (Kind.NUMBER, Kind.TIME, Kind.DATE)
 
     @property
     def keeps_leading_zeros(self) -> bool:
@@ -59,16 +60,19 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class Column:
-    """A column of the file: its Vietnamese header, its XLSX width and what it holds."""
+    """A column of the file: its Vietnamese header, its XLSX width (at least: the XLSX widens
+    it to fit its first rows) and what it holds; a number's XLSX format, if not the
+    default."""
 
     header: str
     width: int
     kind: Kind
+    number_format: str = ""
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("STT", 7, Kind.NUMBER), Column("Mã lượt vào", 11, Kind.NUMBER),
-    Column("Thời gian vào", 20, Kind.TIME), Column("Thời gian ra", 20, Kind.TIME),
+    Column("Thời gian vào", 18, Kind.TIME), Column("Thời gian ra", 18, Kind.TIME),
     Column("Điểm vào", 18, Kind.TEXT), Column("Họ và tên", 26, Kind.TEXT),
     Column("Năm sinh", 9, Kind.NUMBER), Column("Giới tính", 9, Kind.TEXT),
     Column("Số CCCD/CMND/Hộ chiếu", 17, Kind.ID), Column("Số điện thoại", 14, Kind.PHONE),
@@ -81,9 +85,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("Bộ phận", 18, Kind.TEXT),
     Column("Đi cùng với", 26, Kind.TEXT),
     # What the gate did about the visit (the flagged ones, mostly), by whom and when.
-    Column("Quyết định tại cổng", 20, Kind.TEXT), Column("Nhiệt độ (°C)", 10, Kind.NUMBER),
+    Column("Quyết định tại cổng", 20, Kind.TEXT), Column("Nhiệt độ (°C)", 10, Kind.NUMBER, "0.0"),
     Column("Ghi chú tại cổng", 26, Kind.TEXT), Column("Người quyết định", 14, Kind.TEXT),
-    Column("Thời gian quyết định", 20, Kind.TIME),
+    Column("Thời gian quyết định", 18, Kind.TIME),
 )
 HEADER = tuple(column.header for column in COLUMNS)
 # A trace's file: the export's columns and two more.
@@ -97,13 +101,14 @@ OVERLAP_COLUMNS: tuple[Column, ...] = (Column("Thời gian trùng (phút)", 12, 
 MOVES_TITLE = "Di chuyển"
 MOVE_COLUMNS: tuple[Column, ...] = (
     Column("Mã lượt vào", 11, Kind.NUMBER), Column("Họ và tên", 26, Kind.TEXT),
-    Column("Điểm", 22, Kind.TEXT), Column("Từ", 20, Kind.TIME), Column("Đến", 20, Kind.TIME))
+    Column("Điểm", 22, Kind.TEXT), Column("Từ", 18, Kind.TIME), Column("Đến", 18, Kind.TIME))
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
 SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
           VisitSource.PAPER: "Phiếu giấy"}
 DECISION = {Decision.ADMIT: "Cho vào", Decision.MEDICAL: "Đưa đến phòng y tế",
             Decision.REFUSE: "Không cho vào"}
 FLAG = "CẢNH BÁO"
+_FLAG_INDEX = HEADER.index("Cảnh báo")
 VISITOR, EMPLOYEE = "Khách", "Nhân viên"
 
 
@@ -292,6 +297,12 @@ class PersonRows:
                        str(companion_year), "", "", phone, "", "", symptoms, exposure, travel,
                        flag, purpose, SOURCE.get(source, source), VISITOR, "", "", name,
                        gate[0], "", "", *gate[1:], *more]
+
+
+def is_flagged_row(row: Sequence[str]) -> bool:
+    """Whether a row of COLUMNS (and more) is a person who declared something: the XLSX
+    highlights it."""
+    return row[_FLAG_INDEX] == FLAG
 
 
 def meeting_text(meeting: Meeting) -> str:

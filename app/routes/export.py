@@ -59,7 +59,8 @@ def download():
         workbook = export_files.write_xlsx(
             export.COLUMNS, people.rows(export.stream_query(statement)),
             more=[] if first_move is None else [
-                (export.MOVES_TITLE, export.MOVE_COLUMNS, itertools.chain([first_move], moves))])
+                (export.MOVES_TITLE, export.MOVE_COLUMNS, itertools.chain([first_move], moves))],
+            highlight=export.is_flagged_row)
         audit.set_rows(event_id, people.count)
         return xlsx_download(workbook, name)
 
