@@ -313,8 +313,9 @@ def test_an_xlsx_too_long_for_one_sheet_goes_on(app, admin_client, clock, monkey
     response = download(admin_client, format="xlsx")
     body = response.get_data()
     response.close()
-    sheets = openpyxl.load_workbook(io.BytesIO(body)).worksheets
+    *sheets, summary = openpyxl.load_workbook(io.BytesIO(body)).worksheets
     assert [sheet.title for sheet in sheets] == ["Sổ vào ra", "Sổ vào ra 2", "Sổ vào ra 3"]
+    assert summary.title == "Tổng hợp"
     assert all([c.value for c in sheet[1]] == list(HEADER) for sheet in sheets)
     # Each sheet is a table of its own: its header frozen, a filter over its rows.
     assert all(sheet.freeze_panes == "A2" for sheet in sheets)

@@ -437,7 +437,7 @@ def test_the_export_lists_each_moved_stays_places_on_a_sheet_of_its_own(app, adm
     body = response.get_data()
     response.close()
     workbook = openpyxl.load_workbook(io.BytesIO(body))
-    assert workbook.sheetnames == ["Sổ vào ra", "Di chuyển"]
+    assert workbook.sheetnames == ["Sổ vào ra", "Tổng hợp", "Di chuyển"]
     moves = [[cell.value for cell in row] for row in workbook["Di chuyển"].iter_rows()]
     assert moves == [["Mã lượt vào", "Họ và tên", "Điểm", "Từ", "Đến"],
                      [moved.id, "Nguyễn Văn An", "Cổng chính", datetime(2021, 7, 14, 8, 30),

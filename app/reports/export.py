@@ -12,24 +12,38 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import Select, String, Text, cast, func, select, type_coerce
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from ..checkin.declaration import EXPOSURES, SYMPTOMS, is_flagged
 from ..extensions import db
 from ..store import clock
 from ..store.models import (
+    CheckoutReason,
     Companion,
     Decision,
     GateDecision,
     Location,
     Presence,
     User,
+    UTCDateTime,
     Visit,
     VisitSource,
 )
@@ -102,6 +116,15 @@ MOVES_TITLE = "Di chuyển"
 MOVE_COLUMNS: tuple[Column, ...] = (
     Column("Mã lượt vào", 11, Kind.NUMBER), Column("Họ và tên", 26, Kind.TEXT),
     Column("Điểm", 22, Kind.TEXT), Column("Từ", 18, Kind.TIME), Column("Đến", 18, Kind.TIME))
+# The XLSX's summary sheet: the counts of each day at each entry point, and of the day at
+# all of them (when the file is not for one entry point).
+SUMMARY_TITLE = "Tổng hợp"
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    Column("Ngày", 12, Kind.DATE), Column("Điểm vào", 22, Kind.TEXT),
+    Column("Lượt vào", 10, Kind.NUMBER), Column("Số người", 10, Kind.NUMBER),
+    Column("Nhân viên", 11, Kind.NUMBER), Column("Cảnh báo", 10, Kind.NUMBER),
+    Column("Không cho vào", 15, Kind.NUMBER))
+ALL_POINTS = "Tất cả điểm vào"
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
 SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
           VisitSource.PAPER: "Phiếu giấy"}
@@ -177,6 +200,49 @@ def movement_rows(start: date, end: date, location_id: int | None = None
             .where(Visit.id.in_(moved))
             .order_by(Visit.checked_in_at, Visit.id, Presence.id)):
         yield [str(visit_id), name, place, _local_time(came), _local_time(left)]
+
+
+def summary_rows(start: date, end: date, location_id: int | None = None) -> list[list[str]]:
+    """SUMMARY_COLUMNS for each local day from `start` to `end`: a row for each entry point
+    where someone checked in that day, then the day's total at all of them (always, even
+    when nobody came); for one entry point, its row each day (even when nobody came).
+
+    The counts come from one aggregate query, the days joined as a table of their UTC bounds
+    (portable, and each day reads its own slice of the index): visits, people (the parties'
+    sizes), employees' visits, flagged visits, and parties refused at the gate.
+    """
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    table = union_all(*(
+        select(literal(number).label("day"), literal(since, UTCDateTime).label("since"),
+               literal(until, UTCDateTime).label("until"))
+        for number, (since, until) in enumerate(map(clock.local_day_bounds, days)))
+    ).subquery("days")
+    statement = (
+        select(table.c.day, Location.name, func.count(Visit.id), func.sum(Visit.party_size),
+               func.count(Visit.employee_code),
+               func.sum(sql_case((Visit.flagged.is_(True), 1), else_=0)),
+               func.sum(sql_case((Visit.checkout_by == CheckoutReason.REFUSED, 1), else_=0)))
+        .join(Visit, and_(Visit.checked_in_at >= table.c.since,
+                          Visit.checked_in_at < table.c.until))
+        .join(Location, Location.id == Visit.location_id)
+        .where(Visit.counted())
+        .group_by(table.c.day, Location.id, Location.name)
+        .order_by(table.c.day, Location.name, Location.id))
+    if location_id is not None:
+        statement = statement.where(Visit.location_id == location_id)
+    by_day: dict[int, list[tuple]] = {}
+    for day, place, *counts in db.session.execute(statement):
+        by_day.setdefault(day, []).append((place, *(int(count or 0) for count in counts)))
+    only = None if location_id is None else db.session.get(Location, location_id)
+    rows = []
+    for number, day in enumerate(days):
+        points = by_day.get(number, [])
+        if only is None:  # the day's total, at every entry point
+            points.append((ALL_POINTS, *(sum(point[i] for point in points) for i in range(1, 6))))
+        elif not points:
+            points = [(only.name, 0, 0, 0, 0, 0)]
+        rows += [[day.isoformat(), place, *map(str, counts)] for place, *counts in points]
+    return rows
 
 
 def _local_time(moment: datetime | None) -> str:
