@@ -259,6 +259,7 @@ def error_text(html: str, field_id: str) -> str:
 
 ADMIN_PASSWORD = "quản-trị-2021"
 RECEPTIONIST_PASSWORD = "lễ-tân-cổng-chính"
+HEALTH_OFFICER_PASSWORD = "cán-bộ-y-tế-phường"
 
 
 @functools.cache
@@ -337,6 +338,20 @@ def desk(staff, browser_of) -> StaffBrowser:
     """The receptionist "thu" at the desk, signed in."""
     browser = browser_of()
     browser.login_receptionist()
+    return browser
+
+
+@pytest.fixture
+def health_officer(app, staff, browser_of) -> StaffBrowser:
+    """The health centre's officer "hoa" (role health_officer), signed in; with the admin
+    "lan" and the receptionist "thu" of `staff`."""
+    with app.app_context():
+        db.session.add(User(username="hoa", role="health_officer",
+                            password_hash=password_hash(HEALTH_OFFICER_PASSWORD)))
+        db.session.commit()
+    browser = browser_of()
+    response = browser.login("hoa", HEALTH_OFFICER_PASSWORD)
+    assert response.status_code == 302, response.get_data(as_text=True)
     return browser
 
 

@@ -111,6 +111,15 @@ def test_create_user_reads_the_password_from_stdin(app, runner):
     assert check_password_hash(user.password_hash, "mật khẩu đủ dài")
 
 
+def test_create_user_makes_a_health_officer(app, runner):
+    result = runner.invoke(args=["create-user", "hoa", "--role", "health_officer",
+                                 "--password-stdin"], input="mật khẩu đủ dài\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User.role).where(User.username == "hoa")) == (
+            "health_officer")
+
+
 def test_create_user_prompts_for_the_password_twice(app, runner):
     result = runner.invoke(args=["create-user", "lan", "--role", "admin"],
                            input="a-long-password\na-long-password\n")

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -437,13 +437,15 @@ def test_the_export_lists_each_moved_stays_places_on_a_sheet_of_its_own(app, adm
     body = response.get_data()
     response.close()
     workbook = openpyxl.load_workbook(io.BytesIO(body))
-    assert workbook.sheetnames == ["Sổ vào ra", "Di chuyển"]
+    assert workbook.sheetnames == ["Sổ vào ra", "Tổng hợp", "Di chuyển"]
     moves = [[cell.value for cell in row] for row in workbook["Di chuyển"].iter_rows()]
     assert moves == [["Mã lượt vào", "Họ và tên", "Điểm", "Từ", "Đến"],
-                     [str(moved.id), "Nguyễn Văn An", "Cổng chính", "2021-07-14 08:30:00",
-                      "2021-07-14 08:35:00"],
-                     [str(moved.id), "Nguyễn Văn An", "Bộ phận một cửa", "2021-07-14 08:35:00",
-                      "2021-07-14 09:15:00"]]
+                     [moved.id, "Nguyễn Văn An", "Cổng chính", datetime(2021, 7, 14, 8, 30),
+                      datetime(2021, 7, 14, 8, 35)],
+                     [moved.id, "Nguyễn Văn An", "Bộ phận một cửa",
+                      datetime(2021, 7, 14, 8, 35), datetime(2021, 7, 14, 9, 15)]]
+    assert workbook["Di chuyển"].freeze_panes == "A2"
+    assert workbook["Di chuyển"].auto_filter.ref == "A1:E3"
     # The CSV keeps its columns.
     assert list(_export(admin, clock)[0]) == list(HEADER)
 

@@ -60,7 +60,7 @@ def test_add_an_account(app, admin, browser_of):
     ({"username": "Nguyễn An"}, "Tên đăng nhập gồm 2 đến 60"),
     ({"password": "ngắn", "confirm": "ngắn"}, "Mật khẩu phải có ít nhất 10 ký tự."),
     ({"confirm": "something else"}, "Mật khẩu nhập lại không khớp."),
-    ({"role": "boss"}, "Chọn vai trò: quản trị viên hoặc lễ tân."),
+    ({"role": "boss"}, "Chọn vai trò: quản trị viên, lễ tân hoặc cán bộ y tế."),
 ])
 def test_bad_new_accounts_are_refused_beside_the_field(app, admin, data, message):
     form = {"username": "mai", "role": "receptionist", "password": "mật-khẩu-mới-1",
@@ -77,6 +77,25 @@ def test_change_a_role(app, admin, staff):
     assert _user(app, "thu").role == "admin"
     admin.post(f"/admin/users/{staff['thu']}/role", {"role": "receptionist"})
     assert _user(app, "thu").role == "receptionist"
+    admin.post(f"/admin/users/{staff['thu']}/role", {"role": "health_officer"})
+    assert _user(app, "thu").role == "health_officer"
+    html = admin.client.get("/admin/users").get_data(as_text=True)
+    assert _accounts_listed(html)["thu"] == ("health_officer", "Đang hoạt động")
+
+
+def test_an_admin_adds_a_health_officer(app, admin, browser_of):
+    page = admin.client.get("/admin/users").get_data(as_text=True)
+    new_account = page.split("<section", 1)[1]
+    assert re.findall(r'<option value="([a-z_]+)"[^>]*>([^<]+)</option>', new_account) == [
+        ("receptionist", "Lễ tân"), ("health_officer", "Cán bộ y tế"),
+        ("admin", "Quản trị viên")]
+    form = {"username": "can.bo.yte", "role": "health_officer", "password": "mật-khẩu-mới-1",
+            "confirm": "mật-khẩu-mới-1"}
+    response = admin.post("/admin/users", form, page="/admin/users", follow_redirects=True)
+    assert "Đã tạo tài khoản can.bo.yte." in _flash(response)
+    assert _user(app, "can.bo.yte").role == "health_officer"
+    signed_in = browser_of().login("can.bo.yte", "mật-khẩu-mới-1")
+    assert signed_in.headers["Location"] == "/admin/export"
 
 
 def test_deactivate_signs_the_account_out_and_reactivate_lets_it_back(app, admin, staff,
@@ -107,7 +126,8 @@ def test_reset_a_password(app, admin, staff, browser_of):
 
 
 @pytest.mark.parametrize(("action", "data"), [("deactivate", {}),
-                                              ("role", {"role": "receptionist"})])
+                                              ("role", {"role": "receptionist"}),
+                                              ("role", {"role": "health_officer"})])
 def test_the_last_active_admin_cannot_be_deactivated_or_demoted(app, admin, staff, action, data):
     response = admin.post(f"/admin/users/{staff['lan']}/{action}", data, follow_redirects=True)
     assert "lan là quản trị viên cuối cùng đang hoạt động" in _flash(response)

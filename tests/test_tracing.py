@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -175,11 +175,15 @@ def test_the_trace_exports_as_csv_and_xlsx_with_the_overlap(app, admin_client, c
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][-3:] == ["Thời gian trùng (phút)", "Mã lượt của ca bệnh",
                               "Nơi trùng với ca bệnh"]
-    assert [(row[5], row[-3], row[-1]) for row in values[1:]] == [
-        ("Cả buổi", "60", "Cổng chính 08:00–12:00, cùng lúc 60 phút"),
-        ("Người Tiếp Xúc", "30", "Cổng chính 09:30–11:00, cùng lúc 30 phút"),
-        ("Bé Tiếp Xúc", "30", "Cổng chính 09:30–11:00, cùng lúc 30 phút")]
+    # Minutes and visit numbers are numbers, times date-times, phones text.
+    assert [(row[5], row[-3], row[-2], row[-1]) for row in values[1:]] == [
+        ("Cả buổi", 60, case, "Cổng chính 08:00–12:00, cùng lúc 60 phút"),
+        ("Người Tiếp Xúc", 30, case, "Cổng chính 09:30–11:00, cùng lúc 30 phút"),
+        ("Bé Tiếp Xúc", 30, case, "Cổng chính 09:30–11:00, cùng lúc 30 phút")]
     assert values[2][9] == "0900000001"
+    assert values[1][2] == datetime(2021, 7, 14, 8, 0)
+    assert sheet["C2"].number_format == "dd/mm/yyyy hh:mm"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:AD4"
 
 
 def test_tracing_by_phone_number_through_the_page(app, admin_client, case):

@@ -51,7 +51,8 @@ def check_role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise StaffError(_l("Choose a role: admin or receptionist."), field="role") from None
+        raise StaffError(_l("Choose a role: admin, receptionist or health officer."),
+                         field="role") from None
 
 
 def create_user(username: str, role: str, password: str) -> User:
@@ -75,7 +76,7 @@ def _refuse_if_last_admin(user: User) -> None:
 
 
 def change_role(user: User, role: str) -> None:
-    """Make the account an admin or a receptionist."""
+    """Make the account an admin, a receptionist or a health officer."""
     role = check_role(role)
     if role != Role.ADMIN:
         _refuse_if_last_admin(user)

@@ -14,7 +14,7 @@ from ..web.form_fields import AppForm
 from ..web.templating import LABELS
 
 ROLE_CHOICES = [SelectChoice(role.value, LABELS[Role][role])
-                for role in (Role.RECEPTIONIST, Role.ADMIN)]
+                for role in (Role.RECEPTIONIST, Role.HEALTH_OFFICER, Role.ADMIN)]
 
 
 class NewUserForm(NewPasswordMixin, AppForm):

@@ -12,24 +12,38 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import Select, String, Text, cast, func, select, type_coerce
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from ..checkin.declaration import EXPOSURES, SYMPTOMS, is_flagged
 from ..extensions import db
 from ..store import clock
 from ..store.models import (
+    CheckoutReason,
     Companion,
     Decision,
     GateDecision,
     Location,
     Presence,
     User,
+    UTCDateTime,
     Visit,
     VisitSource,
 )
@@ -42,6 +56,7 @@ class Kind(Enum):
 
     NUMBER = "number"  # made by the application: a count, an id, a year, minutes
     TIME = "time"  # made by the application: a local time
+    DATE = "date"  # made by the application: a local day
     TEXT = "text"  # typed by someone, or a label: never run as a formula
     PHONE = "phone"  # digits with a leading zero: kept as text
     ID = "id"  # an ID number (digits, or a passport's letters and digits): kept as text
@@ -49,7 +64,7 @@ class Kind(Enum):
     @property
     def may_be_typed(self) -> bool:
         """Whether a cell can hold what someone typed (and so must be neutralised)."""
-        return self not in (Kind.NUMBER, Kind.TIME)
+        return self not in (Kind.NUMBER, Kind.TIME, Kind.DATE)
 
     @property
     def keeps_leading_zeros(self) -> bool:
@@ -59,16 +74,19 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class Column:
-    """A column of the file: its Vietnamese header, its XLSX width and what it holds."""
+    """A column of the file: its Vietnamese header, its XLSX width (at least: the XLSX widens
+    it to fit its first rows) and what it holds; a number's XLSX format, if not the
+    default."""
 
     header: str
     width: int
     kind: Kind
+    number_format: str = ""
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("STT", 7, Kind.NUMBER), Column("Mã lượt vào", 11, Kind.NUMBER),
-    Column("Thời gian vào", 20, Kind.TIME), Column("Thời gian ra", 20, Kind.TIME),
+    Column("Thời gian vào", 18, Kind.TIME), Column("Thời gian ra", 18, Kind.TIME),
     Column("Điểm vào", 18, Kind.TEXT), Column("Họ và tên", 26, Kind.TEXT),
     Column("Năm sinh", 9, Kind.NUMBER), Column("Giới tính", 9, Kind.TEXT),
     Column("Số CCCD/CMND/Hộ chiếu", 17, Kind.ID), Column("Số điện thoại", 14, Kind.PHONE),
@@ -81,9 +99,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("Bộ phận", 18, Kind.TEXT),
     Column("Đi cùng với", 26, Kind.TEXT),
     # What the gate did about the visit (the flagged ones, mostly), by whom and when.
-    Column("Quyết định tại cổng", 20, Kind.TEXT), Column("Nhiệt độ (°C)", 10, Kind.NUMBER),
+    Column("Quyết định tại cổng", 20, Kind.TEXT), Column("Nhiệt độ (°C)", 10, Kind.NUMBER, "0.0"),
     Column("Ghi chú tại cổng", 26, Kind.TEXT), Column("Người quyết định", 14, Kind.TEXT),
-    Column("Thời gian quyết định", 20, Kind.TIME),
+    Column("Thời gian quyết định", 18, Kind.TIME),
 )
 HEADER = tuple(column.header for column in COLUMNS)
 # A trace's file: the export's columns and two more.
@@ -97,13 +115,23 @@ OVERLAP_COLUMNS: tuple[Column, ...] = (Column("Thời gian trùng (phút)", 12, 
 MOVES_TITLE = "Di chuyển"
 MOVE_COLUMNS: tuple[Column, ...] = (
     Column("Mã lượt vào", 11, Kind.NUMBER), Column("Họ và tên", 26, Kind.TEXT),
-    Column("Điểm", 22, Kind.TEXT), Column("Từ", 20, Kind.TIME), Column("Đến", 20, Kind.TIME))
+    Column("Điểm", 22, Kind.TEXT), Column("Từ", 18, Kind.TIME), Column("Đến", 18, Kind.TIME))
+# The XLSX's summary sheet: the counts of each day at each entry point, and of the day at
+# all of them (when the file is not for one entry point).
+SUMMARY_TITLE = "Tổng hợp"
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    Column("Ngày", 12, Kind.DATE), Column("Điểm vào", 22, Kind.TEXT),
+    Column("Lượt vào", 10, Kind.NUMBER), Column("Số người", 10, Kind.NUMBER),
+    Column("Nhân viên", 11, Kind.NUMBER), Column("Cảnh báo", 10, Kind.NUMBER),
+    Column("Không cho vào", 15, Kind.NUMBER))
+ALL_POINTS = "Tất cả điểm vào"
 GENDER = {"male": "Nam", "female": "Nữ", "other": "Khác"}
 SOURCE = {VisitSource.SELF: "Tự khai", VisitSource.STAFF: "Lễ tân nhập",
           VisitSource.PAPER: "Phiếu giấy"}
 DECISION = {Decision.ADMIT: "Cho vào", Decision.MEDICAL: "Đưa đến phòng y tế",
             Decision.REFUSE: "Không cho vào"}
 FLAG = "CẢNH BÁO"
+_FLAG_INDEX = HEADER.index("Cảnh báo")
 VISITOR, EMPLOYEE = "Khách", "Nhân viên"
 
 
@@ -172,6 +200,52 @@ def movement_rows(start: date, end: date, location_id: int | None = None
             .where(Visit.id.in_(moved))
             .order_by(Visit.checked_in_at, Visit.id, Presence.id)):
         yield [str(visit_id), name, place, _local_time(came), _local_time(left)]
+
+
+def summary_rows(start: date, end: date, location_id: int | None = None) -> list[list[str]]:
+    """SUMMARY_COLUMNS for each local day from `start` to `end`: a row for each entry point
+    where someone checked in that day, then the day's total at all of them (always, even
+    when nobody came); for one entry point, its row each day (even when nobody came).
+
+    The counts come from one aggregate query, the days joined as a table of their UTC bounds
+    (portable, and each day reads its own slice of the index): visits, people (the parties'
+    sizes), employees' visits, flagged visits, and parties refused at the gate.
+    """
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    since, until = clock.local_range_bounds(start, end)
+    table = union_all(*(
+        select(literal(number).label("day"), literal(begins, UTCDateTime).label("since"),
+               literal(ends, UTCDateTime).label("until"))
+        for number, (begins, ends) in enumerate(map(clock.local_day_bounds, days)))
+    ).subquery("days")
+    statement = (
+        select(table.c.day, Location.name, func.count(Visit.id), func.sum(Visit.party_size),
+               func.count(Visit.employee_code),
+               func.sum(sql_case((Visit.flagged.is_(True), 1), else_=0)),
+               func.sum(sql_case((Visit.checkout_by == CheckoutReason.REFUSED, 1), else_=0)))
+        .join(Visit, and_(Visit.checked_in_at >= table.c.since,
+                          Visit.checked_in_at < table.c.until))
+        .join(Location, Location.id == Visit.location_id)
+        # The whole range too, so that a planner reads only its slice of the index, whichever
+        # way round it joins the days.
+        .where(Visit.checked_in_at >= since, Visit.checked_in_at < until, Visit.counted())
+        .group_by(table.c.day, Location.id, Location.name)
+        .order_by(table.c.day, Location.name, Location.id))
+    if location_id is not None:
+        statement = statement.where(Visit.location_id == location_id)
+    by_day: dict[int, list[tuple]] = {}
+    for day, place, *counts in db.session.execute(statement):
+        by_day.setdefault(day, []).append((place, *(int(count or 0) for count in counts)))
+    only = None if location_id is None else db.session.get(Location, location_id)
+    rows = []
+    for number, day in enumerate(days):
+        points = by_day.get(number, [])
+        if only is None:  # the day's total, at every entry point
+            points.append((ALL_POINTS, *(sum(point[i] for point in points) for i in range(1, 6))))
+        elif not points:
+            points = [(only.name, 0, 0, 0, 0, 0)]
+        rows += [[day.isoformat(), place, *map(str, counts)] for place, *counts in points]
+    return rows
 
 
 def _local_time(moment: datetime | None) -> str:
@@ -292,6 +366,12 @@ class PersonRows:
                        str(companion_year), "", "", phone, "", "", symptoms, exposure, travel,
                        flag, purpose, SOURCE.get(source, source), VISITOR, "", "", name,
                        gate[0], "", "", *gate[1:], *more]
+
+
+def is_flagged_row(row: Sequence[str]) -> bool:
+    """Whether a row of COLUMNS (and more) is a person who declared something: the XLSX
+    highlights it."""
+    return row[_FLAG_INDEX] == FLAG
 
 
 def meeting_text(meeting: Meeting) -> str:

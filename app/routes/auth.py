@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from ..admin.staff import StaffError, check_password, check_username
 from ..auth import access
@@ -34,6 +35,9 @@ ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.setup"})
 ADMIN_BLUEPRINTS = frozenset({"staff", "audit", "locations", "export", "tracing", "settings",
                               "employees", "delivery"})
 PUBLIC_BLUEPRINTS = frozenset({"checkin", "enrolment", "language"})
+# All a health officer (the health centre's cán bộ y tế) opens besides signing in and out: the
+# list for the health centre and tracing, with their downloads. No desk, no other admin page.
+HEALTH_OFFICER_BLUEPRINTS = frozenset({"export", "tracing"})
 
 
 def _begin(user) -> None:
@@ -44,11 +48,38 @@ def _begin(user) -> None:
     session.permanent = True
 
 
+def may_open(user, blueprint: str | None) -> bool:
+    """Whether a signed-in staff member may open the pages of this blueprint (the public
+    ones and signing in and out are for everyone)."""
+    if blueprint in PUBLIC_BLUEPRINTS or blueprint == bp.name:
+        return True
+    if user.is_health_officer:
+        return blueprint in HEALTH_OFFICER_BLUEPRINTS
+    return blueprint not in ADMIN_BLUEPRINTS or user.is_admin
+
+
+def home_for(user) -> str:
+    """Where a staff member starts: the desk, or the export for a health officer."""
+    return url_for("export.index") if user.is_health_officer else url_for("dashboard.index")
+
+
+def _landing(user) -> str:
+    """The page a sign-in asked to return to, if this user may open it; else their start."""
+    home = home_for(user)
+    wanted = local_path(request.args.get("next"), home)
+    try:
+        endpoint, _args = current_app.create_url_adapter(request).match(
+            urlsplit(wanted).path, method="GET")
+    except HTTPException:
+        return home
+    return wanted if may_open(user, endpoint.rpartition(".")[0]) else home
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with user name and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.index"))
+        return redirect(home_for(current_user))
     form = LoginForm()
     message, status = None, 200
     if form.validate_on_submit():
@@ -57,7 +88,7 @@ def login():
         if result.user is not None:
             audit.record("login", user=result.user)  # stored with the new session
             _begin(result.user)
-            return redirect(local_path(request.args.get("next"), url_for("dashboard.index")))
+            return redirect(_landing(result.user))
         _record_failure(form.username.data, refused=result.refused)
         if result.lock is not None:
             time = clock.to_local(result.lock.until).strftime("%H:%M")
@@ -157,14 +188,15 @@ def unauthorized() -> Response:
 
 
 def guard_staff_pages() -> Response | None:
-    """Default deny: every page outside the public ones needs a sign-in; admin areas an admin."""
+    """Default deny: every page outside the public ones needs a sign-in; admin areas an admin;
+    a health officer opens the export and tracing only."""
     if request.endpoint is None or request.endpoint == "static":
         return None
     if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in ANONYMOUS_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
         return unauthorized()
-    if request.blueprint in ADMIN_BLUEPRINTS and not current_user.is_admin:
+    if not may_open(current_user, request.blueprint):
         abort(403)
     return None
 

@@ -56,10 +56,13 @@ def download():
         people = export.PersonRows()
         moves = export.movement_rows(start, end, form.location_id)
         first_move = next(moves, None)  # a sheet of moves only when someone moved
+        summary = (export.SUMMARY_TITLE, export.SUMMARY_COLUMNS,
+                   export.summary_rows(start, end, form.location_id))
         workbook = export_files.write_xlsx(
             export.COLUMNS, people.rows(export.stream_query(statement)),
-            more=[] if first_move is None else [
-                (export.MOVES_TITLE, export.MOVE_COLUMNS, itertools.chain([first_move], moves))])
+            more=[summary] + ([] if first_move is None else [
+                (export.MOVES_TITLE, export.MOVE_COLUMNS, itertools.chain([first_move], moves))]),
+            highlight=export.is_flagged_row)
         audit.set_rows(event_id, people.count)
         return xlsx_download(workbook, name)
 

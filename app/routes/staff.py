@@ -56,7 +56,7 @@ def _change(user_id: int, form, action: str, change, **details) -> object:
 
 @bp.post("/users/<id:user_id>/role")
 def change_role(user_id: int):
-    """Make an account admin or receptionist."""
+    """Make an account admin, receptionist or health officer."""
     form = RoleForm()
     return _change(user_id, form, "user_role",
                    lambda user, form: staff.change_role(user, form.role.data),

@@ -85,5 +85,6 @@ def download():
     name = export.file_name("truy-vet", first, last, file_format)
     columns = export.COLUMNS + export.OVERLAP_COLUMNS
     if file_format == "xlsx":
-        return xlsx_download(export_files.write_xlsx(columns, rows, "Truy vết"), name)
+        return xlsx_download(export_files.write_xlsx(columns, rows, "Truy vết",
+                                                     highlight=export.is_flagged_row), name)
     return csv_download(export_files.csv_chunks(columns, rows), name)

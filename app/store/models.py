@@ -83,6 +83,7 @@ class Role(StrEnum):
 
     ADMIN = "admin"  # the officer in charge: entry points, staff, export, tracing, the desk
     RECEPTIONIST = "receptionist"  # the desk
+    HEALTH_OFFICER = "health_officer"  # the health centre's officer: export and tracing only
 
 
 class DaysLater(ColumnElement):
@@ -367,7 +368,8 @@ class Companion(db.Model):
 
 
 class User(UserMixin, db.Model):
-    """A staff account: an admin (the officer in charge) or a receptionist."""
+    """A staff account: an admin (the officer in charge), a receptionist or a health officer
+    (cán bộ y tế)."""
 
     ROLES = tuple(role.value for role in Role)
 
@@ -388,6 +390,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_health_officer(self) -> bool:
+        """True for the health centre's officer, who opens the export and tracing only."""
+        return self.role == Role.HEALTH_OFFICER
 
     def get_id(self) -> str | None:
         """Flask-Login keeps the sign-in's token in the session, not the user's id, so that

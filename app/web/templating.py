@@ -37,6 +37,7 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
     Role: {
         Role.ADMIN: _l("Admin"),
         Role.RECEPTIONIST: _l("Receptionist"),
+        Role.HEALTH_OFFICER: _l("Health officer"),
     },
     Decision: {
         Decision.ADMIT: _l("Let in"),
