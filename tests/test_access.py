@@ -22,7 +22,7 @@ HEALTH_OFFICER_PAGES = {"export.index", "export.download", "tracing.index", "tra
 HEALTH_OFFICER_SIGN_IN = {"auth.login", "auth.logout", "auth.setup"}
 # The areas a health officer never opens: the desk, and every other admin page.
 HEALTH_OFFICER_REFUSED = {"dashboard", "alerts", "entry", "staff", "audit", "locations",
-                          "settings", "employees"}
+                          "settings", "employees", "delivery"}
 
 
 def _blueprint(rule: Rule) -> str:

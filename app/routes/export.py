@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 from flask import (
@@ -17,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..admin import entry_points
-from ..reports import export, export_files
+from ..reports import daily_file, export, export_files
 from ..reports.downloads import csv_download, xlsx_download
 from ..reports.export_forms import ExportForm
 from ..store import audit
@@ -53,16 +52,7 @@ def download():
     statement = export.range_query(start, end, form.location_id)
     name = export.file_name("", start, end, form.format.data)
     if form.format.data == "xlsx":
-        people = export.PersonRows()
-        moves = export.movement_rows(start, end, form.location_id)
-        first_move = next(moves, None)  # a sheet of moves only when someone moved
-        summary = (export.SUMMARY_TITLE, export.SUMMARY_COLUMNS,
-                   export.summary_rows(start, end, form.location_id))
-        workbook = export_files.write_xlsx(
-            export.COLUMNS, people.rows(export.stream_query(statement)),
-            more=[summary] + ([] if first_move is None else [
-                (export.MOVES_TITLE, export.MOVE_COLUMNS, itertools.chain([first_move], moves))]),
-            highlight=export.is_flagged_row)
+        workbook, people = daily_file.workbook(start, end, form.location_id)
         audit.set_rows(event_id, people.count)
         return xlsx_download(workbook, name)
 
