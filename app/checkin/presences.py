@@ -16,7 +16,8 @@ from sqlalchemy import bindparam, case, func, or_, select, update
 from ..extensions import db
 from ..store import clock
 from ..store.database import write_transaction
-from ..store.models import Presence, Visit
+from ..store.models import GateDecision, Presence, Visit
+from .passes import VisitPass
 
 # A move made by mistake is undone from the same phone (or the gate) for this long.
 MOVE_UNDO = timedelta(minutes=1)
@@ -140,17 +141,18 @@ def _last_two(visit_id: int) -> list[Presence]:
                                    .order_by(Presence.id.desc()).limit(2)))
 
 
-def _phones_to_undo(visit: Visit, moved: tuple[Presence, Presence] | None
+def _phones_to_undo(visit_id: int, moved: tuple[Presence, Presence] | None
                     ) -> tuple[Presence, Presence] | None:
     """The move, if the phone may take it back: made less than MOVE_UNDO ago, and not the
     gate's (taken to the medical room: the gate takes back its own decision)."""
     if moved is None or moved[0].started_at <= clock.utcnow() - MOVE_UNDO:
         return None
-    decided = visit.gate_decision
-    return None if decided is not None and decided.at == moved[0].started_at else moved
+    decided_at = db.session.scalar(select(GateDecision.at)
+                                   .where(GateDecision.visit_id == visit_id))
+    return None if decided_at == moved[0].started_at else moved
 
 
-def where_now(visit: Visit) -> tuple[int | None, datetime | None, bool]:
+def where_now(visit: Visit | VisitPass) -> tuple[int | None, datetime | None, bool]:
     """(the entry point the party moved to and since when, when it is not where it came in;
     whether the phone may still take that move back). A stay nothing has happened to since
     its check-in (nearly all) reads no presence: its check-in wrote changed_at."""
@@ -159,17 +161,17 @@ def where_now(visit: Visit) -> tuple[int | None, datetime | None, bool]:
     found = _last_two(visit.id)
     if not found or found[0].location_id == visit.location_id:
         return None, None, False
-    undo = _phones_to_undo(visit, _shift_of(found)) is not None
+    undo = _phones_to_undo(visit.id, _shift_of(found)) is not None
     return found[0].location_id, found[0].started_at, undo
 
 
-def undo_move(visit: Visit) -> bool:
+def undo_move(visit: Visit | VisitPass) -> bool:
     """Take back the visit's last move, made from the phone less than MOVE_UNDO ago. Returns
     whether it did."""
     with write_transaction():
         if not _still_open(visit.id, clock.utcnow()):
             return False
-        moved = _phones_to_undo(visit, last_shift(visit.id))
+        moved = _phones_to_undo(visit.id, last_shift(visit.id))
         if moved is None:
             return False
         take_back(moved)

@@ -39,6 +39,7 @@ from ..checkin.forms import (
     declaration_context,
     one_tap_form,
 )
+from ..checkin.passes import VisitPass, read_pass
 from ..checkin.scan import active_location, new_visit_secret, with_visit_secret
 from ..checkin.visitor_cookies import (
     Remembered,
@@ -333,16 +334,23 @@ def _record(location: EntryPoint, form: CheckInForm, visit_secrets: dict[int, st
     return response
 
 
-def _own_visit(visit_id: int) -> Visit:
-    """The visit, if this phone made it; anyone else gets a page saying so."""
-    visit = db.session.get(Visit, visit_id)
+def _own_visit(visit_id: int) -> VisitPass:
+    """The visit's pass, if this phone made the visit; anyone else gets a page saying so."""
+    visit = read_pass(visit_id)
     secret = read_visit_secrets(request).get(visit_id)
     if visit is None or not holds_secret(visit, secret):
         abort(make_response(render_template("checkin/not_your_visit.html"), 403))
     return visit
 
 
-def _done_page(visit: Visit, form: CheckOutForm, **extra):
+def _stored(visit: VisitPass) -> Visit:
+    """The visit itself, for a change the phone makes to it."""
+    return db.session.get(Visit, visit.id)
+
+
+def _done_page(visit: VisitPass, tap_again: bool = False):
+    """The pass; its buttons carry the page's token (csrf_token(), as a form's field would:
+    no form is built to show them)."""
     point, since, can_undo_move = presences.where_now(visit)
     visitor_declared, companions_declared = declared_by(visit) if visit.flagged else (False, [])
     return render_template("checkin/done.html", visit=visit,
@@ -351,8 +359,8 @@ def _done_page(visit: Visit, form: CheckOutForm, **extra):
                            location=find_by_id(visit.location_id),
                            now_at=find_by_id(point) if point is not None else None,
                            now_at_since=since, can_undo_move=can_undo_move,
-                           form=form, can_undo=can_undo_check_out(visit),
-                           notice=health_notice.health_notice(), **extra)
+                           can_undo=can_undo_check_out(visit), tap_again=tap_again,
+                           notice=health_notice.health_notice())
 
 
 @bp.get("/v/<id:visit_id>")
@@ -362,7 +370,7 @@ def done(visit_id: int):
     It does not depend on the entry point's token, so it keeps working after the entry point
     is closed or its QR code replaced.
     """
-    return _done_page(_own_visit(visit_id), CheckOutForm())
+    return _done_page(_own_visit(visit_id))
 
 
 @bp.post("/v/<id:visit_id>/checkout")
@@ -371,10 +379,9 @@ def done(visit_id: int):
 def checkout(visit_id: int):
     """Check the visit out (once; again changes nothing) and show the confirmation."""
     visit = _own_visit(visit_id)
-    form = CheckOutForm()
-    if not form.validate_on_submit():
-        return _done_page(visit, form, tap_again=True)
-    check_out(visit, by=CheckoutReason.VISITOR)
+    if not CheckOutForm().validate_on_submit():
+        return _done_page(visit, tap_again=True)
+    check_out(_stored(visit), by=CheckoutReason.VISITOR)
     return redirect(url_for(".done", visit_id=visit.id))
 
 
@@ -383,7 +390,7 @@ def checkout(visit_id: int):
 @writes_late
 def still_here(visit_id: int):
     """Undo a check-out made by mistake on this phone, within a minute of it."""
-    return _from_the_phone(visit_id, undo_check_out)
+    return _from_the_phone(visit_id, lambda visit: undo_check_out(_stored(visit)))
 
 
 @bp.post("/v/<id:visit_id>/here/<token>")
@@ -404,7 +411,7 @@ def not_here(visit_id: int):
     return _from_the_phone(visit_id, presences.undo_move)
 
 
-def _from_the_phone(visit_id: int, change: Callable[[Visit], object]):
+def _from_the_phone(visit_id: int, change: Callable[[VisitPass], object]):
     """Make the change to the phone's own visit (its button's token checked), then show the
     confirmation."""
     visit = _own_visit(visit_id)
