@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from flask import Flask
-from flask_babel import get_locale
+from babel.support import NullTranslations
+from flask import Flask, g
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from ..store import clock
@@ -69,8 +70,32 @@ def phone(number: str | None) -> str:
     return number
 
 
+def request_translations() -> NullTranslations:
+    """The catalogue of the request's language, as Flask-Babel finds it, looked up once per
+    request rather than at every string a template translates (a page has dozens).
+
+    It is kept where Flask-Babel keeps the request's language, in the attribute its
+    force_locale() empties and restores and its refresh() deletes, so a page rendered in
+    another language (a poster's English half) is translated into that one.
+    """
+    state = g.get("_flask_babel")
+    if state is None:
+        return get_translations()
+    found = getattr(state, "babel_translations", None)
+    if found is None:
+        found = state.babel_translations = get_translations()
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Register template helpers."""
+    # As Flask-Babel installs them, with the request's catalogue found once (above).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n))
 
     @app.template_filter("localtime")
     def localtime(moment: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
