@@ -31,6 +31,8 @@ from ..store.database import READ_ONLY_METHODS
 # The headers the application (or ProxyFix, when proxies are trusted) reads.
 READ_HEADERS = ("Host", "Referer", "HX-Request", "HX-Target", "HX-Current-URL",
                 "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host")
+# Where WSGI puts them (read from the environ: werkzeug's Headers would build a view of it).
+_READ_HEADER_KEYS = tuple("HTTP_" + name.upper().replace("-", "_") for name in READ_HEADERS)
 # Query arguments a person types (the desk's search box); the others (a page to go back to,
 # a day, an id) are refused with any control character, a TAB included.
 TYPED_QUERY_ARGS = frozenset({"q"})
@@ -84,7 +86,7 @@ def large_body(limit: int) -> Callable:
 
 
 def _has_control(*texts: str) -> bool:
-    return any(_CONTROL.search(text) for text in texts)
+    return _CONTROL.search("".join(texts)) is not None
 
 
 def _tabs_as_spaces(values: MultiDict, keys: frozenset[str] | None = None) -> MultiDict:
@@ -101,13 +103,20 @@ def _tabs_as_spaces(values: MultiDict, keys: frozenset[str] | None = None) -> Mu
 def refuse_untypable_text() -> None:
     """Answer 400 when the path, the query, the form or a header the application reads holds a
     control character (line breaks only in the fields a view marks `multiline`)."""
-    headers = (request.headers.get(name, "") for name in READ_HEADERS)
-    if _has_control(request.path, request.remote_addr or "", *headers):
+    environ = request.environ
+    if _has_control(request.path, request.remote_addr or "",
+                    *(environ.get(key, "") for key in _READ_HEADER_KEYS)):
         raise UntypableText()
-    request.args = _tabs_as_spaces(request.args, TYPED_QUERY_ARGS)
-    for key, value in request.args.items(multi=True):
-        if _has_control(key, value):
-            raise UntypableText()
+    if request.args:
+        request.args = _tabs_as_spaces(request.args, TYPED_QUERY_ARGS)
+        for key, value in request.args.items(multi=True):
+            if _has_control(key, value):
+                raise UntypableText()
+    if not request.want_form_data_parsed:  # no body werkzeug would read as a form or files
+        return
+    if request.is_json and request.method not in READ_ONLY_METHODS:
+        # Flask-WTF would read a JSON body as the form, past the checks below.
+        raise BadRequest("no form is sent as JSON")
     view = current_app.view_functions.get(request.endpoint or "")
     limit = getattr(view, "body_limit", None)
     if limit is not None and current_user.is_authenticated:  # before the body is read, below
@@ -119,9 +128,6 @@ def refuse_untypable_text() -> None:
         raise UntypableText()  # a multipart part whose name werkzeug could not read
     if limit is None and request.files:  # only an upload's view (large_body) takes files
         raise BadRequest("a file sent to a form that takes none")
-    if request.is_json and request.method not in READ_ONLY_METHODS:
-        # Flask-WTF would read a JSON body as the form, past the checks above.
-        raise BadRequest("no form is sent as JSON")
     # Every character is looked at once: the names, then the values, each run together.
     names = "".join(key for key, _value in fields)
     values = "".join(value for key, value in fields if key not in multiline_fields)
