@@ -13,14 +13,10 @@ import socket
 
 from gunicorn import util
 
-from .headers import CONTENT_SECURITY_POLICY, PERMISSIONS_POLICIES
+from .headers import EVERY_RESPONSE
 
 # As app/web/headers.py sends them on an error page.
-HEADERS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
-           ("Permissions-Policy", PERMISSIONS_POLICIES[False]),
-           ("X-Content-Type-Options", "nosniff"),
-           ("Referrer-Policy", "same-origin"),
-           ("Cache-Control", "no-store"))
+HEADERS = (*EVERY_RESPONSE[False], ("Cache-Control", "no-store"))
 
 
 def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:

@@ -23,8 +23,13 @@ def permissions_policy(camera: bool) -> str:
                      for feature in DEVICE_FEATURES)
 
 
-# Both policies, written once rather than on every response.
-PERMISSIONS_POLICIES = {camera: permissions_policy(camera) for camera in (False, True)}
+# What every response carries unless its view set it otherwise, with and without the camera:
+# written once rather than on every response.
+EVERY_RESPONSE = {camera: (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+                           ("Permissions-Policy", permissions_policy(camera)),
+                           ("X-Content-Type-Options", "nosniff"),
+                           ("Referrer-Policy", "same-origin"))
+                  for camera in (False, True)}
 
 
 def init_app(app: Flask) -> None:
@@ -33,13 +38,18 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICIES[
-            request.endpoint in CAMERA_ENDPOINTS])
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        headers = response.headers
+        # The names already there, read in one pass (a lookup of a missing header costs
+        # werkzeug an exception each time).
+        present = {name.lower() for name, _value in headers.items()}
+        for name, value in EVERY_RESPONSE[request.endpoint in CAMERA_ENDPOINTS]:
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.endpoint != "static":
             # Pages carry personal data: never keep them in a shared or back-button cache.
-            response.headers["Cache-Control"] = "no-store"
-            response.vary.add("Cookie")
+            headers["Cache-Control"] = "no-store"
+            if "vary" in present:
+                response.vary.add("Cookie")
+            else:
+                headers.add("Vary", "Cookie")
         return response

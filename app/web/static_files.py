@@ -7,7 +7,7 @@ import hashlib
 import os
 from functools import cache
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, url_for
 from werkzeug.security import safe_join
 
 YEAR_SECONDS = 365 * 24 * 3600
@@ -24,16 +24,33 @@ def _fingerprint(folder: str, filename: str, _modified: float) -> str | None:
 
 def fingerprint(app: Flask, filename: str) -> str | None:
     """A short hash of the file's content (None if there is no such file)."""
+    modified = _modified(app, filename)
+    return _fingerprint(app.static_folder, filename, modified) if modified else None
+
+
+def _modified(app: Flask, filename: str) -> float | None:
     path = safe_join(app.static_folder, filename)
     try:
-        modified = os.path.getmtime(path) if path else None
+        return os.path.getmtime(path) if path else None
     except OSError:
         return None
-    return _fingerprint(app.static_folder, filename, modified) if modified else None
 
 
 def init_app(app: Flask) -> None:
     """Add ?v=<fingerprint> to every static URL, and cache fingerprinted files for a year."""
+    # {(mount point, file, its modification time): its address}: every page links the same
+    # stylesheet and scripts, and building an address is a good part of rendering a page.
+    addresses: dict[tuple[str, str, float | None], str] = {}
+
+    @app.template_global()
+    def static_url(filename: str) -> str:
+        """url_for("static", filename=filename), fingerprint included, built once per version
+        of the file."""
+        key = (request.script_root, filename, _modified(app, filename))
+        found = addresses.get(key)
+        if found is None:
+            found = addresses[key] = url_for("static", filename=filename)
+        return found
 
     @app.url_defaults
     def add_fingerprint(endpoint: str, values: dict) -> None:
