@@ -13,7 +13,7 @@ from .config import load_config
 from .extensions import babel, csrf, db, migrate
 from .routes import auth as auth_routes
 from .store import database, file_modes, server_lock
-from .web import boundary, compression, errors, headers, static_files, templating
+from .web import boundary, compression, errors, headers, signing, static_files, templating
 from .web.language import select_locale
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    signing.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     database.init_app(app)

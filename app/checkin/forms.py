@@ -4,6 +4,7 @@ one-tap form of a remembered visitor, and the check-out button."""
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from flask import current_app, request
 from flask_babel import force_locale
@@ -66,6 +67,14 @@ def consent_text() -> str:
 def consent_version() -> str:
     """A short fingerprint of the processing notice as shown in Vietnamese: a remembered
     consent counts only while the notice is the same (organisation, retention period, text)."""
+    config = current_app.config
+    return _consent_version(config["ORG_NAME"], config["RETENTION_DAYS"])
+
+
+@lru_cache(maxsize=8)
+def _consent_version(org: str, days: int) -> str:
+    # The text is the same for the same settings (the catalogues do not change while the
+    # server runs): worked out once, rather than at every check-in and one-tap page.
     with force_locale("vi"):
         return hashlib.sha256(consent_text().encode()).hexdigest()[:16]
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..web.signing import timed_serializer
+
 PROFILE_COOKIE = "gb_profile"
 VISITS_COOKIE = "gb_visits"
 # Enough for a family sharing one phone; the oldest secrets drop off first.
@@ -16,7 +18,7 @@ VISITS_MAX_AGE = timedelta(days=2)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"gatebook-{purpose}")
+    return timed_serializer(current_app.config["SECRET_KEY"], f"gatebook-{purpose}")
 
 
 def _read(request: Request, name: str, max_age: timedelta):

@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from werkzeug.exceptions import BadRequest
 from wtforms import FieldList, Form, StringField
 from wtforms.i18n import messages_path
@@ -34,12 +35,40 @@ def _wtforms_messages(locale: str) -> Translations:
     return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+class _TokenWhenShown:
+    """A form's CSRF token, signed when a page shows it: a form posted, checked and followed by
+    a redirect (a check-in) never shows it, and signing one is a good part of such a post."""
+
+    __slots__ = ("_sign", "_signed")
+
+    def __init__(self, sign) -> None:
+        self._sign, self._signed = sign, None
+
+    def __str__(self) -> str:
+        if self._signed is None:
+            self._signed = self._sign()
+        return self._signed
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+class _CSRFWhenShown(FlaskForm.Meta.csrf_class):
+    """Flask-WTF's CSRF check and token, the token made only when it is rendered."""
+
+    def generate_csrf_token(self, csrf_token_field):
+        return _TokenWhenShown(lambda: super(_CSRFWhenShown, self).generate_csrf_token(
+            csrf_token_field))
+
+
 class AppForm(FlaskForm):
     """Flask-WTF's form (CSRF token, the request's data), with WTForms' own messages in the
     page's language read once per language and process: Flask-WTF reads their file again on
-    every request."""
+    every request. Its CSRF token is signed only when a page shows it."""
 
     class Meta:
+        csrf_class = _CSRFWhenShown
+
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):  # as Flask-WTF does
                 return super().get_translations(form)
