@@ -1,0 +1,147 @@
+"""What the visitor's requests no longer do, pinned so that a later change cannot bring the
+work back unnoticed (bench/instructions.py counts what each request costs)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import flask_babel
+import flask_wtf.csrf
+import pytest
+from sqlalchemy import event
+
+from app.checkin import forms
+from app.extensions import db
+from app.web import language, signing, templating
+from tests.conftest import Phone
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements sent while the block runs (BEGIN and ROLLBACK included)."""
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        sent.append(statement.split(None, 1)[0].upper())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def calls(monkeypatch, owner, name: str):
+    """How many times owner.name is called while the block runs."""
+    made: list[int] = []
+    real = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    yield made
+    monkeypatch.setattr(owner, name, real)
+
+
+@pytest.fixture
+def checked_in(app, phone: Phone) -> str:
+    """The confirmation page's address after one check-in (the page seen once already)."""
+    address = phone.check_in().headers["Location"]
+    assert phone.client.get(address).status_code == 200
+    return address
+
+
+def test_the_confirmation_reads_one_row(app, phone, checked_in):
+    with statements(app) as sent:
+        page = phone.client.get(checked_in)
+    assert page.status_code == 200 and "Nguyễn Văn An" in page.get_data(as_text=True)
+    assert sent.count("SELECT") == 1, sent  # the visit, no ORM loading of anything else
+    assert [s for s in sent if s not in ("BEGIN", "SELECT", "ROLLBACK")] == []
+
+
+def test_a_party_adds_one_read_for_its_companions(app, phone):
+    address = phone.check_in(**{"companions-0-full_name": "Nguyễn Thị Bình",
+                                "companions-0-birth_year": "2015",
+                                "companions-0-answer": "none"}).headers["Location"]
+    phone.client.get(address)
+    with statements(app) as sent:
+        page = phone.client.get(address)
+    assert "Nguyễn Thị Bình (2015)" in page.get_data(as_text=True)
+    assert sent.count("SELECT") == 2, sent
+
+
+def test_the_confirmation_builds_no_form(app, phone, checked_in, monkeypatch):
+    with calls(monkeypatch, forms.CheckOutForm, "__init__") as built:
+        page = phone.client.get(checked_in)
+    html = page.get_data(as_text=True)
+    assert built == []
+    # Its button still carries the token a form would.
+    assert '<input id="csrf_token" name="csrf_token" type="hidden" value="' in html
+
+
+def test_unchanged_cookies_are_not_signed_again(app, phone, checked_in):
+    for address in (checked_in, phone.form_url + "?new=1", checked_in):
+        page = phone.client.get(address)
+        assert page.status_code == 200
+        assert page.headers.getlist("Set-Cookie") == [], address
+
+
+def test_a_check_in_signs_no_token_it_does_not_show(app, phone, monkeypatch):
+    hidden = phone.hidden_fields()
+    with calls(monkeypatch, flask_wtf.csrf, "generate_csrf") as signed:
+        response = phone.submit({"full_name": "Trần Thị Hoa", "phone": "0987654321",
+                                 "birth_year": "1990", "gender": "female",
+                                 "nationality": "Việt Nam", "province": "Hà Nội",
+                                 "confirm_true": "y", "consent": "y",
+                                 "none_of_these": "y"}, hidden)
+    assert response.status_code == 302
+    assert signed == []
+    # Only the phone's own visits cookie is written: the session is not signed again.
+    assert [c.split("=")[0] for c in response.headers.getlist("Set-Cookie")] == ["gb_visits"]
+
+
+def test_a_form_shown_again_still_carries_its_token(phone):
+    page = phone.submit({"full_name": ""}).get_data(as_text=True)  # errors: the form again
+    assert '<input id="csrf_token" name="csrf_token" type="hidden" value="' in page
+    assert 'value="&lt;' not in page and "_TokenWhenShown" not in page
+
+
+def test_a_page_finds_its_catalogue_once(app, phone, checked_in, monkeypatch):
+    with calls(monkeypatch, templating, "get_translations") as found:
+        html = phone.client.get(checked_in).get_data(as_text=True)
+    assert "Ra về" in html
+    assert len(found) == 1
+
+
+def test_a_page_in_another_language_is_translated_into_that_one(app):
+    with app.test_request_context():
+        from flask import render_template_string
+        assert render_template_string("{{ _('Leave') }}") == "Ra về"
+        with flask_babel.force_locale("en"):
+            assert render_template_string("{{ _('Leave') }}") == "Leave"
+        assert render_template_string("{{ _('Leave') }}") == "Ra về"
+
+
+def test_each_language_is_parsed_once_per_process(app):
+    with app.test_request_context():
+        assert language.select_locale() is language.select_locale()
+
+
+def test_the_visitor_cookies_share_one_serializer(app, phone, checked_in):
+    made = signing.timed_serializer.cache_info().misses
+    phone.client.get(checked_in)
+    phone.check_in(full_name="Lê Văn Cường", phone="0901234567")
+    assert signing.timed_serializer.cache_info().misses == made
+
+
+def test_the_consent_fingerprint_follows_the_settings(app):
+    with app.test_request_context():
+        first = forms.consent_version()
+        assert forms.consent_version() == first
+        app.config["RETENTION_DAYS"] += 1
+        assert forms.consent_version() != first
