@@ -9,6 +9,9 @@ from babel.support import NullTranslations
 from flask import Flask, g
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from ..store import clock
 from ..store.models import CheckoutReason, Decision, DeliveryStatus, PointKind, Role, VisitSource
@@ -87,6 +90,16 @@ def request_translations() -> NullTranslations:
     return found
 
 
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, /, **variables) -> str:
+    """A template's `_("text", name=value)`, as Jinja's newstyle gettext does it: the
+    translation, marked safe where the template escapes, its %(name)s filled in (and escaped)."""
+    translated = request_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
 def init_app(app: Flask) -> None:
     """Register template helpers."""
     # As Flask-Babel installs them, with the request's catalogue found once (above).
@@ -96,6 +109,9 @@ def init_app(app: Flask) -> None:
         newstyle=True,
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n))
+    # `_()`, the call nearly every string of a page makes: one call where Jinja's i18n
+    # extension makes three (its `_` alias calls `gettext`, which calls the callable above).
+    app.jinja_env.globals["_"] = template_gettext
 
     @app.template_filter("localtime")
     def localtime(moment: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
