@@ -203,7 +203,10 @@ def guard_staff_pages() -> Response | None:
 
 def init_app(app: Flask) -> None:
     """Sign-in machinery: who is signed in, and the guard in front of every staff page."""
-    login_manager.init_app(app)
+    # Templates get the lazy `current_user`, not Flask-Login's context processor, which
+    # loads the user at every page rendered: a visitor's pages never ask who is signed in.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     login_manager.user_loader(access.user_for_session)
     access.prepare_for_unknown_users(app)
     login_manager.unauthorized_handler(unauthorized)

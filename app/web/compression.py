@@ -8,10 +8,18 @@ pages are on the office network.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_login import current_user
+from flask import Flask, Response, current_app, request, session
+from flask_login import COOKIE_NAME
 
 from ..extensions import compress
+
+
+def _staff_browser() -> bool:
+    """The browser holds a staff sign-in, or a cookie that could restore one. Read from the
+    session (where Flask-Login keeps the signed-in user's id) rather than by loading the
+    user, which would cost every visitor's request a look-up of its own."""
+    return "_user_id" in session or current_app.config.get(
+        "REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
 
 
 def init_app(app: Flask) -> None:
@@ -21,7 +29,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def compress_response(response: Response) -> Response:
-        if request.endpoint != "static" and current_user.is_authenticated:
+        if request.endpoint != "static" and _staff_browser():
             return response
         original = response.response
         response = compress.after_request(response)
