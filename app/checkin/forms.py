@@ -27,6 +27,7 @@ from ..store.normalise import normalise_id_number, normalise_phone
 from ..web.form_fields import (
     AppForm,
     SparseRowList,
+    WhenShown,
     plain_text,
     text,
     valid_birth_year,
@@ -169,7 +170,7 @@ class CheckInForm(DeclarationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.companions_error: str | None = None
-        self.consent.label.text = consent_text()
+        self.consent.label.text = WhenShown(consent_text)  # no form is shown after a check-in
 
     def validate(self, extra_validators=None) -> bool:
         """The declaration's rules, then the ID number if required and the companions."""

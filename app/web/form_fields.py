@@ -35,19 +35,20 @@ def _wtforms_messages(locale: str) -> Translations:
     return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
-class _TokenWhenShown:
-    """A form's CSRF token, signed when a page shows it: a form posted, checked and followed by
-    a redirect (a check-in) never shows it, and signing one is a good part of such a post."""
+class WhenShown:
+    """Text worked out when a page shows it (a form's CSRF token, a label with settings in
+    it): a form posted, checked and followed by a redirect (a check-in) shows none of it, and
+    signing a token is a good part of such a post."""
 
-    __slots__ = ("_sign", "_signed")
+    __slots__ = ("_make", "_text")
 
-    def __init__(self, sign) -> None:
-        self._sign, self._signed = sign, None
+    def __init__(self, make) -> None:
+        self._make, self._text = make, None
 
     def __str__(self) -> str:
-        if self._signed is None:
-            self._signed = self._sign()
-        return self._signed
+        if self._text is None:
+            self._text = self._make()
+        return self._text
 
     def __html__(self) -> str:
         return str(escape(str(self)))
@@ -57,7 +58,7 @@ class _CSRFWhenShown(FlaskForm.Meta.csrf_class):
     """Flask-WTF's CSRF check and token, the token made only when it is rendered."""
 
     def generate_csrf_token(self, csrf_token_field):
-        return _TokenWhenShown(lambda: super(_CSRFWhenShown, self).generate_csrf_token(
+        return WhenShown(lambda: super(_CSRFWhenShown, self).generate_csrf_token(
             csrf_token_field))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import flask_wtf.csrf
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
@@ -37,5 +38,8 @@ class KeptSerializerSessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """Sign the session with a serializer kept per key."""
+    """Sign the session, and Flask-WTF's CSRF tokens, with serializers kept per key."""
     app.session_interface = KeptSerializerSessionInterface()
+    # Flask-WTF makes a serializer for every token it signs or checks, by this name in its
+    # module: it gets the kept one (the same class, key and salt, so the same tokens).
+    flask_wtf.csrf.URLSafeTimedSerializer = timed_serializer
