@@ -7,11 +7,12 @@ from contextlib import contextmanager
 
 import flask_babel
 import flask_wtf.csrf
+import itsdangerous
 import pytest
 from sqlalchemy import event
 
 from app.checkin import forms
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.web import language, signing, templating
 from tests.conftest import Phone
 
@@ -108,7 +109,7 @@ def test_a_check_in_signs_no_token_it_does_not_show(app, phone, monkeypatch):
 def test_a_form_shown_again_still_carries_its_token(phone):
     page = phone.submit({"full_name": ""}).get_data(as_text=True)  # errors: the form again
     assert '<input id="csrf_token" name="csrf_token" type="hidden" value="' in page
-    assert 'value="&lt;' not in page and "_TokenWhenShown" not in page
+    assert 'value="&lt;' not in page and "WhenShown" not in page
 
 
 def test_a_page_finds_its_catalogue_once(app, phone, checked_in, monkeypatch):
@@ -145,3 +146,63 @@ def test_the_consent_fingerprint_follows_the_settings(app):
         assert forms.consent_version() == first
         app.config["RETENTION_DAYS"] += 1
         assert forms.consent_version() != first
+
+
+def test_csrf_tokens_are_signed_and_checked_with_a_kept_serializer(app, phone, checked_in,
+                                                                    monkeypatch):
+    with calls(monkeypatch, itsdangerous.URLSafeTimedSerializer, "__init__") as built:
+        page = phone.client.get(checked_in)  # signs the buttons' token
+        posted = phone.client.post(checked_in + "/checkout", data={
+            "csrf_token": _token_in(page.get_data(as_text=True))})  # checks it
+    assert posted.status_code == 302
+    assert built == []
+    assert "Anh/chị đã ra về" in phone.client.get(checked_in).get_data(as_text=True)
+
+
+def _token_in(html: str) -> str:
+    start = html.index('name="csrf_token" type="hidden" value="') + len(
+        'name="csrf_token" type="hidden" value="')
+    return html[start:html.index('"', start)]
+
+
+def test_a_visitors_requests_do_not_load_a_user(app, phone, checked_in, monkeypatch):
+    with calls(monkeypatch, login_manager, "_load_user") as loaded:
+        assert phone.client.get(checked_in, headers={"Accept-Encoding": "gzip"}).headers[
+            "Content-Encoding"] == "gzip"
+        assert phone.check_in(full_name="Lê Văn Cường", phone="0901234567").status_code == 302
+        assert phone.client.get(phone.form_url + "?new=1").status_code == 200
+    assert loaded == []
+
+
+def test_a_signed_in_browser_gets_visitor_pages_uncompressed(app, admin):
+    # Its session's CSRF token is the one its staff pages carry (BREACH).
+    page = admin.client.get("/c/gate-token-0001?new=1", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    assert "Content-Encoding" not in page.headers
+
+
+def test_a_template_translates_in_one_call_as_jinja_would(app):
+    assert app.jinja_env.globals["_"] is templating.template_gettext
+    samples = ["{{ _('Leave') }}", "{{ _('Now at %(place)s since %(time)s', place=p, time=t) }}",
+               "{{ _('100%% sure') }}", "{{ _('%(n)s <b>', n=p) }}",
+               "{% autoescape false %}{{ _('%(n)s <b>', n=p) }}{% endautoescape %}"]
+    with app.test_request_context():
+        from flask import render_template_string
+        for sample in samples:
+            ours = render_template_string(sample, p="<i>A & B</i>", t="09:00")
+            jinjas = render_template_string(sample.replace("_(", "gettext("), p="<i>A & B</i>",
+                                            t="09:00")
+            assert ours == jinjas, sample
+        escaped = render_template_string(samples[1], p="<i>A & B</i>", t="09:00")
+        assert "&lt;i&gt;A &amp; B&lt;/i&gt;" in escaped
+        assert render_template_string(samples[4], p="<i>") == "<i> <b>"  # as it is: not HTML
+
+
+def test_the_consent_is_worded_only_on_a_page_that_shows_it(app, phone, monkeypatch):
+    app.config["ORG_NAME"] = "Phường <Láng> & Co"
+    hidden = phone.hidden_fields()
+    with calls(monkeypatch, forms, "consent_text") as worded:
+        assert phone.check_in().status_code == 302
+    assert worded == []
+    page = phone.submit({"full_name": ""}, hidden).get_data(as_text=True)  # the form again
+    assert "Phường &lt;Láng&gt; &amp; Co" in page and "Phường <Láng>" not in page
