@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+import unicodedata
 from datetime import date
 
 import pytest
 from flask import session
 from flask_wtf.csrf import generate_csrf
 from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import String, func, select, update
 
 from app.admin import entry_points as locations
@@ -246,3 +248,14 @@ def refused_by_validators(app) -> list[str]:
             if any(has_control_characters(text) for text in _strings(event.details)):
                 problems.append(f"audit entry {event.id}: {event.details!r}"[:120])
     return problems
+
+
+@given(st.text())
+@example("Nguyễn\u00a0Văn")
+@example("a\u200bb")
+@example("x\u2028")
+@example("tab\there")
+def test_the_control_character_check_agrees_with_the_unicode_categories(text):
+    # Its shortcut (str.isprintable) must answer as the character-by-character check would.
+    assert has_control_characters(text) == any(
+        unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"} for char in text)

@@ -24,6 +24,8 @@ def clean_text(value: str | None) -> str | None:
 def has_control_characters(value: str) -> bool:
     """True if the text holds characters nobody types into a one-line field (NUL, tab, line
     breaks, zero-width or direction-changing characters...)."""
+    if value.isprintable():  # nearly every text: none of those is printable
+        return False
     return any(unicodedata.category(char) in _UNTYPABLE_CATEGORIES for char in value)
 
 
