@@ -10,6 +10,7 @@ import flask_wtf.csrf
 import itsdangerous
 import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.checkin import forms
 from app.extensions import db, login_manager
@@ -206,3 +207,24 @@ def test_the_consent_is_worded_only_on_a_page_that_shows_it(app, phone, monkeypa
     assert worded == []
     page = phone.submit({"full_name": ""}, hidden).get_data(as_text=True)  # the form again
     assert "Phường &lt;Láng&gt; &amp; Co" in page and "Phường <Láng>" not in page
+
+
+def test_a_check_in_begins_one_session_transaction(app, phone):
+    hidden = phone.hidden_fields()
+    begun: list[int] = []
+
+    def record(_session, transaction):
+        if transaction.parent is None:
+            begun.append(1)
+
+    event.listen(Session, "after_transaction_create", record)
+    try:
+        response = phone.submit({"full_name": "Trần Thị Hoa", "phone": "0987654321",
+                                 "birth_year": "1990", "gender": "female",
+                                 "nationality": "Việt Nam", "province": "Hà Nội",
+                                 "confirm_true": "y", "consent": "y",
+                                 "none_of_these": "y"}, hidden)
+    finally:
+        event.remove(Session, "after_transaction_create", record)
+    assert response.status_code == 302
+    assert begun == [1]  # the write's: none begun only to be committed empty before it

@@ -104,7 +104,8 @@ def write_transaction() -> Iterator[None]:
         yield
         return
     session = db.session
-    session.commit()  # the reads so far end here: nothing of theirs is held while writing
+    if session().in_transaction():  # (committing none would begin one only to end it)
+        session.commit()  # the reads so far end here: nothing of theirs is held while writing
     lock = current_app.extensions.get("gatebook_writer_lock")
     token = _writing.set(True)
     try:
