@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from flask import Response
+
 from app.checkin.declaration import EXPOSURES, SYMPTOMS, is_flagged
+from app.employees import enrolment
 from app.extensions import db
-from app.store.models import Companion, Location, Presence, Visit
+from app.store import clock
+from app.store.models import Companion, Employee, EmployeeDevice, Location, Presence, Visit
+from app.store.tokens import hash_token
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -66,3 +72,18 @@ def add_visit(app, came: datetime, left: datetime | None = None, *, place: str =
         db.session.add(visit)
         db.session.commit()
         return visit.id
+
+
+def enrol_phone(app, phone) -> None:
+    """An employee's phone, enrolled: the register's row, the device, its cookie."""
+    token = "an-enrolled-phones-token-0123456789"
+    with app.app_context():
+        employee = Employee(code="NV-001", full_name="Trần Thị Thợ", phone="0912000001")
+        db.session.add(EmployeeDevice(employee=employee, token_hash=hash_token(token),
+                                      created_at=clock.utcnow()))
+        db.session.commit()
+    with app.test_request_context():
+        response = Response()
+        enrolment.remember_device(response, token)
+    cookie = re.match(r"([^=]+)=([^;]+)", response.headers["Set-Cookie"])
+    phone.client.set_cookie(cookie.group(1), cookie.group(2))

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from flask import Response
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.checkin.visitor_cookies import PROFILE_COOKIE
-from app.employees import enrolment
 from app.extensions import db
 from app.store import cache as kept
-from app.store import clock
-from app.store.models import Employee, EmployeeDevice, User
-from app.store.tokens import hash_token
+from app.store.models import User
+from tests.builders import enrol_phone
 from tests.conftest import (
     ADMIN_PASSWORD,
     TEST_DATABASE_URL,
@@ -211,25 +207,10 @@ def test_ra_ve_while_the_database_is_down_says_to_try_again(site):
     assert not visit.is_open
 
 
-def _enrolled(app, phone: Phone) -> None:
-    """An employee's phone, enrolled: the register's row, the device, its cookie."""
-    token = "an-enrolled-phones-token-0123456789"
-    with app.app_context():
-        employee = Employee(code="NV-001", full_name="Trần Thị Thợ", phone="0912000001")
-        db.session.add(EmployeeDevice(employee=employee, token_hash=hash_token(token),
-                                      created_at=clock.utcnow()))
-        db.session.commit()
-    with app.test_request_context():
-        response = Response()
-        enrolment.remember_device(response, token)
-    cookie = re.match(r"([^=]+)=([^;]+)", response.headers["Set-Cookie"])
-    phone.client.set_cookie(cookie.group(1), cookie.group(2))
-
-
 def test_an_employees_tap_gets_the_busy_page(site):
     app, outage = site
     phone = Phone(app.test_client())
-    _enrolled(app, phone)
+    enrol_phone(app, phone)
     page = phone.open_form().get_data(as_text=True)
     assert "Trần Thị Thợ" in page
     with outage():

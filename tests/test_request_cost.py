@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.checkin import forms
 from app.extensions import db, login_manager
+from app.store.models import EmployeeDevice
 from app.web import language, signing, templating
+from tests.builders import enrol_phone
 from tests.conftest import Phone
+from tests.html_form import form_values
 
 
 @contextmanager
@@ -228,3 +231,28 @@ def test_a_check_in_begins_one_session_transaction(app, phone):
         event.remove(Session, "after_transaction_create", record)
     assert response.status_code == 302
     assert begun == [1]  # the write's: none begun only to be committed empty before it
+
+
+def test_an_employees_tap_reads_its_phone_as_one_row(app, phone):
+    enrol_phone(app, phone)
+    page = phone.open_form().get_data(as_text=True)
+    assert "Trần Thị Thợ" in page
+    loaded: list[int] = []
+
+    def record(*_args):
+        loaded.append(1)
+
+    event.listen(EmployeeDevice, "load", record)
+    try:
+        with statements(app) as sent:
+            response = phone.client.post(phone.form_url, data={
+                **form_values(page, phone.form_url), "employee_tap": "1"})
+    finally:
+        event.remove(EmployeeDevice, "load", record)
+    assert response.status_code == 302
+    assert loaded == []  # no ORM object for the phone or its employee
+    # One read for the phone and its employee, then the write (with the phone's last use).
+    assert [s for s in sent if s != "BEGIN"] == [
+        "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"]
+    assert "Trần Thị Thợ" in phone.client.get(response.headers["Location"]).get_data(
+        as_text=True)

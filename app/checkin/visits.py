@@ -6,6 +6,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
@@ -19,7 +20,6 @@ from ..store.database import write_transaction
 from ..store.models import (
     CheckoutReason,
     Companion,
-    Employee,
     Location,
     User,
     Visit,
@@ -31,6 +31,9 @@ from ..store.normalise import normalise_phone
 from ..store.tokens import hash_token
 from . import presences
 from .declaration import is_flagged
+
+if TYPE_CHECKING:
+    from ..employees.enrolment import EnrolledEmployee
 
 # A visitor who checked out by mistake can undo it from the same phone for this long.
 CHECKOUT_UNDO = timedelta(minutes=1)
@@ -67,7 +70,7 @@ class VisitorDetails:
     department: str = ""
 
 
-def employee_details(employee: Employee, declaration: dict) -> VisitorDetails:
+def employee_details(employee: EnrolledEmployee, declaration: dict) -> VisitorDetails:
     """An enrolled employee's check-in: who they are comes from the register, never typed."""
     return VisitorDetails(
         full_name=employee.full_name, phone=employee.phone, birth_year=None, gender="",

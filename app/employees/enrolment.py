@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Request, Response, current_app
@@ -24,7 +25,7 @@ from itsdangerous import (
     URLSafeSerializer,
     URLSafeTimedSerializer,
 )
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 
 from ..auth.access import attempt_key, begin_attempt, forget_attempt
@@ -215,15 +216,50 @@ def device_token(request: Request) -> str | None:
     return token if isinstance(token, str) else None
 
 
-def device_of(request: Request) -> EmployeeDevice | None:
-    """The enrolled phone making this request, while its employee is active."""
+@dataclass(frozen=True)
+class EnrolledEmployee:
+    """An enrolled phone's employee, as their check-in page greets them and their visit
+    records them (from the register)."""
+
+    id: int
+    code: str
+    full_name: str
+    department: str
+    phone: str
+    id_number: str | None
+
+
+@dataclass(frozen=True)
+class EnrolledPhone:
+    """An enrolled phone, as its employee's one tap needs it: read as one plain row."""
+
+    id: int
+    last_used_at: datetime | None
+    employee: EnrolledEmployee
+
+
+_DEVICE, _EMPLOYEE = EmployeeDevice.__table__, Employee.__table__
+# Built once: each request only sends its token's hash.
+_PHONE_OF = (select(_DEVICE.c.id, _DEVICE.c.last_used_at, _EMPLOYEE.c.id, _EMPLOYEE.c.code,
+                    _EMPLOYEE.c.full_name, _EMPLOYEE.c.department, _EMPLOYEE.c.phone,
+                    _EMPLOYEE.c.id_number)
+             .join(_EMPLOYEE, _EMPLOYEE.c.id == _DEVICE.c.employee_id)
+             .where(_DEVICE.c.token_hash == bindparam("token_hash"),
+                    _EMPLOYEE.c.active.is_(True)))
+
+
+def device_of(request: Request) -> EnrolledPhone | None:
+    """The enrolled phone making this request, while its employee is active: one row, read
+    on a connection of its own (the one tap's read ends before its write begins)."""
     token = device_token(request)
     if token is None:
         return None
-    device = db.session.scalar(
-        select(EmployeeDevice).options(joinedload(EmployeeDevice.employee))
-        .where(EmployeeDevice.token_hash == hash_token(token)))
-    return device if device is not None and device.employee.active else None
+    with db.engine.connect() as connection:
+        row = connection.execute(_PHONE_OF, {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    device_id, last_used_at, *employee = row
+    return EnrolledPhone(device_id, last_used_at, EnrolledEmployee(*employee))
 
 
 def revoke_this_phone(request: Request) -> None:
@@ -239,7 +275,7 @@ def revoke_this_phone(request: Request) -> None:
 SEEN_EVERY = timedelta(hours=12)
 
 
-def seen(device: EmployeeDevice) -> None:
+def seen(device: EnrolledPhone) -> None:
     """Note that the phone was used, for the admin's list of phones (a write at most every
     SEEN_EVERY, not one per check-in)."""
     now = clock.utcnow()

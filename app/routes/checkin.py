@@ -63,7 +63,7 @@ from ..employees import enrolment
 from ..employees.enrolment_forms import EmployeeDeclarationForm
 from ..extensions import csrf, db
 from ..store.database import write_transaction, writes_late
-from ..store.models import CheckoutReason, EmployeeDevice, Visit
+from ..store.models import CheckoutReason, Visit
 from ..web.errors import (
     DATABASE_ERRORS,
     RETRY_AFTER_SECONDS,
@@ -185,7 +185,7 @@ def _not_recorded(location: EntryPoint, error: Exception):
 
 
 def _first_page(location: EntryPoint, visit_secrets: dict[int, str],
-                remembered: Remembered | None, device: EmployeeDevice | None):
+                remembered: Remembered | None, device: enrolment.EnrolledPhone | None):
     """What a scan opens: Ra về when inside; an enrolled employee's one tap; a remembered
     visitor's one tap; the form."""
     for_other = "new" in request.args
@@ -271,8 +271,8 @@ def _notice(busy: bool) -> str:
     return "" if busy else health_notice.health_notice()
 
 
-def _employee_page(location: EntryPoint, device: EmployeeDevice, form: EmployeeDeclarationForm,
-                   declaring: bool):
+def _employee_page(location: EntryPoint, device: enrolment.EnrolledPhone,
+                   form: EmployeeDeclarationForm, declaring: bool):
     """An enrolled employee: one tap in, or the questions when there is something to declare;
     who they are comes from the register."""
     template = "checkin/employee_declare.html" if declaring else "checkin/employee.html"
@@ -282,7 +282,7 @@ def _employee_page(location: EntryPoint, device: EmployeeDevice, form: EmployeeD
 
 
 def _employee_check_in(location: EntryPoint, visit_secrets: dict[int, str],
-                       device: EmployeeDevice | None):
+                       device: enrolment.EnrolledPhone | None):
     """An enrolled employee's tap (its words are the answer: nothing to declare) or their
     declaration; the commitment is the button's, or ticked on the form."""
     if device is None:  # revoked, or the employee deactivated, since the page was opened
