@@ -266,9 +266,13 @@ def counters(day: date) -> Counters:
                     figures.employee_visits, figures.employees_inside, by_point)
 
 
+_LAST_CHANGE = select(func.max(_VISIT.c.changed_at))
+
+
 def last_change() -> datetime | None:
-    """When any visit last changed (one look at the end of an index)."""
-    return db.session.scalar(select(func.max(Visit.changed_at)))
+    """When any visit last changed (one look at the end of an index): a statement built once,
+    run on the session's connection (the poll asks it every few seconds)."""
+    return db.session.connection().scalar(_LAST_CHANGE)
 
 
 def changed_after(since: datetime) -> list[int]:
