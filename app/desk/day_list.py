@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, text, true
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..admin.entry_points import find_by_id
 from ..checkin import presences
@@ -20,12 +19,15 @@ from ..store.models import (
     REPLACED_SQL,
     CheckoutReason,
     Companion,
+    Decision,
     GateDecision,
     Presence,
     Visit,
     VisitSource,
 )
 from ..store.normalise import fold_for_search, parse_whole_number
+
+_VISIT = Visit.__table__
 
 PAGE_SIZE = 50
 # How often an open dashboard asks whether anything changed.
@@ -131,13 +133,77 @@ def _on_day(day: date):
     return and_(Visit.checked_in_at >= start, Visit.checked_in_at < end, Visit.counted())
 
 
-def _with_row_details(statement):
-    """What a row of the list shows besides the visit: entry point and decision (the
-    companions come from _with_parties)."""
-    return statement.options(joinedload(Visit.location), joinedload(Visit.gate_decision))
+class Decided:
+    """What the gate decided about a row's visit, as the row shows it."""
+
+    __slots__ = ("decision",)
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
 
 
-def _with_places(visits: list[Visit]) -> list[Visit]:
+class PartyMember:
+    """A companion, as the row names them."""
+
+    __slots__ = ("full_name", "birth_year", "flagged")
+
+    def __init__(self, full_name: str, birth_year: int, flagged: bool) -> None:
+        self.full_name, self.birth_year, self.flagged = full_name, birth_year, flagged
+
+
+class DeskRow:
+    """One visit as a row of the desk's list shows it, read as a plain row (the list never
+    writes, and a page of ORM objects with their identity map and change tracking costs
+    several times more): the visit's columns the row shows, its entry point, the gate's
+    decision, where its party is now and its companions, under the names Visit gives them
+    (the row's template takes either)."""
+
+    __slots__ = ("id", "location_id", "checked_in_at", "checked_out_at", "checkout_by",
+                 "full_name", "phone", "birth_year", "flagged", "source", "changed_at",
+                 "party_size", "employee_code", "department", "gate_decision", "location",
+                 "place_now", "party")
+
+    def __init__(self, id, location_id, checked_in_at, checked_out_at, checkout_by,  # noqa: A002
+                 full_name, phone, birth_year, flagged, source, changed_at, party_size,
+                 employee_code, department, decision) -> None:
+        self.id, self.location_id = id, location_id
+        self.checked_in_at, self.checked_out_at = checked_in_at, checked_out_at
+        self.checkout_by, self.full_name, self.phone = checkout_by, full_name, phone
+        self.birth_year, self.flagged, self.source = birth_year, flagged, source
+        self.changed_at, self.party_size = changed_at, party_size
+        self.employee_code, self.department = employee_code, department
+        self.gate_decision = Decided(decision) if decision is not None else None
+        self.location = find_by_id(location_id)
+        self.place_now = None
+        self.party: list[PartyMember] = []
+
+    @property
+    def is_open(self) -> bool:
+        """True while the visitor has not checked out."""
+        return self.checked_out_at is None
+
+
+_DECISION = GateDecision.__table__
+_COMPANION = Companion.__table__
+# What a row shows, with the gate's decision: the list's statements start from it.
+_ROWS = select(*(_VISIT.c[name] for name in DeskRow.__slots__[:14]),
+               _DECISION.c.decision).select_from(
+    _VISIT.outerjoin(_DECISION, _DECISION.c.visit_id == _VISIT.c.id))
+_COMPANIONS_OF = (select(_COMPANION.c.visit_id, _COMPANION.c.full_name, _COMPANION.c.birth_year,
+                   _COMPANION.c.flagged)
+            .where(_COMPANION.c.visit_id.in_(bindparam("parties", expanding=True)))
+            .order_by(_COMPANION.c.visit_id, _COMPANION.c.position))
+_NEWEST_FIRST = (_VISIT.c.checked_in_at.desc(), _VISIT.c.id.desc())
+
+
+def _rows(statement) -> list[DeskRow]:
+    """The rows a statement built on _ROWS selects, each with where its party is now and its
+    companions."""
+    return _with_places(_with_parties([DeskRow(*row) for row in
+                                       db.session.connection().execute(statement)]))
+
+
+def _with_places(visits: list) -> list:
     """The visits, each with where its party is now when it moved from where it came in."""
     points = presences.current_points([visit.id for visit in visits])
     for visit in visits:
@@ -146,29 +212,24 @@ def _with_places(visits: list[Visit]) -> list[Visit]:
     return visits
 
 
-def _with_parties(visits: list[Visit]) -> list[Visit]:
-    """The visits, each party's companions loaded with one query for all of them: a visitor
+def _with_parties(rows: list[DeskRow]) -> list[DeskRow]:
+    """The rows, each party's companions read with one query for all of them: a visitor
     alone (most rows) has none to read, and a page of them costs no query at all."""
-    parties = {visit.id: visit for visit in visits if visit.party_size > 1}
+    parties = {row.id: row for row in rows if row.party_size > 1}
     if parties:
-        found: dict[int, list[Companion]] = {visit_id: [] for visit_id in parties}
-        for companion in db.session.scalars(
-                select(Companion).where(Companion.visit_id.in_(list(parties)))
-                .order_by(Companion.visit_id, Companion.position)):
-            found[companion.visit_id].append(companion)
-        for visit_id, companions in found.items():
-            set_committed_value(parties[visit_id], "companions", companions)
-    return visits
+        for visit_id, *member in db.session.connection().execute(
+                _COMPANIONS_OF, {"parties": list(parties)}):
+            parties[visit_id].party.append(PartyMember(*member))
+    return rows
 
 
 def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
-               limit: int = PAGE_SIZE) -> list[Visit]:
+               limit: int = PAGE_SIZE) -> list[DeskRow]:
     """The day's visits, newest first, `limit` at a time (older than `before` for "more")."""
-    statement = filters.apply(select(Visit).where(_on_day(day)), day)
+    statement = filters.apply(_ROWS.where(_on_day(day)), day)
     if before is not None:
         statement = statement.where(_older_than(before))
-    return _with_places(_with_parties(list(db.session.scalars(_with_row_details(
-        statement).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit)))))
+    return _rows(statement.order_by(*_NEWEST_FIRST).limit(limit))
 
 
 def undecided_flagged(day: date):
@@ -200,7 +261,6 @@ def _slips_of_a_past_day(day: date):
 # (built once: a request sends the day's bounds). Nearly every visit is one visitor's plain
 # entry; the few others (replaced declarations, parties) and the open ones have indexes of
 # their own, so the day's busy range is counted from a two-column index alone.
-_VISIT = Visit.__table__
 _IN_DAY = and_(_VISIT.c.checked_in_at >= bindparam("start"),
                _VISIT.c.checked_in_at < bindparam("end"))
 _COUNTED = or_(_VISIT.c.checkout_by.is_(None),
@@ -294,13 +354,12 @@ def _among(ids: list[int], day: date, floor: Cursor | None):
 
 
 def changed_visits(ids: list[int], day: date, filters: VisitFilters,
-                   floor: Cursor | None = None) -> list[Visit]:
+                   floor: Cursor | None = None) -> list[DeskRow]:
     """Of these changed visits, the day's that the list (as filtered) shows, newest first."""
     if not ids:
         return []
-    return _with_places(list(db.session.scalars(_with_row_details(
-        filters.apply(select(Visit), day).where(_among(ids, day, floor), Visit.counted()))
-        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()))))
+    return _rows(filters.apply(_ROWS, day).where(_among(ids, day, floor), Visit.counted())
+                 .order_by(*_NEWEST_FIRST))
 
 
 def changed_of_day(ids: list[int], day: date, floor: Cursor | None = None) -> set[int]:
