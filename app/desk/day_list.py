@@ -155,13 +155,14 @@ class DeskRow:
     """One visit as a row of the desk's list shows it, read as a plain row (the list never
     writes, and a page of ORM objects with their identity map and change tracking costs
     several times more): the visit's columns the row shows, its entry point, the gate's
-    decision, where its party is now and its companions, under the names Visit gives them
-    (the row's template takes either)."""
+    decision, where its party is now and its companions, under the names Visit gives them;
+    and what the row writes of them worked out here once (see shown()), not by the
+    template's filters for each row."""
 
     __slots__ = ("id", "location_id", "checked_in_at", "checked_out_at", "checkout_by",
                  "full_name", "phone", "birth_year", "flagged", "source", "changed_at",
                  "party_size", "employee_code", "department", "gate_decision", "location",
-                 "place_now", "party")
+                 "place_now", "party", "state", "key", "version", "came", "left")
 
     def __init__(self, id, location_id, checked_in_at, checked_out_at, checkout_by,  # noqa: A002
                  full_name, phone, birth_year, flagged, source, changed_at, party_size,
@@ -173,9 +174,30 @@ class DeskRow:
         self.changed_at, self.party_size = changed_at, party_size
         self.employee_code, self.department = employee_code, department
         self.gate_decision = Decided(decision) if decision is not None else None
-        self.location = find_by_id(location_id)
         self.place_now = None
-        self.party: list[PartyMember] = []
+        self.party: list = []
+
+    @classmethod
+    def of(cls, visit: Visit) -> DeskRow:
+        """The row of a visit loaded whole (one row after a change made from it)."""
+        decided = visit.gate_decision
+        row = cls(*(getattr(visit, name) for name in cls.__slots__[:14]),
+                  decided.decision if decided is not None else None)
+        row.party = visit.party
+        return row.shown(find_by_id(visit.location_id), clock.local_zone())
+
+    def shown(self, location, zone) -> DeskRow:
+        """With its entry point, and what the row writes: the state (its class), its place
+        in the list, its version, and the local times it came and left (`zone`)."""
+        self.location = location
+        self.state = (("flagged " if self.flagged else "")
+                      + ("" if self.checked_out_at is None else "closed")).strip()
+        self.key = cursor(self)
+        self.version = self.changed_at.isoformat()
+        self.came = self.checked_in_at.astimezone(zone).strftime("%H:%M")
+        self.left = (self.checked_out_at.astimezone(zone).strftime("%H:%M")
+                     if self.checked_out_at is not None else "")
+        return self
 
     @property
     def is_open(self) -> bool:
@@ -197,10 +219,17 @@ _NEWEST_FIRST = (_VISIT.c.checked_in_at.desc(), _VISIT.c.id.desc())
 
 
 def _rows(statement) -> list[DeskRow]:
-    """The rows a statement built on _ROWS selects, each with where its party is now and its
-    companions."""
-    return _with_places(_with_parties([DeskRow(*row) for row in
-                                       db.session.connection().execute(statement)]))
+    """The rows a statement built on _ROWS selects, each with its entry point (looked up once
+    per entry point), what it writes, where its party is now and its companions."""
+    zone, points = clock.local_zone(), {}
+    rows = []
+    for found in db.session.connection().execute(statement):
+        row = DeskRow(*found)
+        point = points.get(row.location_id)
+        if point is None:
+            point = points[row.location_id] = find_by_id(row.location_id)
+        rows.append(row.shown(point, zone))
+    return _with_places(_with_parties(rows))
 
 
 def _with_places(visits: list) -> list:
@@ -246,6 +275,13 @@ def _undecided():
 
 def _is_past(day: date) -> bool:
     return day < clock.local_today()
+
+
+# undecided_flagged() of the day whose bounds a statement is given as the parameters "start"
+# and "end", when it is today or later: a condition built once, for the statements the desk
+# sends on every page.
+UNDECIDED_OF_THE_DAY = and_(_undecided(), Visit.checked_in_at >= bindparam("start"),
+                            Visit.checked_in_at < bindparam("end"), Visit.counted())
 
 
 def _slips_of_a_past_day(day: date):
