@@ -17,7 +17,7 @@ from ..extensions import db
 from ..store import audit, clock
 from ..store.models import CheckoutReason, Decision, GateDecision, Location, PointKind, User, Visit
 from ..web.templating import label
-from .day_list import undecided_flagged
+from .day_list import UNDECIDED_OF_THE_DAY, undecided_flagged
 
 # The panel shows this many, newest first; the counter says how many wait in all.
 PANEL_SIZE = 10
@@ -30,11 +30,21 @@ class DecisionError(Exception):
     it takes no decision): the message says why."""
 
 
+def _panel(condition):
+    return (select(Visit).where(condition).options(joinedload(Visit.location))
+            .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(PANEL_SIZE))
+
+
+# Today's panel, on every page of the desk: built once, sent the day's bounds.
+_WAITING_OF_THE_DAY = _panel(UNDECIDED_OF_THE_DAY)
+
+
 def waiting(day: date) -> list[Visit]:
     """The day's flagged visits with no decision yet, newest first (at most PANEL_SIZE)."""
-    return list(db.session.scalars(
-        select(Visit).where(undecided_flagged(day)).options(joinedload(Visit.location))
-        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(PANEL_SIZE)))
+    if day < clock.local_today():  # a past day's slips never wait (undecided_flagged)
+        return list(db.session.scalars(_panel(undecided_flagged(day))))
+    start, end = clock.local_day_bounds(day)
+    return list(db.session.scalars(_WAITING_OF_THE_DAY, {"start": start, "end": end}))
 
 
 def reasons(visit: Visit) -> list[str]:

@@ -6,16 +6,28 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text, true
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..admin.entry_points import find_by_id
 from ..checkin import presences
 from ..extensions import db
 from ..store import clock
-from ..store.models import MAX_ID, Companion, Visit, VisitSource
+from ..store.models import (
+    MAX_ID,
+    PARTY_SQL,
+    REPLACED_SQL,
+    CheckoutReason,
+    Companion,
+    Decision,
+    GateDecision,
+    Presence,
+    Visit,
+    VisitSource,
+)
 from ..store.normalise import fold_for_search, parse_whole_number
+
+_VISIT = Visit.__table__
 
 PAGE_SIZE = 50
 # How often an open dashboard asks whether anything changed.
@@ -121,44 +133,141 @@ def _on_day(day: date):
     return and_(Visit.checked_in_at >= start, Visit.checked_in_at < end, Visit.counted())
 
 
-def _with_row_details(statement):
-    """What a row of the list shows besides the visit: entry point and decision (the
-    companions come from _with_parties)."""
-    return statement.options(joinedload(Visit.location), joinedload(Visit.gate_decision))
+class Decided:
+    """What the gate decided about a row's visit, as the row shows it."""
+
+    __slots__ = ("decision",)
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
 
 
-def _with_places(visits: list[Visit]) -> list[Visit]:
+class PartyMember:
+    """A companion, as the row names them."""
+
+    __slots__ = ("full_name", "birth_year", "flagged")
+
+    def __init__(self, full_name: str, birth_year: int, flagged: bool) -> None:
+        self.full_name, self.birth_year, self.flagged = full_name, birth_year, flagged
+
+
+class DeskRow:
+    """One visit as a row of the desk's list shows it, read as a plain row (the list never
+    writes, and a page of ORM objects with their identity map and change tracking costs
+    several times more): the visit's columns the row shows, its entry point, the gate's
+    decision, where its party is now and its companions, under the names Visit gives them;
+    and what the row writes of them worked out here once (see shown()), not by the
+    template's filters for each row."""
+
+    __slots__ = ("id", "location_id", "checked_in_at", "checked_out_at", "checkout_by",
+                 "full_name", "phone", "birth_year", "flagged", "source", "changed_at",
+                 "party_size", "employee_code", "department", "gate_decision", "location",
+                 "place_now", "party", "state", "key", "version", "came", "left")
+
+    def __init__(self, id, location_id, checked_in_at, checked_out_at, checkout_by,  # noqa: A002
+                 full_name, phone, birth_year, flagged, source, changed_at, party_size,
+                 employee_code, department, decision) -> None:
+        self.id, self.location_id = id, location_id
+        self.checked_in_at, self.checked_out_at = checked_in_at, checked_out_at
+        self.checkout_by, self.full_name, self.phone = checkout_by, full_name, phone
+        self.birth_year, self.flagged, self.source = birth_year, flagged, source
+        self.changed_at, self.party_size = changed_at, party_size
+        self.employee_code, self.department = employee_code, department
+        self.gate_decision = Decided(decision) if decision is not None else None
+        self.place_now = None
+        self.party: list = []
+
+    @classmethod
+    def of(cls, visit: Visit) -> DeskRow:
+        """The row of a visit loaded whole (one row after a change made from it)."""
+        decided = visit.gate_decision
+        row = cls(*(getattr(visit, name) for name in cls.__slots__[:14]),
+                  decided.decision if decided is not None else None)
+        row.party = visit.party
+        return row.shown(find_by_id(visit.location_id), clock.local_zone())
+
+    def shown(self, location, zone) -> DeskRow:
+        """With its entry point, and what the row writes: the state (its class), its place
+        in the list, its version, and the local times it came and left (`zone`)."""
+        self.location = location
+        self.state = (("flagged " if self.flagged else "")
+                      + ("" if self.checked_out_at is None else "closed")).strip()
+        self.key = cursor(self)
+        self.version = self.changed_at.isoformat()
+        self.came = self.checked_in_at.astimezone(zone).strftime("%H:%M")
+        self.left = (self.checked_out_at.astimezone(zone).strftime("%H:%M")
+                     if self.checked_out_at is not None else "")
+        return self
+
+    @property
+    def is_open(self) -> bool:
+        """True while the visitor has not checked out."""
+        return self.checked_out_at is None
+
+
+_DECISION = GateDecision.__table__
+_COMPANION = Companion.__table__
+# What a row shows, with the gate's decision: the list's statements start from it.
+_ROWS = select(*(_VISIT.c[name] for name in DeskRow.__slots__[:14]),
+               _DECISION.c.decision).select_from(
+    _VISIT.outerjoin(_DECISION, _DECISION.c.visit_id == _VISIT.c.id))
+_COMPANIONS_OF = (select(_COMPANION.c.visit_id, _COMPANION.c.full_name, _COMPANION.c.birth_year,
+                   _COMPANION.c.flagged)
+            .where(_COMPANION.c.visit_id.in_(bindparam("parties", expanding=True)))
+            .order_by(_COMPANION.c.visit_id, _COMPANION.c.position))
+_NEWEST_FIRST = (_VISIT.c.checked_in_at.desc(), _VISIT.c.id.desc())
+
+
+def _rows(statement) -> list[DeskRow]:
+    """The rows a statement built on _ROWS selects, each with its entry point (looked up once
+    per entry point), what it writes, where its party is now and its companions."""
+    zone, points = clock.local_zone(), {}
+    rows = []
+    for found in db.session.connection().execute(statement):
+        row = DeskRow(*found)
+        point = points.get(row.location_id)
+        if point is None:
+            point = points[row.location_id] = find_by_id(row.location_id)
+        rows.append(row.shown(point, zone))
+    return _with_places(_with_parties(rows))
+
+
+# presences.current_points() for the list's rows, built once: {visit: the entry point its
+# party is at now (or was last)} as the last of its presences says.
+_PRESENCE = Presence.__table__
+_POINTS_NOW = (select(_PRESENCE.c.visit_id, _PRESENCE.c.location_id)
+               .where(_PRESENCE.c.visit_id.in_(bindparam("visits", expanding=True)))
+               .order_by(_PRESENCE.c.id))
+
+
+def _with_places(visits: list) -> list:
     """The visits, each with where its party is now when it moved from where it came in."""
-    points = presences.current_points([visit.id for visit in visits])
+    points = {visit_id: point for visit_id, point in db.session.connection().execute(
+        _POINTS_NOW, {"visits": [visit.id for visit in visits]})} if visits else {}
     for visit in visits:
         point = points.get(visit.id, visit.location_id)
         visit.place_now = find_by_id(point).name if point != visit.location_id else None
     return visits
 
 
-def _with_parties(visits: list[Visit]) -> list[Visit]:
-    """The visits, each party's companions loaded with one query for all of them: a visitor
+def _with_parties(rows: list[DeskRow]) -> list[DeskRow]:
+    """The rows, each party's companions read with one query for all of them: a visitor
     alone (most rows) has none to read, and a page of them costs no query at all."""
-    parties = {visit.id: visit for visit in visits if visit.party_size > 1}
+    parties = {row.id: row for row in rows if row.party_size > 1}
     if parties:
-        found: dict[int, list[Companion]] = {visit_id: [] for visit_id in parties}
-        for companion in db.session.scalars(
-                select(Companion).where(Companion.visit_id.in_(list(parties)))
-                .order_by(Companion.visit_id, Companion.position)):
-            found[companion.visit_id].append(companion)
-        for visit_id, companions in found.items():
-            set_committed_value(parties[visit_id], "companions", companions)
-    return visits
+        for visit_id, *member in db.session.connection().execute(
+                _COMPANIONS_OF, {"parties": list(parties)}):
+            parties[visit_id].party.append(PartyMember(*member))
+    return rows
 
 
 def day_visits(day: date, filters: VisitFilters, before: Cursor | None = None,
-               limit: int = PAGE_SIZE) -> list[Visit]:
+               limit: int = PAGE_SIZE) -> list[DeskRow]:
     """The day's visits, newest first, `limit` at a time (older than `before` for "more")."""
-    statement = filters.apply(select(Visit).where(_on_day(day)), day)
+    statement = filters.apply(_ROWS.where(_on_day(day)), day)
     if before is not None:
         statement = statement.where(_older_than(before))
-    return _with_places(_with_parties(list(db.session.scalars(_with_row_details(
-        statement).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit)))))
+    return _rows(statement.order_by(*_NEWEST_FIRST).limit(limit))
 
 
 def undecided_flagged(day: date):
@@ -177,45 +286,97 @@ def _is_past(day: date) -> bool:
     return day < clock.local_today()
 
 
+# undecided_flagged() of the day whose bounds a statement is given as the parameters "start"
+# and "end", when it is today or later: a condition built once, for the statements the desk
+# sends on every page.
+UNDECIDED_OF_THE_DAY = and_(_undecided(), Visit.checked_in_at >= bindparam("start"),
+                            Visit.checked_in_at < bindparam("end"), Visit.counted())
+
+
 def _slips_of_a_past_day(day: date):
     """How many of a past day's undecided flagged visits are paper slips: a slip records what
     happened at the gate then, and no decision can be recorded for it now (app.desk.alerts.refusal),
-    so it must not wait, however long. A subquery over the flagged visits' index: the day's
-    own pass stays on the counters' index alone, which has no column for the source."""
+    so it must not wait, however long. A subquery over the flagged visits' index."""
     return (select(func.count()).select_from(Visit)
             .where(_undecided(), _on_day(day), Visit.source == VisitSource.PAPER)
             .correlate(None).scalar_subquery())
 
 
+# The counters, each figure read from the narrowest index that holds it over the day's range
+# (built once: a request sends the day's bounds). Nearly every visit is one visitor's plain
+# entry; the few others (replaced declarations, parties) and the open ones have indexes of
+# their own, so the day's busy range is counted from a two-column index alone.
+_IN_DAY = and_(_VISIT.c.checked_in_at >= bindparam("start"),
+               _VISIT.c.checked_in_at < bindparam("end"))
+_COUNTED = or_(_VISIT.c.checkout_by.is_(None),
+               _VISIT.c.checkout_by != CheckoutReason.REPLACED.value)
+_NO_DECISION = ~exists().where(GateDecision.__table__.c.visit_id == _VISIT.c.id)
+_FLAGGED = _VISIT.c.flagged.is_(True)
+
+
+def _figures(*columns, where=()):
+    return select(*columns).select_from(_VISIT).where(_IN_DAY, *where).subquery()
+
+
+_ALL = _figures(func.count().label("visits"),
+                func.count(_VISIT.c.employee_code).label("employees"))
+_REPLACED = _figures(func.count().label("visits"),
+                     func.coalesce(func.sum(_VISIT.c.party_size), 0).label("people"),
+                     func.count().filter(_FLAGGED).label("flagged"),
+                     func.count().filter(_FLAGGED, _NO_DECISION).label("undecided"),
+                     func.count(_VISIT.c.employee_code).label("employees"),
+                     where=[text(REPLACED_SQL)])
+_PARTIES = _figures(func.coalesce(func.sum(_VISIT.c.party_size - 1), 0).label("more"),
+                    where=[text(PARTY_SQL), _COUNTED])
+_INSIDE = _figures(func.coalesce(func.sum(_VISIT.c.party_size), 0).label("people"),
+                   func.count(_VISIT.c.employee_code).label("employees"),
+                   where=[_VISIT.c.checked_out_at.is_(None), _COUNTED])
+_FLAGGED_ALL = _figures(func.count().label("flagged"),
+                        func.count().filter(_NO_DECISION).label("undecided"),
+                        where=[_FLAGGED])
+_COUNTERS = select(
+    (_ALL.c.visits - _REPLACED.c.visits).label("visits"),
+    (_ALL.c.visits - _REPLACED.c.visits + _PARTIES.c.more).label("people"),
+    _INSIDE.c.people.label("inside"),
+    (_FLAGGED_ALL.c.flagged - _REPLACED.c.flagged).label("flagged"),
+    (_FLAGGED_ALL.c.undecided - _REPLACED.c.undecided).label("undecided"),
+    (_ALL.c.employees - _REPLACED.c.employees).label("employee_visits"),
+    _INSIDE.c.employees.label("employees_inside"),
+).select_from(_ALL.join(_REPLACED, true()).join(_PARTIES, true()).join(_INSIDE, true())
+              .join(_FLAGGED_ALL, true()))
+# Where the people inside are: the day's open visits, each with its open presence.
+_INSIDE_BY_POINT = (
+    select(_PRESENCE.c.location_id, func.sum(_VISIT.c.party_size))
+    .select_from(_VISIT.join(_PRESENCE, _PRESENCE.c.visit_id == _VISIT.c.id))
+    .where(_IN_DAY, _VISIT.c.checked_out_at.is_(None), _COUNTED,
+           # ix_presence_open_visit's condition (OPEN_BY_VISIT_SQL)
+           _PRESENCE.c.ended_at.is_(None), _PRESENCE.c.visit_id.is_not(None))
+    .group_by(_PRESENCE.c.location_id).order_by(_PRESENCE.c.location_id))
+
+
 def counters(day: date) -> Counters:
     """Visits, people who came and people inside now (companions too), flagged visits and
-    those of them still waiting for the gate's decision: one pass over the day's counter
-    index, each figure an aggregate FILTER (cheaper per row than a CASE in each sum; a
-    flagged visit's decision is one look into the decisions' own index)."""
-    inside = Visit.checked_out_at.is_(None)
-    undecided = func.count().filter(_undecided())
-    if _is_past(day):
-        undecided = undecided - _slips_of_a_past_day(day)
-    visits, people, people_inside, flagged, undecided, employee_visits, employees_inside = (
-        db.session.execute(select(
-            func.count(),
-            func.coalesce(func.sum(Visit.party_size), 0),
-            func.coalesce(func.sum(Visit.party_size).filter(inside), 0),
-            func.count().filter(Visit.flagged.is_(True)),
-            undecided,
-            func.count(Visit.employee_code),
-            func.count(Visit.employee_code).filter(inside),
-        ).select_from(Visit).where(_on_day(day))).one())
-    by_point = tuple((find_by_id(point).name, people)
-                     for point, people in presences.inside_by_point(_on_day(day))) \
-        if people_inside else ()
-    return Counters(visits, people, people_inside, flagged, undecided, employee_visits,
-                    employees_inside, by_point)
+    those of them still waiting for the gate's decision, and the employees among them: one
+    query of narrow index ranges (see _COUNTERS); a past day's paper slips never wait."""
+    start, end = clock.local_day_bounds(day)
+    bounds = {"start": start, "end": end}
+    figures = db.session.execute(_COUNTERS, bounds).one()
+    undecided = figures.undecided
+    if undecided and _is_past(day):
+        undecided -= db.session.scalar(select(_slips_of_a_past_day(day)))
+    by_point = tuple((find_by_id(point).name, people) for point, people in
+                     db.session.execute(_INSIDE_BY_POINT, bounds)) if figures.inside else ()
+    return Counters(figures.visits, figures.people, figures.inside, figures.flagged, undecided,
+                    figures.employee_visits, figures.employees_inside, by_point)
+
+
+_LAST_CHANGE = select(func.max(_VISIT.c.changed_at))
 
 
 def last_change() -> datetime | None:
-    """When any visit last changed (one look at the end of an index)."""
-    return db.session.scalar(select(func.max(Visit.changed_at)))
+    """When any visit last changed (one look at the end of an index): a statement built once,
+    run on the session's connection (the poll asks it every few seconds)."""
+    return db.session.connection().scalar(_LAST_CHANGE)
 
 
 def changed_after(since: datetime) -> list[int]:
@@ -237,13 +398,12 @@ def _among(ids: list[int], day: date, floor: Cursor | None):
 
 
 def changed_visits(ids: list[int], day: date, filters: VisitFilters,
-                   floor: Cursor | None = None) -> list[Visit]:
+                   floor: Cursor | None = None) -> list[DeskRow]:
     """Of these changed visits, the day's that the list (as filtered) shows, newest first."""
     if not ids:
         return []
-    return _with_places(list(db.session.scalars(_with_row_details(
-        filters.apply(select(Visit), day).where(_among(ids, day, floor), Visit.counted()))
-        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()))))
+    return _rows(filters.apply(_ROWS, day).where(_among(ids, day, floor), Visit.counted())
+                 .order_by(*_NEWEST_FIRST))
 
 
 def changed_of_day(ids: list[int], day: date, floor: Cursor | None = None) -> set[int]:

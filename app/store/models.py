@@ -9,7 +9,18 @@ from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, Index, String, TypeDecorator, or_
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    TypeDecorator,
+    or_,
+    text,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
@@ -216,9 +227,9 @@ class Visit(db.Model):
     __table_args__ = (
         # The day's list, newest first.
         Index("ix_visit_checked_in_at_id", "checked_in_at", "id"),
-        # The day's counters (visitors and employees apart), read from the index alone.
-        Index("ix_visit_day_counters", "checked_in_at", "checkout_by", "checked_out_at",
-              "flagged", "party_size", "employee_code"),
+        # The day's visits and how many of them were employees', counted from the index alone
+        # (the counters; the few replaced, parties and open visits from their own indexes).
+        Index("ix_visit_day", "checked_in_at", "employee_code"),
         # Tracing from an employee's code.
         Index("ix_visit_employee_code_checked_in_at", "employee_code", "checked_in_at"),
         # An entry point's visits by time, with when they left: tracing reads the index alone.
@@ -226,7 +237,10 @@ class Visit(db.Model):
         # Tracing by phone number.
         Index("ix_visit_phone_checked_in_at", "phone", "checked_in_at"),
         Index("ix_visit_changed_at", "changed_at"),
-        Index("ix_visit_open", "checked_out_at", "checked_in_at"),
+        # The visits still open by check-in time (people inside, the roll call, the end of
+        # the day's check-out), with what the counters of people inside read.
+        Index("ix_visit_open", "checked_out_at", "checked_in_at", "checkout_by", "party_size",
+              "employee_code"),
         # The day's flagged visits: the alert panel and its counter.
         Index("ix_visit_flagged_checked_in_at", "flagged", "checked_in_at"),
     )
@@ -277,6 +291,16 @@ class Visit(db.Model):
                    cls.arrived_at < DaysLater(cls.checked_in_at, -1))
 
 
+# The counters' partial indexes: the visits that are not one visitor's plain entry, each kind
+# read from the index alone over the day's range. Their conditions are written out as SQL
+# (a partial index is used only by a query that says the same, parameters do not).
+REPLACED_SQL = "checkout_by = 'replaced'"
+PARTY_SQL = "party_size > 1"
+Index("ix_visit_replaced", Visit.checked_in_at, Visit.checkout_by, Visit.party_size, Visit.flagged,
+      Visit.employee_code, Visit.checked_out_at,
+      sqlite_where=text(REPLACED_SQL), postgresql_where=text(REPLACED_SQL))
+Index("ix_visit_party", Visit.checked_in_at, Visit.party_size, Visit.checkout_by,
+      Visit.checked_out_at, sqlite_where=text(PARTY_SQL), postgresql_where=text(PARTY_SQL))
 # The few stays longer than a day, for tracing: whatever its age, such a stay can overlap a case.
 Index("ix_visit_long_stay", Visit.checked_in_at,
       sqlite_where=Visit.longer_than_a_day(), postgresql_where=Visit.longer_than_a_day())
@@ -349,6 +373,12 @@ Index("ix_presence_long_stay", Presence.location_id, Presence.started_at,
 # few that tracing may find begun more than a day before a case.
 Index("ix_presence_open", Presence.location_id, Presence.started_at,
       sqlite_where=Presence.ended_at.is_(None), postgresql_where=Presence.ended_at.is_(None))
+# The open presences by visit, for where the people inside are (the counters join them to the
+# day's open visits). "visit_id IS NOT NULL" (always true) keeps it to lookups by visit: a join
+# on visit_id implies it, tracing's lookups by entry point do not, and keep ix_presence_open.
+OPEN_BY_VISIT_SQL = "ended_at IS NULL AND visit_id IS NOT NULL"
+Index("ix_presence_open_visit", Presence.visit_id, Presence.location_id, Presence.ended_at,
+      sqlite_where=text(OPEN_BY_VISIT_SQL), postgresql_where=text(OPEN_BY_VISIT_SQL))
 
 
 class Companion(db.Model):
