@@ -141,6 +141,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["STAFF_SESSION_HOURS"])
+    # A staff sign-in lasts STAFF_SESSION_HOURS from the sign-in, as the server's own record
+    # of it does (app.auth.access): its cookie, set then, is not signed again at every request
+    # (the desk polls every two seconds), only when the session changes.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
 
 
 # Settings that hold text: a GATEBOOK_ variable sets them as written, although Flask reads

@@ -3,7 +3,9 @@ work back unnoticed (bench/instructions.py counts what each request costs)."""
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
+from urllib.parse import unquote
 
 import flask_babel
 import flask_wtf.csrf
@@ -256,3 +258,15 @@ def test_an_employees_tap_reads_its_phone_as_one_row(app, phone):
         "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"]
     assert "Trần Thị Thợ" in phone.client.get(response.headers["Location"]).get_data(
         as_text=True)
+
+
+def test_the_desks_poll_signs_no_cookie(desk, clock):
+    # A sign-in lasts its hours from the sign-in (the server's record says so): its cookie is
+    # not signed again at every poll.
+    html = desk.client.get("/dashboard/").get_data(as_text=True)
+    since = unquote(re.search(r'/dashboard/changes\?since=([^&"]+)', html).group(1))
+    clock.advance(seconds=6)  # past the poll's look-back: nothing changed
+    quiet = desk.client.get("/dashboard/changes", query_string={"since": since})
+    assert quiet.status_code == 204
+    assert quiet.headers.getlist("Set-Cookie") == []
+    assert desk.client.get("/dashboard/").headers.getlist("Set-Cookie") == []

@@ -10,6 +10,8 @@ from functools import cache
 from flask import Flask, Response, request, url_for
 from werkzeug.security import safe_join
 
+from ..store.cache import kept
+
 YEAR_SECONDS = 365 * 24 * 3600
 
 
@@ -38,19 +40,13 @@ def _modified(app: Flask, filename: str) -> float | None:
 
 def init_app(app: Flask) -> None:
     """Add ?v=<fingerprint> to every static URL, and cache fingerprinted files for a year."""
-    # {(mount point, file, its modification time): its address}: every page links the same
-    # stylesheet and scripts, and building an address is a good part of rendering a page.
-    addresses: dict[tuple[str, str, float | None], str] = {}
-
     @app.template_global()
     def static_url(filename: str) -> str:
-        """url_for("static", filename=filename), fingerprint included, built once per version
-        of the file."""
-        key = (request.script_root, filename, _modified(app, filename))
-        found = addresses.get(key)
-        if found is None:
-            found = addresses[key] = url_for("static", filename=filename)
-        return found
+        """url_for("static", filename=filename), fingerprint included, as worked out less than
+        a few seconds ago (app.store.cache): every page links the same stylesheet and scripts,
+        and a changed file still gets its new address within those seconds."""
+        return kept("static_addresses", (request.script_root, filename),
+                    lambda: url_for("static", filename=filename))
 
     @app.url_defaults
     def add_fingerprint(endpoint: str, values: dict) -> None:
