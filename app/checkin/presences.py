@@ -65,26 +65,18 @@ def last(visit_id: int) -> Presence | None:
                              .order_by(Presence.id.desc()).limit(1))
 
 
+# Built once (the desk's list asks for every page and poll): each request sends the visits.
+_POINTS_NOW = (select(_PRESENCE.c.visit_id, _PRESENCE.c.location_id)
+               .where(_PRESENCE.c.visit_id.in_(bindparam("visits", expanding=True)))
+               .order_by(_PRESENCE.c.id))
+
+
 def current_points(visit_ids: list[int]) -> dict[int, int]:
     """{visit id: the entry point its party is at now (or was last)} for these visits, in one
-    query."""
-    found: dict[int, int] = {}
-    if visit_ids:
-        for visit_id, location_id in db.session.execute(
-                select(Presence.visit_id, Presence.location_id)
-                .where(Presence.visit_id.in_(visit_ids)).order_by(Presence.id)):
-            found[visit_id] = location_id
-    return found
-
-
-def inside_by_point(visits_of_day) -> list[tuple[int, int]]:
-    """[(entry point, people there now)] of the open visits a condition selects, from the
-    open presences' own index."""
-    return list(db.session.execute(
-        select(Presence.location_id, func.sum(Visit.party_size))
-        .join(Visit, Visit.id == Presence.visit_id)
-        .where(Presence.ended_at.is_(None), Visit.checked_out_at.is_(None), visits_of_day)
-        .group_by(Presence.location_id).order_by(Presence.location_id)).all())
+    query: the last of each visit's presences."""
+    if not visit_ids:
+        return {}
+    return dict(db.session.connection().execute(_POINTS_NOW, {"visits": visit_ids}).all())
 
 
 def was_at(location_id: int, since: datetime, until: datetime):

@@ -27,7 +27,7 @@ from ..store.models import (
 )
 from ..store.normalise import fold_for_search, parse_whole_number
 
-_VISIT = Visit.__table__
+_VISIT, _PRESENCE = Visit.__table__, Presence.__table__
 
 PAGE_SIZE = 50
 # How often an open dashboard asks whether anything changed.
@@ -232,18 +232,9 @@ def _rows(statement) -> list[DeskRow]:
     return _with_places(_with_parties(rows))
 
 
-# presences.current_points() for the list's rows, built once: {visit: the entry point its
-# party is at now (or was last)} as the last of its presences says.
-_PRESENCE = Presence.__table__
-_POINTS_NOW = (select(_PRESENCE.c.visit_id, _PRESENCE.c.location_id)
-               .where(_PRESENCE.c.visit_id.in_(bindparam("visits", expanding=True)))
-               .order_by(_PRESENCE.c.id))
-
-
 def _with_places(visits: list) -> list:
     """The visits, each with where its party is now when it moved from where it came in."""
-    points = {visit_id: point for visit_id, point in db.session.connection().execute(
-        _POINTS_NOW, {"visits": [visit.id for visit in visits]})} if visits else {}
+    points = presences.current_points([visit.id for visit in visits])
     for visit in visits:
         point = points.get(visit.id, visit.location_id)
         visit.place_now = find_by_id(point).name if point != visit.location_id else None

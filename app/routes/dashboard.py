@@ -224,8 +224,7 @@ def _row_response(found: Visit, undo: bool = False, notice: str = ""):
     """A row of today's list after a change made from it, with the counters."""
     day = clock.to_local(found.checked_in_at).date()
     return render_template("dashboard/_row_changed.html", visit=day_list.DeskRow.of(found),
-                           undo=undo,
-                           notice=notice, **_desk_context(day, with_alerts=False))
+                           undo=undo, notice=notice, **_desk_context(day, with_alerts=False))
 
 
 @bp.post("/visits/<id:visit_id>/checkout")
