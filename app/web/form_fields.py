@@ -16,6 +16,8 @@ from flask_wtf import FlaskForm
 from markupsafe import escape
 from werkzeug.exceptions import BadRequest
 from wtforms import FieldList, Form, StringField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.core import Field, Label, UnboundField
 from wtforms.i18n import messages_path
 from wtforms.utils import unset_value
 from wtforms.validators import Length, ValidationError
@@ -62,13 +64,49 @@ class _CSRFWhenShown(FlaskForm.Meta.csrf_class):
             csrf_token_field))
 
 
+# The options BaseForm binds each of a form's own fields with (a FieldList's rows get others).
+_FORM_FIELD_OPTIONS = frozenset({"name", "prefix", "translations"})
+# Bound fields that no form holds, copied for each form: by unbound field and options.
+_prototypes: dict[tuple, Field] = {}
+_MAX_PROTOTYPES = 2048  # forms with many prefixes or languages cannot make it grow for ever
+
+
+def _bind_from_prototype(form: Form, unbound_field: UnboundField, options: dict) -> Field:
+    """The field WTForms would bind, as a copy of one bound once per process for the same
+    field, name, prefix and messages: WTForms builds every field of a form again for each
+    request (its label, flags, validators checked), which was a good part of a check-in's
+    post. What a form changes in a field is its own: the copy has its own label (a form may
+    word it per request), and processing the form sets its data and errors. What it shares
+    is only ever read: validators, filters, choices, render_kw, and the flags (which WTForms
+    sets from the validators when it binds a field, and only then)."""
+    key = (unbound_field, options["name"], options["prefix"], options["translations"])
+    prototype = _prototypes.get(key)
+    if prototype is None:
+        if len(_prototypes) >= _MAX_PROTOTYPES:
+            _prototypes.clear()
+        prototype = _prototypes[key] = unbound_field.bind(form=form, **options)
+        del prototype._form, prototype.meta  # the form's own, set on each copy
+    field = object.__new__(type(prototype))
+    field.__dict__.update(prototype.__dict__)
+    field._form, field.meta = form, form.meta
+    field.label = Label(prototype.label.field_id, prototype.label.text)
+    return field
+
+
 class AppForm(FlaskForm):
     """Flask-WTF's form (CSRF token, the request's data), with WTForms' own messages in the
     page's language read once per language and process: Flask-WTF reads their file again on
-    every request. Its CSRF token is signed only when a page shows it."""
+    every request. Its fields are copied from fields bound once, and its CSRF token is signed
+    only when a page shows it."""
 
     class Meta:
         csrf_class = _CSRFWhenShown
+
+        def bind_field(self, form, unbound_field, options):
+            if (unbound_field.field_class is CSRFTokenField  # a new one for every form
+                    or options.keys() != _FORM_FIELD_OPTIONS):
+                return super().bind_field(form, unbound_field, options)
+            return _bind_from_prototype(form, unbound_field, options)
 
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):  # as Flask-WTF does
