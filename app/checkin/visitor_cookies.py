@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -15,20 +15,30 @@ VISITS_COOKIE = "gb_visits"
 # Enough for a family sharing one phone; the oldest secrets drop off first.
 MAX_REMEMBERED_VISITS = 10
 VISITS_MAX_AGE = timedelta(days=2)
+# Remembered details unchanged since they were signed less than this long ago are not signed
+# and sent again: their cookie's end moves on once a day at most.
+PROFILE_RENEWED_AFTER = timedelta(days=1)
+
+
+def _now() -> datetime:
+    """The time itsdangerous signs cookies with."""
+    return datetime.now(UTC)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return timed_serializer(current_app.config["SECRET_KEY"], f"gatebook-{purpose}")
 
 
-def _read(request: Request, name: str, max_age: timedelta):
+def _read(request: Request, name: str, max_age: timedelta, signed_at: bool = False):
+    """The cookie's value (with `signed_at`: and when it was signed), or None."""
     raw = request.cookies.get(name)
     if not raw:
-        return None
+        return (None, None) if signed_at else None
     try:
-        return _serializer(name).loads(raw, max_age=int(max_age.total_seconds()))
+        return _serializer(name).loads(raw, max_age=int(max_age.total_seconds()),
+                                       return_timestamp=signed_at)
     except BadSignature:  # tampered, expired, or signed with an old key: start afresh
-        return None
+        return (None, None) if signed_at else None
 
 
 def _write(response: Response, name: str, value, max_age: timedelta) -> None:
@@ -48,22 +58,32 @@ class Remembered:
 
     identity: dict
     consent_version: str | None = None
+    signed_at: datetime | None = None  # when the phone's cookie was signed
 
 
 def read_profile(request: Request) -> Remembered | None:
     """What this phone remembers of its visitor, or None if it remembers nothing."""
-    stored = _read(request, PROFILE_COOKIE, _profile_max_age())
+    stored, signed_at = _read(request, PROFILE_COOKIE, _profile_max_age(), signed_at=True)
     if not isinstance(stored, dict) or not stored:
         return None
     if isinstance(stored.get("identity"), dict):
         version = stored.get("consent")
-        return Remembered(stored["identity"], version if isinstance(version, str) else None)
-    return Remembered(stored)  # remembered before consents were kept: asked again
+        return Remembered(stored["identity"], version if isinstance(version, str) else None,
+                          signed_at)
+    return Remembered(stored, signed_at=signed_at)  # from before consents were kept: asked again
 
 
-def remember_profile(response: Response, identity: dict, consent_version: str) -> None:
+def remember_profile(response: Response, identity: dict, consent_version: str,
+                     remembered: Remembered | None = None) -> None:
     """Keep the identity fields on this phone (the visitor ticked "remember me"), with the
-    version of the notice they consented to."""
+    version of the notice they consented to. What the phone already sent (`remembered`) is
+    not signed again when it is the same and was signed within PROFILE_RENEWED_AFTER: a
+    returning visitor's one tap sends back the details it was given."""
+    if (remembered is not None and remembered.identity == identity
+            and remembered.consent_version == consent_version
+            and remembered.signed_at is not None
+            and _now() - remembered.signed_at < PROFILE_RENEWED_AFTER):
+        return
     _write(response, PROFILE_COOKIE, {"identity": identity, "consent": consent_version},
            _profile_max_age())
 

@@ -328,7 +328,7 @@ def _record(location: EntryPoint, form: CheckInForm, visit_secrets: dict[int, st
     if result.secret:
         remember_visit(response, visit_secrets, result.visit_id, result.secret)
     if form.remember.data:
-        remember_profile(response, form.identity(), consent_version())
+        remember_profile(response, form.identity(), consent_version(), remembered)
     elif remembered and not keep_profile:
         forget_profile(response)
     return response
