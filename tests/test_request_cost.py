@@ -13,13 +13,14 @@ import itsdangerous
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from wtforms import Field
 
-from app.checkin import forms
+from app.checkin import forms, visitor_cookies
 from app.extensions import db, login_manager
 from app.store.models import EmployeeDevice
 from app.web import language, signing, templating
 from tests.builders import enrol_phone
-from tests.conftest import Phone
+from tests.conftest import Phone, visits
 from tests.html_form import form_values
 
 
@@ -270,3 +271,84 @@ def test_the_desks_poll_signs_no_cookie(desk, clock):
     assert quiet.status_code == 204
     assert quiet.headers.getlist("Set-Cookie") == []
     assert desk.client.get("/dashboard/").headers.getlist("Set-Cookie") == []
+
+
+def _one_tap(phone: Phone):
+    page = phone.open_form().get_data(as_text=True)
+    assert 'name="one_tap"' in page
+    return phone.client.post(phone.form_url, data={**form_values(page, phone.form_url),
+                                                   "one_tap": "1"})
+
+
+def _cookies_set(response) -> list[str]:
+    return sorted(c.split("=")[0] for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_a_one_tap_does_not_sign_the_remembered_details_again(app, phone, clock, monkeypatch):
+    assert phone.check_in(remember="y").status_code == 302
+    phone.client.delete_cookie(visitor_cookies.VISITS_COOKIE)  # back another day
+    tapped = _one_tap(phone)
+    assert tapped.status_code == 302
+    assert _cookies_set(tapped) == ["gb_visits"]  # the details it sent, not sent back
+    assert len(visits(app)) == 2
+    # Signed more than a day ago: signed again, so that the cookie's end moves on.
+    later = visitor_cookies._now() + visitor_cookies.PROFILE_RENEWED_AFTER
+    monkeypatch.setattr(visitor_cookies, "_now", lambda: later)
+    phone.client.delete_cookie(visitor_cookies.VISITS_COOKIE)
+    assert _cookies_set(_one_tap(phone)) == ["gb_profile", "gb_visits"]
+
+
+def test_changed_details_are_remembered_at_once(app, phone):
+    assert phone.check_in(remember="y").status_code == 302
+    phone.client.delete_cookie(visitor_cookies.VISITS_COOKIE)
+    changed = phone.check_in(remember="y", street="5 Tràng Tiền")
+    assert _cookies_set(changed) == ["gb_profile", "gb_visits"]
+    phone.client.delete_cookie(visitor_cookies.VISITS_COOKIE)
+    html = phone.open_form(full=1).get_data(as_text=True)
+    assert form_values(html, phone.form_url)["street"] == "5 Tràng Tiền"
+
+
+def test_a_forms_fields_are_bound_once_per_process(app, monkeypatch):
+    def build():
+        with app.test_request_context("/c/gate-token-0001", method="POST",
+                                      data={"full_name": "  Lê Văn Bình "}):
+            form = forms.CheckInForm()
+            form.validate()
+            return form
+
+    build()
+    bound: list[str] = []
+    real = Field.__init__
+
+    def binding(field, *args, **kwargs):
+        bound.append(type(field).__name__)
+        real(field, *args, **kwargs)
+
+    monkeypatch.setattr(Field, "__init__", binding)
+    first, second = build(), build()
+    # Copies of the fields bound the first time; only the CSRF field is each form's own.
+    assert bound == ["CSRFTokenField", "CSRFTokenField"]
+    assert first.full_name is not second.full_name
+    assert first.full_name.data == "Lê Văn Bình"
+    assert first.phone.errors and first.phone.label.field_id == "phone"
+
+
+def test_copied_fields_keep_their_own_label_data_and_errors(app):
+    def form(data: dict, language: str = "vi"):
+        with app.test_request_context("/c/gate-token-0001", method="POST", data=data,
+                                      headers={"Cookie": f"lang={language}"}):
+            made = forms.CheckInForm()
+            made.validate()
+            return made, str(made.consent.label.text), str(made.full_name.label.text)
+
+    wrong, _, _ = form({"phone": "123"})
+    app.config["ORG_NAME"] = "Công ty <Mới>"
+    right, consent, name = form({"phone": "0912345678", "full_name": "An"})
+    english, consent_en, name_en = form({}, "en")
+    assert wrong.phone.errors and not right.phone.errors
+    assert (wrong.phone.data, right.phone.data, english.phone.data) == ("123", "0912345678", None)
+    assert "Công ty <Mới>" in consent and "Công ty <Mới>" in consent_en
+    assert consent != consent_en and (name, name_en) == ("Họ và tên", "Full name")
+    # A label worded for one form is that form's own.
+    right.full_name.label.text = "changed"
+    assert form({})[2] == "Họ và tên"
