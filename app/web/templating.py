@@ -90,14 +90,34 @@ def request_translations() -> NullTranslations:
     return found
 
 
+# How many texts without variables each catalogue keeps translated (a page's own texts: a
+# few hundred in all; a text made at run time could add more, hence the bound).
+KEPT_TEXTS = 4096
+
+
 @pass_eval_context
 def template_gettext(eval_ctx: EvalContext, string: str, /, **variables) -> str:
     """A template's `_("text", name=value)`, as Jinja's newstyle gettext does it: the
-    translation, marked safe where the template escapes, its %(name)s filled in (and escaped)."""
-    translated = request_translations().ugettext(string)
-    if eval_ctx.autoescape:
-        translated = Markup(translated)
-    return translated % variables
+    translation, marked safe where the template escapes, its %(name)s filled in (and escaped).
+
+    A text without variables in an escaping template (nearly every `_()` of a page) comes out
+    the same at every request in a language: it is worked out once per catalogue and kept on
+    the catalogue itself, so a catalogue read again (a refresh) starts afresh."""
+    translations = request_translations()
+    if variables or not eval_ctx.autoescape:
+        translated = translations.ugettext(string)
+        if eval_ctx.autoescape:
+            translated = Markup(translated)
+        return translated % variables
+    kept = translations.__dict__.get("gatebook_markup")
+    if kept is None:
+        kept = translations.gatebook_markup = {}
+    found = kept.get(string)
+    if found is None:
+        found = Markup(translations.ugettext(string)) % variables
+        if len(kept) < KEPT_TEXTS:
+            kept[string] = found
+    return found
 
 
 def init_app(app: Flask) -> None:
