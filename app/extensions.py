@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
@@ -8,6 +9,15 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+
+class MethodFirstCSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRF protection, asking the request's method first: a GET has nothing to
+    check, and protect() only finds that out after looking up the view's exemption."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if request.method in current_app.config["WTF_CSRF_METHODS"]:
+            super().protect(apply_exemptions)
 
 
 class Base(DeclarativeBase):
@@ -27,7 +37,7 @@ class Base(DeclarativeBase):
 # Objects stay readable after commit (for the redirect that follows) without a new query.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
-csrf = CSRFProtect()
+csrf = MethodFirstCSRFProtect()
 babel = Babel()
 compress = Compress()
 login_manager = LoginManager()
