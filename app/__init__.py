@@ -14,6 +14,7 @@ from .extensions import babel, csrf, db, migrate
 from .routes import auth as auth_routes
 from .store import database, file_modes, server_lock
 from .web import boundary, compression, errors, headers, signing, static_files, templating
+from .web.application import Gatebook
 from .web.language import select_locale
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -22,7 +23,7 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI, error pages."""
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = Gatebook(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
     app.logger.setLevel(app.config["LOG_LEVEL"])
     file_modes.secure_instance(app)  # before the database is first opened
