@@ -17,8 +17,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from flask import Request, Response, current_app
+from flask import Request, Response, current_app, g, has_request_context, request
 from itsdangerous import (
     BadSignature,
     TimestampSigner,
@@ -187,13 +188,23 @@ def _new_device(employee: Employee) -> str:
     return token
 
 
+@lru_cache(maxsize=8)
+def _serializer_for(secret_key: str | bytes) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="gatebook-employee")
+
+
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="gatebook-employee")
+    """The phone cookie's serializer, made once per key (it keeps no state between calls)."""
+    return _serializer_for(current_app.config["SECRET_KEY"])
 
 
 def remember_device(response: Response, token: str) -> None:
-    """Keep the phone's token in a long-lived signed cookie on the phone."""
-    response.set_cookie(EMPLOYEE_COOKIE, _serializer().dumps(token),
+    """Keep the phone's token in a long-lived signed cookie on the phone. Renewing the cookie
+    the phone sent (its check-in) sends that cookie back as it came: signing the same token
+    with the same key would only make the same text again."""
+    sent = request.cookies.get(EMPLOYEE_COOKIE) if has_request_context() else None
+    signed = sent if sent and device_token(request) == token else _serializer().dumps(token)
+    response.set_cookie(EMPLOYEE_COOKIE, signed,
                         max_age=EMPLOYEE_COOKIE_DAYS * 24 * 3600, httponly=True,
                         samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
 
@@ -205,15 +216,21 @@ def forget_device(response: Response) -> None:
 
 
 def device_token(request: Request) -> str | None:
-    """The phone's token, if it carries a genuine one."""
+    """The phone's token, if it carries a genuine one (its signature checked once per
+    request: the check-in reads it to find the phone, then to renew its cookie)."""
     raw = request.cookies.get(EMPLOYEE_COOKIE)
     if not raw:
         return None
+    checked = g.get("gatebook_device_cookie")
+    if checked is not None and checked[0] == raw:
+        return checked[1]
     try:
         token = _serializer().loads(raw)
     except BadSignature:
         return None
-    return token if isinstance(token, str) else None
+    token = token if isinstance(token, str) else None
+    g.gatebook_device_cookie = (raw, token)
+    return token
 
 
 @dataclass(frozen=True)
