@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy.engine import Connection
 
 from ..extensions import db
 from ..store import clock
@@ -31,9 +32,10 @@ _CLOSE_OPEN = (update(_PRESENCE)
 
 
 def open_first(visit_id: int, location_id: int, started_at: datetime,
-               ended_at: datetime | None = None) -> None:
-    """The presence a check-in opens (closed already for a paper slip with its time out)."""
-    db.session.connection().execute(_INSERT, {
+               ended_at: datetime | None = None, connection: Connection | None = None) -> None:
+    """The presence a check-in opens (closed already for a paper slip with its time out), on
+    the check-in's connection when given."""
+    (connection or db.session.connection()).execute(_INSERT, {
         "visit_id": visit_id, "location_id": location_id, "started_at": started_at,
         "ended_at": ended_at})
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -140,7 +141,10 @@ def check_in(location: Location | EntryPoint, details: VisitorDetails, secret: s
 def _check_in(location: Location | EntryPoint, details: VisitorDetails, secret: str,
               recent_visit_ids: list[int], entered_by: User | None,
               slip: SlipTimes | None) -> CheckInResult:
-    previous = _by_secret(secret) or _same_person_recently(location, details, recent_visit_ids)
+    # The session's connection for the write, asked for once (each ask walks the session).
+    connection = db.session.connection()
+    previous = (_by_secret(secret, connection)
+                or _same_person_recently(location, details, recent_visit_ids))
     arrived_at = None
     if previous is not None:
         if previous.location_id == location.id and details_of(previous) == details:
@@ -156,7 +160,8 @@ def _check_in(location: Location | EntryPoint, details: VisitorDetails, secret: 
         if holds_secret(previous, secret):  # the same form, edited: give the new visit its own
             secret = secrets.token_urlsafe(32)
     try:
-        visit_id = _insert(location, details, secret, arrived_at, entered_by, slip)
+        visit_id = _insert(connection, location, details, secret, arrived_at, entered_by,
+                           slip)
         if entered_by is not None:
             audit.record("visit_paper_entry" if slip else "visit_manual_entry",
                          {"visit": visit_id, "location": location.id}, user=entered_by)
@@ -176,19 +181,19 @@ _BY_SECRET = select(_VISIT.c.id).where(_VISIT.c.secret_hash == bindparam("secret
 _INSERT_VISIT, _INSERT_COMPANION = _VISIT.insert(), _COMPANION.insert()
 
 
-def _by_secret(secret: str) -> Visit | None:
+def _by_secret(secret: str, connection: Connection | None = None) -> Visit | None:
     """The visit made with this per-visit secret, if any (one look into its unique index;
     the row is loaded only when there is one, which is rare)."""
-    found = db.session.connection().execute(
+    found = (connection or db.session.connection()).execute(
         _BY_SECRET, {"secret_hash": hash_token(secret)}).scalar()
     return db.session.get(Visit, found) if found is not None else None
 
 
-def _insert(location: Location | EntryPoint, details: VisitorDetails, secret: str,
-            arrived_at: datetime | None, entered_by: User | None,
-            slip: SlipTimes | None) -> int:
+def _insert(connection: Connection, location: Location | EntryPoint,
+            details: VisitorDetails, secret: str, arrived_at: datetime | None,
+            entered_by: User | None, slip: SlipTimes | None) -> int:
     """Write the visit and its companions with two plain INSERTs (the busiest write there is:
-    no unit of work to build), and return the visit's number."""
+    no unit of work to build) on the write's connection, and return the visit's number."""
     now = clock.utcnow()
     source = (VisitSource.SELF if entered_by is None
               else VisitSource.PAPER if slip is not None else VisitSource.STAFF)
@@ -196,7 +201,6 @@ def _insert(location: Location | EntryPoint, details: VisitorDetails, secret: st
                    "declaration": c.declaration,
                    "flagged": bool(c.declaration) and is_flagged(c.declaration)}
                   for i, c in enumerate(details.companions)]
-    connection = db.session.connection()
     visit_id = connection.execute(_INSERT_VISIT, {
         "location_id": location.id, "checked_in_at": slip.came if slip else now,
         "arrived_at": arrived_at, "checked_out_at": slip.left if slip else None,
@@ -223,7 +227,7 @@ def _insert(location: Location | EntryPoint, details: VisitorDetails, secret: st
                            [{"visit_id": visit_id, **companion} for companion in companions])
     came = slip.came if slip else now
     presences.open_first(visit_id, location.id, min(arrived_at or came, came),
-                         slip.left if slip else None)
+                         slip.left if slip else None, connection=connection)
     return visit_id
 
 
