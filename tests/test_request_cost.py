@@ -7,6 +7,8 @@ import re
 from contextlib import contextmanager
 from urllib.parse import unquote
 
+import babel.support
+import flask.app
 import flask_babel
 import flask_wtf.csrf
 import itsdangerous
@@ -16,7 +18,8 @@ from sqlalchemy.orm import Session
 from wtforms import Field
 
 from app.checkin import forms, visitor_cookies
-from app.extensions import db, login_manager
+from app.employees import enrolment
+from app.extensions import csrf, db, login_manager
 from app.store.models import EmployeeDevice
 from app.web import language, signing, templating
 from tests.builders import enrol_phone
@@ -200,6 +203,8 @@ def test_a_template_translates_in_one_call_as_jinja_would(app):
             jinjas = render_template_string(sample.replace("_(", "gettext("), p="<i>A & B</i>",
                                             t="09:00")
             assert ours == jinjas, sample
+            # Again, from the texts kept translated (the page's language's catalogue).
+            assert render_template_string(sample, p="<i>A & B</i>", t="09:00") == jinjas, sample
         escaped = render_template_string(samples[1], p="<i>A & B</i>", t="09:00")
         assert "&lt;i&gt;A &amp; B&lt;/i&gt;" in escaped
         assert render_template_string(samples[4], p="<i>") == "<i> <b>"  # as it is: not HTML
@@ -352,3 +357,70 @@ def test_copied_fields_keep_their_own_label_data_and_errors(app):
     # A label worded for one form is that form's own.
     right.full_name.label.text = "changed"
     assert form({})[2] == "Họ và tên"
+
+
+def _looked_up(monkeypatch) -> list[str]:
+    """The texts looked up in a catalogue (either kind) from now on."""
+    looked: list[str] = []
+    for kind in (babel.support.NullTranslations, babel.support.Translations):
+        real = kind.ugettext
+
+        def counted(self, message, real=real):
+            looked.append(message)
+            return real(self, message)
+
+        monkeypatch.setattr(kind, "ugettext", counted)
+    return looked
+
+
+def test_a_pages_plain_texts_are_translated_once_per_language(app, phone, checked_in,
+                                                               monkeypatch):
+    looked = _looked_up(monkeypatch)
+    first = phone.client.get(checked_in).get_data(as_text=True)
+    # Seen once already (checked_in): only texts with a name or a time in them are looked
+    # up again.
+    assert "Ra về" in first and looked and all("%(" in text for text in looked)
+    phone.client.set_cookie(language.LANGUAGE_COOKIE, "en")
+    assert "Leave" in phone.client.get(checked_in).get_data(as_text=True)  # its own catalogue
+    looked.clear()
+    assert "Leave" in phone.client.get(checked_in).get_data(as_text=True)
+    assert looked and all("%(" in text for text in looked)
+    phone.client.delete_cookie(language.LANGUAGE_COOKIE)
+    assert phone.client.get(checked_in).get_data(as_text=True) == first
+
+
+def test_csrf_tokens_are_looked_for_only_in_posts(app, phone, checked_in, monkeypatch):
+    with calls(monkeypatch, csrf, "_is_exempt") as looked:
+        assert phone.client.get(checked_in).status_code == 200
+        assert phone.client.get(phone.form_url + "?new=1").status_code == 200
+    assert looked == []
+    # A post is checked as before: the check-out without its token changes nothing.
+    with calls(monkeypatch, csrf, "_is_exempt") as looked:
+        page = phone.client.post(checked_in + "/checkout", data={})
+    assert page.status_code == 200 and "Ra về" in page.get_data(as_text=True)
+    assert looked == [1]
+    assert visits(app)[0].checked_out_at is None
+
+
+def test_the_app_asks_once_whether_a_hook_is_async(app, phone, checked_in, monkeypatch):
+    phone.client.get(checked_in)
+    with calls(monkeypatch, flask.app, "iscoroutinefunction") as asked:
+        assert phone.client.get(checked_in).status_code == 200
+    assert asked == []  # every hook and view was asked about at the first request
+
+
+def test_an_employees_tap_sends_back_the_phones_cookie_as_it_came(app, phone, monkeypatch):
+    enrol_phone(app, phone)
+    sent = phone.client.get_cookie(enrolment.EMPLOYEE_COOKIE).value
+    page = phone.open_form().get_data(as_text=True)
+    with calls(monkeypatch, itsdangerous.URLSafeSerializer, "dumps") as signed, \
+            calls(monkeypatch, itsdangerous.URLSafeSerializer, "loads") as checked:
+        response = phone.client.post(phone.form_url, data={
+            **form_values(page, phone.form_url), "employee_tap": "1"})
+    assert response.status_code == 302
+    assert len(checked) == 1  # the phone's signature, checked once
+    renewed = [c for c in response.headers.getlist("Set-Cookie")
+               if c.startswith(enrolment.EMPLOYEE_COOKIE + "=")]
+    assert len(renewed) == 1 and renewed[0].startswith(f"{enrolment.EMPLOYEE_COOKIE}={sent};")
+    assert f"Max-Age={enrolment.EMPLOYEE_COOKIE_DAYS * 24 * 3600}" in renewed[0]
+    assert signed == []  # the phone's cookie goes back as it came, not signed again
