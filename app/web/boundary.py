@@ -122,16 +122,23 @@ def refuse_untypable_text() -> None:
     if limit is not None and current_user.is_authenticated:  # before the body is read, below
         request.max_content_length = request.max_form_memory_size = limit
     multiline_fields = getattr(view, "multiline_fields", frozenset())
-    request.form = _tabs_as_spaces(request.form)
-    fields = list(request.form.items(multi=True))
-    if not all(isinstance(key, str) for key, _value in fields):
-        raise UntypableText()  # a multipart part whose name werkzeug could not read
+    form = request.form
+    fields = list(form.items(multi=True))
+    # Every character is looked at once: the names, then the values, each run together.
+    try:
+        names = "".join(key for key, _value in fields)
+    except TypeError:  # a multipart part whose name werkzeug could not read
+        raise UntypableText() from None
     if limit is None and request.files:  # only an upload's view (large_body) takes files
         raise BadRequest("a file sent to a form that takes none")
-    # Every character is looked at once: the names, then the values, each run together.
-    names = "".join(key for key, _value in fields)
-    values = "".join(value for key, value in fields if key not in multiline_fields)
-    lines = "".join(value for key, value in fields if key in multiline_fields)
+    if multiline_fields:
+        values = "".join(value for key, value in fields if key not in multiline_fields)
+        lines = "".join(value for key, value in fields if key in multiline_fields)
+    else:  # (nearly every form)
+        values, lines = "".join(value for _key, value in fields), ""
+    if "\t" in values or "\t" in lines:  # the form's values as the views get them
+        request.form = _tabs_as_spaces(form)
+        values, lines = values.replace("\t", " "), lines.replace("\t", " ")
     if (_CONTROL.search(names) or _CONTROL.search(values)
             or _CONTROL_BUT_LINE_BREAKS.search(lines)):
         raise UntypableText()
