@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..admin.entry_points import EntryPoint
+from ..admin.entry_points import STILL_OPEN, EntryPoint
 from ..extensions import db
 from ..store import audit, clock
 from ..store.database import write_transaction
@@ -120,9 +120,14 @@ class SlipTimes:
     left: datetime | None = None
 
 
+class EntryPointClosed(Exception):
+    """The entry point was closed, or its poster replaced, since this process last read it:
+    nothing was written."""
+
+
 def check_in(location: Location | EntryPoint, details: VisitorDetails, secret: str,
              recent_visit_ids: list[int], entered_by: User | None = None,
-             slip: SlipTimes | None = None) -> CheckInResult:
+             slip: SlipTimes | None = None, only_while_open: bool = False) -> CheckInResult:
     """Record a visit with its companions in one transaction, unless it is a repeat.
 
     A visit entered by staff (`entered_by`) is audited in the same transaction; with `slip`,
@@ -133,18 +138,23 @@ def check_in(location: Location | EntryPoint, details: VisitorDetails, secret: s
     answers: it shows the visit already stored. With different answers it is a correction:
     the new answers are recorded as a new visit and the earlier one is closed as replaced,
     so no answer ever given is lost. Only these reads and the write hold the write lock.
+
+    With `only_while_open` (a scan's check-in), the write's first read also asks whether the
+    entry point is still open under its token, and raises EntryPointClosed if not.
     """
     with write_transaction():
-        return _check_in(location, details, secret, recent_visit_ids, entered_by, slip)
+        return _check_in(location, details, secret, recent_visit_ids, entered_by, slip,
+                         only_while_open)
 
 
 def _check_in(location: Location | EntryPoint, details: VisitorDetails, secret: str,
               recent_visit_ids: list[int], entered_by: User | None,
-              slip: SlipTimes | None) -> CheckInResult:
+              slip: SlipTimes | None, only_while_open: bool) -> CheckInResult:
     # The session's connection for the write, asked for once (each ask walks the session).
     connection = db.session.connection()
-    previous = (_by_secret(secret, connection)
-                or _same_person_recently(location, details, recent_visit_ids))
+    previous = (_by_secret_while_open(location, secret, connection) if only_while_open
+                else _by_secret(secret, connection))
+    previous = previous or _same_person_recently(location, details, recent_visit_ids)
     arrived_at = None
     if previous is not None:
         if previous.location_id == location.id and details_of(previous) == details:
@@ -186,6 +196,20 @@ def _by_secret(secret: str, connection: Connection | None = None) -> Visit | Non
     the row is loaded only when there is one, which is rare)."""
     found = (connection or db.session.connection()).execute(
         _BY_SECRET, {"secret_hash": hash_token(secret)}).scalar()
+    return db.session.get(Visit, found) if found is not None else None
+
+
+_OPEN_AND_BY_SECRET = select(STILL_OPEN, _BY_SECRET.scalar_subquery())
+
+
+def _by_secret_while_open(location: Location | EntryPoint, secret: str,
+                          connection: Connection) -> Visit | None:
+    """_by_secret(), asked in one statement with whether the entry point is still open under
+    its token (EntryPointClosed if not)."""
+    is_open, found = connection.execute(_OPEN_AND_BY_SECRET, {
+        "id": location.id, "token": location.token, "secret_hash": hash_token(secret)}).one()
+    if not is_open:
+        raise EntryPointClosed()
     return db.session.get(Visit, found) if found is not None else None
 
 

@@ -28,7 +28,6 @@ from ..admin.entry_points import (
     EntryPoint,
     find_by_id,
     forget_entry_points,
-    still_open,
 )
 from ..checkin import presences
 from ..checkin.forms import (
@@ -50,6 +49,7 @@ from ..checkin.visitor_cookies import (
     remember_visit,
 )
 from ..checkin.visits import (
+    EntryPointClosed,
     can_undo_check_out,
     check_in,
     check_out,
@@ -76,14 +76,16 @@ bp = Blueprint("checkin", __name__)
 
 @contextmanager
 def _checking_in(location: EntryPoint) -> Iterator[None]:
-    """The check-in's write transaction; refused with the page a scan now gets when the entry
-    point was closed or its poster replaced since this process last read it."""
-    with write_transaction():
-        if not still_open(location):
-            forget_entry_points()
-            active_location(location.token)  # the page a scan now gets...
-            abort(404)  # ...or, reopened this very moment, try again
-        yield
+    """The check-in's write transaction, its check_in(only_while_open=True) refused with the
+    page a scan now gets when the entry point was closed or its poster replaced since this
+    process last read it (nothing written)."""
+    try:
+        with write_transaction():
+            yield
+    except EntryPointClosed:
+        forget_entry_points()
+        active_location(location.token)  # the page a scan now gets...
+        abort(404)  # ...or, reopened this very moment, try again
 
 
 @bp.get("/")
@@ -298,7 +300,8 @@ def _employee_check_in(location: EntryPoint, visit_secrets: dict[int, str],
         return _employee_page(location, device, form, declaring=True)
     details = employee_details(device.employee, form.declaration())
     with _checking_in(location):  # the visit and the phone's last use, in one write
-        result = check_in(location, details, form.visit_secret.data, list(visit_secrets))
+        result = check_in(location, details, form.visit_secret.data, list(visit_secrets),
+                          only_while_open=True)
         enrolment.seen(device)
     response = redirect(url_for(".done", visit_id=result.visit_id))
     if result.secret:
@@ -323,7 +326,8 @@ def _record(location: EntryPoint, form: CheckInForm, visit_secrets: dict[int, st
     # A post without a well-formed secret (not from our page) is a new submission.
     secret = with_visit_secret(form).visit_secret.data
     with _checking_in(location):
-        result = check_in(location, form.details(), secret, list(visit_secrets))
+        result = check_in(location, form.details(), secret, list(visit_secrets),
+                          only_while_open=True)
     response = redirect(url_for(".done", visit_id=result.visit_id))
     if result.secret:
         remember_visit(response, visit_secrets, result.visit_id, result.secret)
