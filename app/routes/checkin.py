@@ -29,7 +29,7 @@ from ..admin.entry_points import (
     find_by_id,
     forget_entry_points,
 )
-from ..checkin import presences
+from ..checkin import pass_copies, presences
 from ..checkin.forms import (
     MAX_COMPANIONS,
     CheckInForm,
@@ -357,14 +357,18 @@ def _done_page(visit: VisitPass, tap_again: bool = False):
     no form is built to show them)."""
     point, since, can_undo_move = presences.where_now(visit)
     visitor_declared, companions_declared = declared_by(visit) if visit.flagged else (False, [])
-    return render_template("checkin/done.html", visit=visit,
-                           visitor_declared=visitor_declared,
-                           companions_declared=", ".join(companions_declared),
-                           location=find_by_id(visit.location_id),
-                           now_at=find_by_id(point) if point is not None else None,
-                           now_at_since=since, can_undo_move=can_undo_move,
-                           can_undo=can_undo_check_out(visit), tap_again=tap_again,
-                           notice=health_notice.health_notice())
+    context = {"visitor_declared": visitor_declared,
+               "companions_declared": ", ".join(companions_declared),
+               "location": find_by_id(visit.location_id),
+               "now_at": find_by_id(point) if point is not None else None,
+               "now_at_since": since, "can_undo_move": can_undo_move,
+               "can_undo": can_undo_check_out(visit), "tap_again": tap_again,
+               "notice": health_notice.health_notice()}
+    if visit.is_open and not (visit.flagged or visit.party or point is not None or tap_again):
+        page = pass_copies.plain_page(visit, context)  # nearly every pass: from a copy
+        if page is not None:
+            return page
+    return render_template("checkin/done.html", visit=visit, **context)
 
 
 @bp.get("/v/<id:visit_id>")
