@@ -4,13 +4,13 @@ show that a change (one made for speed, say) leaves their HTML byte-identical.
 What: the landing page; the check-in form blank, for someone else, sent back with errors, with
 one more companion row, busy, filled in from a remembered profile, and asking again for a
 changed consent; a remembered visitor's one tap (fresh, sent with a stale token, busy); the
-confirmation (cleared, flagged, a party, tap again, left with and without its undo, moved to
-an inner point with and without its undo, at an entry point closed since, an employee's), and
-another phone's 403; the "inside" page at the gate and at an inner point; an enrolled
-employee's one tap and declaration, a revoked phone, the enrolment pages; the replaced
-poster's 410, a closed or unknown entry point's 404. Each in Vietnamese (the default) and in
-English (chosen with the language switch), as `<out>/<name>-<lang>.html`, with the status and
-Content-Type of each in `<out>/pages.json`.
+confirmation (cleared, and another visitor's after it, flagged, a party, tap again, left with
+and without its undo, moved to an inner point with and without its undo, at an entry point
+closed since, an employee's), and another phone's 403; the "inside" page at the gate and at
+an inner point; an enrolled employee's one tap and declaration, a revoked phone, the
+enrolment pages; the replaced poster's 410, a closed or unknown entry point's 404. Each in
+Vietnamese (the default) and in English (chosen with the language switch), as
+`<out>/<name>-<lang>.html`, with the status and Content-Type of each in `<out>/pages.json`.
 
 How: a child process imports `app` from the root it is given (--root), makes a fresh SQLite
 database per language in a temporary instance folder (migrated as `flask db upgrade` does),
@@ -308,11 +308,15 @@ def remembered(site: Site) -> None:
 
 
 def confirmations(site: Site) -> None:
-    """The confirmation of a cleared visitor, a flagged one and a party; another phone's 403;
-    a check-out sent with an old token."""
+    """The confirmation of a cleared visitor (and of another after them), a flagged one and a
+    party; another phone's 403; a check-out sent with an old token."""
     phone = site.phone()
     done = site.check_in(phone)
     site.get("done-cleared", phone, done, markers=('class="pass cleared"',))
+    # Another visitor's at the same entry point (the page a copy of the first one's).
+    other = site.phone()
+    site.get("done-cleared-another", other, site.check_in(other, full_name="Lê Thị <Hà> & Co"),
+             markers=('class="pass cleared"', "Lê Thị &lt;Hà&gt; &amp; Co"))
     site.get("not-your-visit", site.phone(), done, status=403, absent=("Nguyễn Văn An",))
     site.post("done-tap-again", phone, f"{done}/checkout", {"csrf_token": "stale"},
               markers=('class="notice" role="alert"',))

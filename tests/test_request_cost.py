@@ -13,13 +13,15 @@ import flask_babel
 import flask_wtf.csrf
 import itsdangerous
 import pytest
+from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from wtforms import Field
 
-from app.checkin import forms, visitor_cookies
+from app.checkin import forms, pass_copies, visitor_cookies
 from app.employees import enrolment
 from app.extensions import csrf, db, login_manager
+from app.routes import checkin as checkin_routes
 from app.store.models import EmployeeDevice
 from app.web import language, signing, templating
 from tests.builders import enrol_phone
@@ -124,7 +126,8 @@ def test_a_form_shown_again_still_carries_its_token(phone):
 
 def test_a_page_finds_its_catalogue_once(app, phone, checked_in, monkeypatch):
     with calls(monkeypatch, templating, "get_translations") as found:
-        html = phone.client.get(checked_in).get_data(as_text=True)
+        # (An address with a query: the page is rendered, not taken from a copy.)
+        html = phone.client.get(checked_in + "?rendered=1").get_data(as_text=True)
     assert "Ra về" in html
     assert len(found) == 1
 
@@ -390,18 +393,19 @@ def _looked_up(monkeypatch) -> list[str]:
 
 def test_a_pages_plain_texts_are_translated_once_per_language(app, phone, checked_in,
                                                                monkeypatch):
+    rendered = checked_in + "?rendered=1"  # (not from the pass's copy: rendered)
+    phone.client.get(rendered)
     looked = _looked_up(monkeypatch)
-    first = phone.client.get(checked_in).get_data(as_text=True)
-    # Seen once already (checked_in): only texts with a name or a time in them are looked
-    # up again.
+    first = phone.client.get(rendered).get_data(as_text=True)
+    # Seen once already: only texts with a name or a time in them are looked up again.
     assert "Ra về" in first and looked and all("%(" in text for text in looked)
     phone.client.set_cookie(language.LANGUAGE_COOKIE, "en")
-    assert "Leave" in phone.client.get(checked_in).get_data(as_text=True)  # its own catalogue
+    assert "Leave" in phone.client.get(rendered).get_data(as_text=True)  # its own catalogue
     looked.clear()
-    assert "Leave" in phone.client.get(checked_in).get_data(as_text=True)
+    assert "Leave" in phone.client.get(rendered).get_data(as_text=True)
     assert looked and all("%(" in text for text in looked)
     phone.client.delete_cookie(language.LANGUAGE_COOKIE)
-    assert phone.client.get(checked_in).get_data(as_text=True) == first
+    assert phone.client.get(rendered).get_data(as_text=True) == first
 
 
 def test_csrf_tokens_are_looked_for_only_in_posts(app, phone, checked_in, monkeypatch):
@@ -439,3 +443,46 @@ def test_an_employees_tap_sends_back_the_phones_cookie_as_it_came(app, phone, mo
     assert len(renewed) == 1 and renewed[0].startswith(f"{enrolment.EMPLOYEE_COOKIE}={sent};")
     assert f"Max-Age={enrolment.EMPLOYEE_COOKIE_DAYS * 24 * 3600}" in renewed[0]
     assert signed == []  # the phone's cookie goes back as it came, not signed again
+
+
+def _masked(html: str) -> str:
+    """The page with its CSRF tokens' values masked (signed at each page, with the time)."""
+    return re.sub(r'(name="csrf_token" type="hidden" value=")[^"]*', r"\1…", html)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("name", ["Đỗ Thị Hoa", "O'Neil & <Co>", pass_copies._CSRF,
+                                  str(pass_copies._ID)])
+def test_a_plain_pass_is_its_copy_with_the_visitors_own(app, client, lang, name, monkeypatch):
+    first, second = Phone(app.test_client()), Phone(app.test_client())
+    for phone in (first, second):
+        phone.client.set_cookie(language.LANGUAGE_COOKIE, lang)
+    mine = first.check_in().headers["Location"]
+    theirs = second.check_in(full_name=name, phone="0987654321").headers["Location"]
+    assert first.client.get(mine).status_code == 200  # the copy made
+    with calls(monkeypatch, pass_copies, "render_template") as rendered, \
+            calls(monkeypatch, checkin_routes, "render_template") as rendered_by_view:
+        copied = second.client.get(theirs)
+    assert copied.status_code == 200 and rendered == rendered_by_view == []
+    html = copied.get_data(as_text=True)
+    # As the template renders the same page afresh, for the same phone.
+    app.extensions["gatebook_pass_copies"].clear()
+    fresh = second.client.get(theirs + "?rendered=1").get_data(as_text=True)
+    assert _masked(html) == _masked(fresh).replace("?rendered%3D1", "")  # (its language link)
+    assert str(escape(name)) in html and "Nguyễn Văn An" not in html
+    assert f'action="{theirs}/checkout"' in html and mine not in html
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    assert token != pass_copies._CSRF
+    # The token is the phone's own: its check-out goes through.
+    assert second.client.post(theirs + "/checkout", data={"csrf_token": token}
+                              ).status_code == 302
+    assert [v.checked_out_at is None for v in visits(app)] == [True, False]
+
+
+def test_a_pass_that_is_not_plain_is_rendered(app, phone, monkeypatch):
+    flagged = phone.check_in(symptom_fever="yes").headers["Location"]
+    phone.client.get(flagged)
+    with calls(monkeypatch, pass_copies, "_copy") as copied:
+        html = phone.client.get(flagged).get_data(as_text=True)
+    assert 'class="pass flagged"' in html and copied == []
+    assert "gatebook_pass_copies" not in app.extensions
