@@ -33,6 +33,7 @@ from .passes import VisitPass
 _ID = 81181181181181
 _NAME, _CSRF = "GATEBOOK-PASS-NAME-MARK", "GATEBOOK-PASS-CSRF-MARK"
 _TIME = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+_ISO_TIME = _TIME.isoformat()
 COPIES_KEPT = 64  # entry points × languages × notices in use at once
 
 
@@ -48,23 +49,30 @@ def plain_page(visit: VisitPass, context: dict) -> str | None:
            request.script_root, path[:-len(number)])
     kept: OrderedDict = current_app.extensions.setdefault("gatebook_pass_copies",
                                                           OrderedDict())
-    html = kept.get(key)
-    if html is not None:
+    copy = kept.get(key)
+    if copy is not None:
         with contextlib.suppress(KeyError):  # (let go by another thread meanwhile)
             kept.move_to_end(key)  # the most asked for stay
     else:
-        html = kept[key] = _copy(visit, context, path, path[:-len(number)] + str(_ID))
+        copy = kept[key] = _copy(visit, context, path, path[:-len(number)] + str(_ID))
         while len(kept) > COPIES_KEPT:
             kept.popitem(last=False)
     localtime = current_app.jinja_env.filters["localtime"]
     own = {str(_ID): number, _NAME: str(escape(visit.full_name)), _CSRF: generate_csrf(),
-           _TIME.isoformat(): visit.checked_in_at.isoformat(),
-           localtime(_TIME): localtime(visit.checked_in_at)}
+           _ISO_TIME: visit.checked_in_at.isoformat(),
+           copy.local_time: localtime(visit.checked_in_at)}
     # One pass: nothing put in is looked at again (a name may hold any text).
-    return re.sub("|".join(map(re.escape, own)), lambda found: own[found.group()], html)
+    return copy.stand_ins.sub(lambda found: own[found.group()], copy.html)
 
 
-def _copy(visit: VisitPass, context: dict, path: str, stand_in_path: str) -> str:
+@dataclasses.dataclass(frozen=True)
+class _Copy:
+    html: str
+    local_time: str  # the stand-in time, as the page shows it in the organisation's zone
+    stand_ins: re.Pattern  # any stand-in
+
+
+def _copy(visit: VisitPass, context: dict, path: str, stand_in_path: str) -> _Copy:
     stand_in = dataclasses.replace(visit, id=_ID, full_name=_NAME, checked_in_at=_TIME)
     html = render_template("checkin/done.html", **{**context, "visit": stand_in,
                                                    "csrf_token": lambda: _CSRF})
@@ -73,4 +81,7 @@ def _copy(visit: VisitPass, context: dict, path: str, stand_in_path: str) -> str
         html = html.replace(str(escape(url_for("language.set_language", code=code, next=path))),
                             str(escape(url_for("language.set_language", code=code,
                                                next=stand_in_path))))
-    return html
+    local_time = current_app.jinja_env.filters["localtime"](_TIME)
+    stand_ins = re.compile("|".join(map(re.escape, (str(_ID), _NAME, _CSRF, _ISO_TIME,
+                                                    local_time))))
+    return _Copy(html, local_time, stand_ins)
