@@ -190,9 +190,11 @@ def unauthorized() -> Response:
 def guard_staff_pages() -> Response | None:
     """Default deny: every page outside the public ones needs a sign-in; admin areas an admin;
     a health officer opens the export and tracing only."""
-    if request.endpoint is None or request.endpoint == "static":
+    req = request._get_current_object()  # (looked up once, not at every use)
+    endpoint = req.endpoint
+    if endpoint is None or endpoint == "static":
         return None
-    if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in ANONYMOUS_ENDPOINTS:
+    if req.blueprint in PUBLIC_BLUEPRINTS or endpoint in ANONYMOUS_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
         return unauthorized()

@@ -103,33 +103,34 @@ def _tabs_as_spaces(values: MultiDict, keys: frozenset[str] | None = None) -> Mu
 def refuse_untypable_text() -> None:
     """Answer 400 when the path, the query, the form or a header the application reads holds a
     control character (line breaks only in the fields a view marks `multiline`)."""
-    environ = request.environ
-    if _has_control(request.path, request.remote_addr or "",
-                    *(environ.get(key, "") for key in _READ_HEADER_KEYS)):
+    req = request._get_current_object()  # (looked up once, not at every use)
+    environ = req.environ
+    if _has_control(req.path, req.remote_addr or "",
+                    *[environ.get(key, "") for key in _READ_HEADER_KEYS]):
         raise UntypableText()
-    if request.args:
-        request.args = _tabs_as_spaces(request.args, TYPED_QUERY_ARGS)
-        for key, value in request.args.items(multi=True):
+    if environ.get("QUERY_STRING") and req.args:  # (an address without one has none to read)
+        req.args = _tabs_as_spaces(req.args, TYPED_QUERY_ARGS)
+        for key, value in req.args.items(multi=True):
             if _has_control(key, value):
                 raise UntypableText()
-    if not request.want_form_data_parsed:  # no body werkzeug would read as a form or files
+    if not req.want_form_data_parsed:  # no body werkzeug would read as a form or files
         return
-    if request.is_json and request.method not in READ_ONLY_METHODS:
+    if req.is_json and req.method not in READ_ONLY_METHODS:
         # Flask-WTF would read a JSON body as the form, past the checks below.
         raise BadRequest("no form is sent as JSON")
-    view = current_app.view_functions.get(request.endpoint or "")
+    view = current_app.view_functions.get(req.endpoint or "")
     limit = getattr(view, "body_limit", None)
     if limit is not None and current_user.is_authenticated:  # before the body is read, below
-        request.max_content_length = request.max_form_memory_size = limit
+        req.max_content_length = req.max_form_memory_size = limit
     multiline_fields = getattr(view, "multiline_fields", frozenset())
-    form = request.form
+    form = req.form
     fields = list(form.items(multi=True))
     # Every character is looked at once: the names, then the values, each run together.
     try:
         names = "".join(key for key, _value in fields)
     except TypeError:  # a multipart part whose name werkzeug could not read
         raise UntypableText() from None
-    if limit is None and request.files:  # only an upload's view (large_body) takes files
+    if limit is None and req.files:  # only an upload's view (large_body) takes files
         raise BadRequest("a file sent to a form that takes none")
     if multiline_fields:
         values = "".join(value for key, value in fields if key not in multiline_fields)
@@ -137,7 +138,7 @@ def refuse_untypable_text() -> None:
     else:  # (nearly every form)
         values, lines = "".join(value for _key, value in fields), ""
     if "\t" in values or "\t" in lines:  # the form's values as the views get them
-        request.form = _tabs_as_spaces(form)
+        req.form = _tabs_as_spaces(form)
         values, lines = values.replace("\t", " "), lines.replace("\t", " ")
     if (_CONTROL.search(names) or _CONTROL.search(values)
             or _CONTROL_BUT_LINE_BREAKS.search(lines)):
