@@ -25,10 +25,11 @@ def permissions_policy(camera: bool) -> str:
 
 # What every response carries unless its view set it otherwise, with and without the camera:
 # written once rather than on every response.
-EVERY_RESPONSE = {camera: (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
-                           ("Permissions-Policy", permissions_policy(camera)),
-                           ("X-Content-Type-Options", "nosniff"),
-                           ("Referrer-Policy", "same-origin"))
+EVERY_RESPONSE = {camera: tuple((name.lower(), name, value) for name, value in (
+                      ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+                      ("Permissions-Policy", permissions_policy(camera)),
+                      ("X-Content-Type-Options", "nosniff"),
+                      ("Referrer-Policy", "same-origin")))
                   for camera in (False, True)}
 
 
@@ -39,15 +40,19 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
+        endpoint = request.endpoint
         # The names already there, read in one pass (a lookup of a missing header costs
         # werkzeug an exception each time).
         present = {name.lower() for name, _value in headers.items()}
-        for name, value in EVERY_RESPONSE[request.endpoint in CAMERA_ENDPOINTS]:
-            if name.lower() not in present:
+        for lowered, name, value in EVERY_RESPONSE[endpoint in CAMERA_ENDPOINTS]:
+            if lowered not in present:
                 headers.add(name, value)
-        if request.endpoint != "static":
+        if endpoint != "static":
             # Pages carry personal data: never keep them in a shared or back-button cache.
-            headers["Cache-Control"] = "no-store"
+            if "cache-control" in present:
+                headers["Cache-Control"] = "no-store"
+            else:  # (as setting it would: added at the end)
+                headers.add("Cache-Control", "no-store")
             if "vary" in present:
                 response.vary.add("Cookie")
             else:
