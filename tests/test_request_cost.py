@@ -61,6 +61,12 @@ def calls(monkeypatch, owner, name: str):
     monkeypatch.setattr(owner, name, real)
 
 
+# A new visitor's answers, as the form sends them.
+HOA = {"full_name": "Trần Thị Hoa", "phone": "0987654321", "birth_year": "1990",
+       "gender": "female", "nationality": "Việt Nam", "province": "Hà Nội",
+       "confirm_true": "y", "consent": "y", "none_of_these": "y"}
+
+
 @pytest.fixture
 def checked_in(app, phone: Phone) -> str:
     """The confirmation page's address after one check-in (the page seen once already)."""
@@ -107,11 +113,7 @@ def test_unchanged_cookies_are_not_signed_again(app, phone, checked_in):
 def test_a_check_in_signs_no_token_it_does_not_show(app, phone, monkeypatch):
     hidden = phone.hidden_fields()
     with calls(monkeypatch, flask_wtf.csrf, "generate_csrf") as signed:
-        response = phone.submit({"full_name": "Trần Thị Hoa", "phone": "0987654321",
-                                 "birth_year": "1990", "gender": "female",
-                                 "nationality": "Việt Nam", "province": "Hà Nội",
-                                 "confirm_true": "y", "consent": "y",
-                                 "none_of_these": "y"}, hidden)
+        response = phone.submit(HOA, hidden)
     assert response.status_code == 302
     assert signed == []
     # Only the phone's own visits cookie is written: the session is not signed again.
@@ -233,11 +235,7 @@ def test_a_check_in_begins_one_session_transaction(app, phone):
 
     event.listen(Session, "after_transaction_create", record)
     try:
-        response = phone.submit({"full_name": "Trần Thị Hoa", "phone": "0987654321",
-                                 "birth_year": "1990", "gender": "female",
-                                 "nationality": "Việt Nam", "province": "Hà Nội",
-                                 "confirm_true": "y", "consent": "y",
-                                 "none_of_these": "y"}, hidden)
+        response = phone.submit(HOA, hidden)
     finally:
         event.remove(Session, "after_transaction_create", record)
     assert response.status_code == 302
@@ -247,11 +245,7 @@ def test_a_check_in_begins_one_session_transaction(app, phone):
 def test_a_check_ins_write_begins_with_one_read(app, phone):
     hidden = phone.hidden_fields()
     with statements(app) as sent:
-        response = phone.submit({"full_name": "Trần Thị Hoa", "phone": "0987654321",
-                                 "birth_year": "1990", "gender": "female",
-                                 "nationality": "Việt Nam", "province": "Hà Nội",
-                                 "confirm_true": "y", "consent": "y",
-                                 "none_of_these": "y"}, hidden)
+        response = phone.submit(HOA, hidden)
     assert response.status_code == 302
     # The entry point still open under its token and no visit with this secret, asked at
     # once; then the visit and its presence.
