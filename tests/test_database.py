@@ -201,14 +201,15 @@ def test_a_check_in_holds_the_write_lock_for_its_own_reads_and_writes_only(app):
     # The entry point was read when the form was opened: the post reads nothing before its
     # write...
     assert sent[0] == "BEGIN IMMEDIATE" and "BEGIN" not in sent
-    # ...and the write lock covers nothing but the check-in: the entry point confirmed open,
-    # the duplicate checks and the inserts (the visit, its companions, its first presence).
+    # ...and the write lock covers nothing but the check-in: the entry point confirmed open
+    # (with the form's secret looked up in the same statement), the duplicate checks and the
+    # inserts (the visit, its companions, its first presence).
     assert write, "the check-in wrote inside the write transaction"
+    confirmed_open = "SELECT EXISTS (SELECT location.id FROM location WHERE"
     for statement in write:
-        assert statement.startswith(("SELECT location.id FROM location WHERE",
-                                     "SELECT visit.", "INSERT INTO visit ",
+        assert statement.startswith((confirmed_open, "SELECT visit.", "INSERT INTO visit ",
                                      "INSERT INTO companion ", "INSERT INTO presence ")), statement
-    assert write[0].startswith("SELECT location.id FROM location WHERE")
+    assert write[0].startswith(confirmed_open)
     assert any(s.startswith("INSERT INTO visit ") for s in write)
     assert any(s.startswith("INSERT INTO companion ") for s in write)
     assert any(s.startswith("INSERT INTO presence ") for s in write)
