@@ -17,7 +17,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from flask import Request, Response, current_app, g, has_request_context, request
 from itsdangerous import (
@@ -36,6 +35,7 @@ from ..store.database import write_transaction
 from ..store.models import Employee, EmployeeDevice, EnrolmentCode, LoginFailure
 from ..store.normalise import normalise_code
 from ..store.tokens import hash_token
+from ..web.signing import url_safe_serializer
 
 EMPLOYEE_COOKIE = "gb_employee"
 # Browsers keep a cookie at most 400 days; the phone's token is renewed at each check-in.
@@ -188,14 +188,9 @@ def _new_device(employee: Employee) -> str:
     return token
 
 
-@lru_cache(maxsize=8)
-def _serializer_for(secret_key: str | bytes) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt="gatebook-employee")
-
-
 def _serializer() -> URLSafeSerializer:
-    """The phone cookie's serializer, made once per key (it keeps no state between calls)."""
-    return _serializer_for(current_app.config["SECRET_KEY"])
+    """The phone cookie's serializer, made once per key (app.web.signing)."""
+    return url_safe_serializer(current_app.config["SECRET_KEY"], "gatebook-employee")
 
 
 def remember_device(response: Response, token: str) -> None:

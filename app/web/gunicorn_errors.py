@@ -16,8 +16,7 @@ from gunicorn import util
 from .headers import EVERY_RESPONSE
 
 # As app/web/headers.py sends them on an error page.
-HEADERS = (*((name, value) for _lowered, name, value in EVERY_RESPONSE[False]),
-           ("Cache-Control", "no-store"))
+HEADERS = (*EVERY_RESPONSE[False], ("Cache-Control", "no-store"))
 
 
 def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:

@@ -25,12 +25,14 @@ def permissions_policy(camera: bool) -> str:
 
 # What every response carries unless its view set it otherwise, with and without the camera:
 # written once rather than on every response.
-EVERY_RESPONSE = {camera: tuple((name.lower(), name, value) for name, value in (
-                      ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
-                      ("Permissions-Policy", permissions_policy(camera)),
-                      ("X-Content-Type-Options", "nosniff"),
-                      ("Referrer-Policy", "same-origin")))
+EVERY_RESPONSE = {camera: (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+                           ("Permissions-Policy", permissions_policy(camera)),
+                           ("X-Content-Type-Options", "nosniff"),
+                           ("Referrer-Policy", "same-origin"))
                   for camera in (False, True)}
+# The same, each with its name in lower case (to compare with the names already set).
+_LOWERED = {camera: tuple((name.lower(), name, value) for name, value in headers)
+            for camera, headers in EVERY_RESPONSE.items()}
 
 
 def init_app(app: Flask) -> None:
@@ -44,7 +46,7 @@ def init_app(app: Flask) -> None:
         # The names already there, read in one pass (a lookup of a missing header costs
         # werkzeug an exception each time).
         present = {name.lower() for name, _value in headers.items()}
-        for lowered, name, value in EVERY_RESPONSE[endpoint in CAMERA_ENDPOINTS]:
+        for lowered, name, value in _LOWERED[endpoint in CAMERA_ENDPOINTS]:
             if lowered not in present:
                 headers.add(name, value)
         if endpoint != "static":

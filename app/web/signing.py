@@ -13,13 +13,20 @@ from functools import lru_cache
 import flask_wtf.csrf
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
 
 @lru_cache(maxsize=32)
 def timed_serializer(secret_key: str | bytes, salt: str) -> URLSafeTimedSerializer:
     """A URL-safe timed serializer for this key and salt (as itsdangerous makes it)."""
     return URLSafeTimedSerializer(secret_key, salt=salt)
+
+
+@lru_cache(maxsize=32)
+def url_safe_serializer(secret_key: str | bytes, salt: str) -> URLSafeSerializer:
+    """A URL-safe serializer without a timestamp for this key and salt (as itsdangerous
+    makes it)."""
+    return URLSafeSerializer(secret_key, salt=salt)
 
 
 class KeptSerializerSessionInterface(SecureCookieSessionInterface):
